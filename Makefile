@@ -1,0 +1,64 @@
+# hashpivot — every command sets up what it needs on a fresh machine (Python, pip, cargo).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.deps-stamp
+SHARED ?= ../shared
+export HASHPIVOT_SHARED := $(abspath $(SHARED))
+
+.PHONY: help run test lint bench dev venv build-dev build-release rust-test py-test clean
+
+help:
+	@echo "make run    — install the release build and run the main job on the bundled defaults"
+	@echo "make test   — set up, build, and run cargo test, pytest and lint"
+	@echo "make lint   — ruff, mypy, stubtest, cargo fmt --check, cargo clippy -D warnings"
+	@echo "make bench  — benchmarks against references; writes benches/results.md"
+	@echo "make dev    — editable debug build for development"
+
+$(STAMP): pyproject.toml requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debug-profile extension (deps at opt-level 2): fast to build, fine for tests.
+build-dev: $(STAMP)
+	rm -f python/hashpivot/_core*.so
+	$(VENV)/bin/maturin develop --quiet --manifest-path rust/Cargo.toml
+
+# Release extension (thin LTO) for run and bench.
+build-release: $(STAMP)
+	rm -f python/hashpivot/_core*.so
+	$(VENV)/bin/maturin develop --quiet --release --manifest-path rust/Cargo.toml
+
+dev: build-dev
+
+rust-test:
+	cargo test --workspace
+
+py-test: build-dev
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest hashpivot._core --allowlist .mypy-stubtest-allowlist
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+test: rust-test py-test lint
+
+run: build-release
+	$(VENV)/bin/hashpivot run
+
+bench: build-release
+	$(PY) benches/run.py
+
+clean:
+	rm -rf $(VENV) target python/hashpivot/_core*.so

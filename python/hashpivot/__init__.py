@@ -1,0 +1,18 @@
+"""hashpivot: Bitcoin mining economics with a consensus-exact Rust core.
+
+Modules:
+
+* :mod:`hashpivot.consensus` — compact bits, targets, difficulty, work, retargeting, subsidy;
+* :mod:`hashpivot.history` — bundled per-epoch difficulty history;
+* :mod:`hashpivot.exceptions` — the error classes every failure raises.
+"""
+
+from __future__ import annotations
+
+from hashpivot import consensus as consensus
+from hashpivot import exceptions as exceptions
+from hashpivot._core import NetworkParams as NetworkParams
+from hashpivot._core import __version__ as __version__
+from hashpivot.exceptions import HashpivotError as HashpivotError
+
+__all__ = ["HashpivotError", "NetworkParams", "__version__", "consensus", "exceptions"]

@@ -1,0 +1,288 @@
+//! Arrow ⇄ Rust column conversion for the bindings (PyCapsule interface via pyo3-arrow).
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::DataType;
+use pyo3::prelude::*;
+use pyo3_arrow::input::AnyArray;
+use pyo3_arrow::PyArray;
+
+use super::errors::dtype_error;
+use crate::consensus::target::{parse_bits_hex, parse_u256_hex, U256};
+use crate::error::{CoreError, CoreResult};
+
+/// A column read from Arrow: values with a validity mask (None = null).
+pub type Column<T> = Vec<Option<T>>;
+
+/// Flatten any Arrow array/stream argument into its chunks.
+pub fn chunks(arg: &str, a: AnyArray) -> PyResult<Vec<ArrayRef>> {
+    let ca = a.into_chunked_array().map_err(|e| {
+        dtype_error(
+            arg,
+            &format!("(unreadable: {e})"),
+            "an Arrow array or polars Series",
+        )
+    })?;
+    let (chunks, _field) = ca.into_inner();
+    Ok(chunks)
+}
+
+fn out_of_range(
+    arg: &'static str,
+    row: usize,
+    v: impl std::fmt::Display,
+    range: &str,
+) -> CoreError {
+    CoreError::InvalidValue {
+        what: arg,
+        at: crate::error::Position::Row(row),
+        why: format!("{v} is outside {range}"),
+    }
+}
+
+macro_rules! push_ints {
+    ($arr:expr, $t:ty, $out:expr, $conv:expr, $row0:expr) => {{
+        let p = $arr.as_primitive::<$t>();
+        for (i, v) in p.iter().enumerate() {
+            $out.push(match v {
+                None => None,
+                Some(x) => Some($conv(x as i128, $row0 + i)?),
+            });
+        }
+    }};
+}
+
+/// Read an integer column (any Arrow int type), converting each value with `conv`.
+fn int_column<T>(
+    arg: &'static str,
+    chunks: &[ArrayRef],
+    conv: impl Fn(i128, usize) -> CoreResult<T>,
+    allow_hex_bits: bool,
+) -> PyResult<CoreResult<Column<T>>>
+where
+    T: Copy,
+{
+    let mut out: Column<T> = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    let mut row0 = 0usize;
+    let res: CoreResult<()> = (|| {
+        for c in chunks {
+            match c.data_type() {
+                DataType::Int8 => push_ints!(c, Int8Type, out, &conv, row0),
+                DataType::Int16 => push_ints!(c, Int16Type, out, &conv, row0),
+                DataType::Int32 => push_ints!(c, Int32Type, out, &conv, row0),
+                DataType::Int64 => push_ints!(c, Int64Type, out, &conv, row0),
+                DataType::UInt8 => push_ints!(c, UInt8Type, out, &conv, row0),
+                DataType::UInt16 => push_ints!(c, UInt16Type, out, &conv, row0),
+                DataType::UInt32 => push_ints!(c, UInt32Type, out, &conv, row0),
+                DataType::UInt64 => push_ints!(c, UInt64Type, out, &conv, row0),
+                DataType::Null => out.extend(std::iter::repeat_n(None, c.len())),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if allow_hex_bits => {
+                    for (i, s) in string_iter(c).into_iter().enumerate() {
+                        out.push(match s {
+                            None => None,
+                            Some(s) => Some(conv(
+                                i128::from(parse_bits_hex(&s).map_err(|e| e.at_row(row0 + i))?),
+                                row0 + i,
+                            )?),
+                        });
+                    }
+                }
+                _ => {
+                    return Err(CoreError::InvalidValue {
+                        what: "",
+                        at: Default::default(),
+                        why: String::new(),
+                    })
+                }
+            }
+            row0 += c.len();
+        }
+        Ok(())
+    })();
+    match res {
+        Ok(()) => Ok(Ok(out)),
+        Err(CoreError::InvalidValue { what: "", .. }) => {
+            let found = chunks
+                .first()
+                .map(|c| c.data_type().to_string())
+                .unwrap_or_default();
+            let expected = if allow_hex_bits {
+                "an integer dtype (e.g. pl.UInt32) or hex strings like \"1d00ffff\""
+            } else {
+                "an integer dtype (e.g. pl.Int64)"
+            };
+            Err(dtype_error(arg, &found, expected))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+fn string_iter(c: &ArrayRef) -> Vec<Option<String>> {
+    match c.data_type() {
+        DataType::Utf8 => c
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        DataType::LargeUtf8 => c
+            .as_string::<i64>()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        DataType::Utf8View => c
+            .as_string_view()
+            .iter()
+            .map(|s| s.map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Compact bits: u32 values, or hex strings. Negative or > 0xffffffff values are errors.
+pub fn bits_column(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResult<Column<u32>>> {
+    int_column(
+        arg,
+        chunks,
+        |v, row| {
+            u32::try_from(v).map_err(|_| CoreError::BitsOutOfRange {
+                what: arg,
+                at: crate::error::Position::Row(row),
+                value: v,
+            })
+        },
+        true,
+    )
+}
+
+/// Signed 64-bit integers (heights, Unix times).
+pub fn i64_column(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResult<Column<i64>>> {
+    int_column(
+        arg,
+        chunks,
+        |v, row| i64::try_from(v).map_err(|_| out_of_range(arg, row, v, "the signed 64-bit range")),
+        false,
+    )
+}
+
+/// 256-bit values given as hex strings (64 digits, `0x` optional) or 32-byte big-endian binary.
+pub fn u256_column(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResult<Column<U256>>> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    let mut row0 = 0usize;
+    for c in chunks {
+        match c.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                for (i, s) in string_iter(c).into_iter().enumerate() {
+                    match s {
+                        None => out.push(None),
+                        Some(s) => match parse_u256_hex(&s) {
+                            Ok(v) => out.push(Some(v)),
+                            Err(e) => return Ok(Err(e.at_row(row0 + i))),
+                        },
+                    }
+                }
+            }
+            DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_) => {
+                let vals: Vec<Option<Vec<u8>>> = match c.data_type() {
+                    DataType::Binary => c
+                        .as_binary::<i32>()
+                        .iter()
+                        .map(|b| b.map(<[u8]>::to_vec))
+                        .collect(),
+                    DataType::LargeBinary => c
+                        .as_binary::<i64>()
+                        .iter()
+                        .map(|b| b.map(<[u8]>::to_vec))
+                        .collect(),
+                    DataType::BinaryView => c
+                        .as_binary_view()
+                        .iter()
+                        .map(|b| b.map(<[u8]>::to_vec))
+                        .collect(),
+                    _ => c
+                        .as_fixed_size_binary()
+                        .iter()
+                        .map(|b| b.map(<[u8]>::to_vec))
+                        .collect(),
+                };
+                for (i, b) in vals.into_iter().enumerate() {
+                    match b {
+                        None => out.push(None),
+                        Some(b) if b.len() == 32 => {
+                            let mut a = [0u8; 32];
+                            a.copy_from_slice(&b);
+                            out.push(Some(U256::from_be_bytes(a)));
+                        }
+                        Some(b) => return Ok(Err(CoreError::InvalidValue {
+                            what: arg,
+                            at: crate::error::Position::Row(row0 + i),
+                            why: format!(
+                                "binary value has {} bytes; a 256-bit value needs 32 (big-endian)",
+                                b.len()
+                            ),
+                        })),
+                    }
+                }
+            }
+            DataType::Null => out.extend(std::iter::repeat_n(None, c.len())),
+            other => {
+                return Err(dtype_error(
+                    arg,
+                    &other.to_string(),
+                    "64-digit hex strings or 32-byte big-endian binary",
+                ))
+            }
+        }
+        row0 += c.len();
+    }
+    Ok(Ok(out))
+}
+
+/// Wrap an Arrow array for Python (`pl.Series(name, obj)` reads it via `__arrow_c_array__`).
+pub fn to_py(py: Python<'_>, arr: ArrayRef) -> PyResult<Py<PyAny>> {
+    Ok(Bound::new(py, PyArray::from_array_ref(arr))?
+        .into_any()
+        .unbind())
+}
+
+/// Build an Arrow array from a nullable column.
+pub fn u32_array(v: Column<u32>) -> ArrayRef {
+    Arc::new(arrow_array::UInt32Array::from(v))
+}
+/// Build an Arrow array from a nullable column.
+pub fn i64_array(v: Column<i64>) -> ArrayRef {
+    Arc::new(arrow_array::Int64Array::from(v))
+}
+/// Build an Arrow array from a nullable column.
+pub fn f64_array(v: Column<f64>) -> ArrayRef {
+    Arc::new(arrow_array::Float64Array::from(v))
+}
+/// Build an Arrow array from a nullable column.
+pub fn bool_array(v: Column<bool>) -> ArrayRef {
+    Arc::new(arrow_array::BooleanArray::from(v))
+}
+/// Build an Arrow Utf8 array from a nullable column of strings.
+pub fn str_array(v: Column<String>) -> ArrayRef {
+    Arc::new(arrow_array::StringArray::from(v))
+}
+
+/// Apply a fallible scalar kernel to every non-null element, attaching the row to errors.
+pub fn map_col<I: Copy, O>(
+    col: &[Option<I>],
+    f: impl Fn(I) -> CoreResult<O>,
+) -> CoreResult<Column<O>> {
+    col.iter()
+        .enumerate()
+        .map(|(row, v)| match v {
+            None => Ok(None),
+            Some(x) => f(*x).map(Some).map_err(|e| e.at_row(row)),
+        })
+        .collect()
+}
