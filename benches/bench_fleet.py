@@ -119,9 +119,7 @@ def _polars(n: int):  # type: ignore[no-untyped-def]
 
     def run():  # type: ignore[no-untyped-def]
         x = c.join(h, how="cross").with_columns(
-            (pl.col("a") * pl.col("usd") - pl.col("k") * pl.col("power_price_usd_kwh")).alias(
-                "op"
-            ),
+            (pl.col("a") * pl.col("usd") - pl.col("k") * pl.col("power_price_usd_kwh")).alias("op"),
             (pl.col("k") * pl.col("dr_credit_usd_kwh")).alias("credit"),
         )
         x = x.with_columns((pl.col("op") > pl.col("credit")).alias("on"))
@@ -129,8 +127,10 @@ def _polars(n: int):  # type: ignore[no-untyped-def]
             x.group_by("class_id", maintain_order=True)
             .agg(
                 pl.col("on").sum().alias("run_hours"),
-                (pl.when(pl.col("on")).then(pl.col("op")).otherwise(pl.col("credit")).sum()
-                 * pl.col("cnt").first()).alias("margin"),
+                (
+                    pl.when(pl.col("on")).then(pl.col("op")).otherwise(pl.col("credit")).sum()
+                    * pl.col("cnt").first()
+                ).alias("margin"),
             )
             .collect()
         )
@@ -229,7 +229,9 @@ def main() -> str:
     res = {}
     for name in ("kernel", "numpy", "polars", "kernel_dp", "numpy_dp"):
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", name], capture_output=True, text=True,
+            [sys.executable, __file__, "--child", name],
+            capture_output=True,
+            text=True,
             check=False,
         )
         if proc.returncode != 0:
@@ -242,7 +244,11 @@ def main() -> str:
         ("kernel", "hashpivot `dispatch` (sort + search, Rust)"),
         ("numpy", "numpy broadcast (classes × hours matrices)"),
         ("polars", "polars lazy cross join + group_by"),
-        ("kernel_dp", f"hashpivot `dispatch`, start cost ${START_COST_USD:g} + min run {MIN_RUN_HOURS} h (DP, Rust)"),
+        (
+            "kernel_dp",
+            f"hashpivot `dispatch`, start cost ${START_COST_USD:g} + "
+            f"min run {MIN_RUN_HOURS} h (DP, Rust)",
+        ),
         ("numpy_dp", "numpy DP, hour loop vectorised over classes"),
     ]:
         r = res[name]
@@ -250,10 +256,18 @@ def main() -> str:
         secs = r["seconds"] * factor
         extra = max(r["peak_mib"] - r["base_mib"], 0.0) * factor
         scaled[name] = secs
-        note = "measured" if factor == 1 else f"measured on {r['n']:,} classes, ×{factor:g} (linear)"
+        note = (
+            "measured" if factor == 1 else f"measured on {r['n']:,} classes, ×{factor:g} (linear)"
+        )
         rows.append(
-            [label, f"{secs:.3f}", f"{N_CLASSES * N_HOURS / secs / 1e6:,.0f}",
-             f"{extra:,.0f}", f"{r['peak_mib']:,.0f}", note]
+            [
+                label,
+                f"{secs:.3f}",
+                f"{N_CLASSES * N_HOURS / secs / 1e6:,.0f}",
+                f"{extra:,.0f}",
+                f"{r['peak_mib']:,.0f}",
+                note,
+            ]
         )
     k, kd = scaled["kernel"], scaled["kernel_dp"]
     r_np, r_pl, r_dp = scaled["numpy"] / k, scaled["polars"] / k, scaled["numpy_dp"] / kd
@@ -269,8 +283,14 @@ def main() -> str:
         "scaled with the time.",
         "",
         table(
-            ["implementation", "seconds (10k × 8,760)", "M class-hours/s", "extra memory MiB",
-             "peak RSS MiB", "how"],
+            [
+                "implementation",
+                "seconds (10k × 8,760)",
+                "M class-hours/s",
+                "extra memory MiB",
+                "peak RSS MiB",
+                "how",
+            ],
             rows,
         ),
         "",

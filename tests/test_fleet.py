@@ -30,7 +30,8 @@ def test_market_context_2026_02_09_retarget() -> None:
     $0.05/kWh is not."""
     d, height = epoch_464()
     row = difficulty_epochs().filter(pl.col("epoch") == 464).row(0, named=True)
-    assert row["bits"] == 0x17023C7E and height == 935_424
+    assert row["bits"] == 0x17023C7E
+    assert height == 935_424
     assert d == pytest.approx(125.86e12, rel=1e-4)
 
     # Hand computation (no pool fee, PUE 1, full uptime, fees F = 0 BTC/block):
@@ -54,8 +55,10 @@ def test_market_context_2026_02_09_retarget() -> None:
     kw = {"difficulty": d, "height": height, "price_usd": 66_680.0}
     s19 = fleet.breakeven_power_price("Antminer S19j Pro", **kw)
     s21 = fleet.breakeven_power_price("Antminer S21 XP", **kw)
-    print(f"breakeven power price at epoch 464, $66,680: S19j Pro {s19:.6f} $/kWh, "
-          f"S21 XP {s21:.6f} $/kWh")
+    print(
+        f"breakeven power price at epoch 464, $66,680: S19j Pro {s19:.6f} $/kWh, "
+        f"S21 XP {s21:.6f} $/kWh"
+    )
     assert s19 == pytest.approx(s19_hand, rel=1e-12)
     assert s21 == pytest.approx(s21_hand, rel=1e-12)
 
@@ -71,10 +74,12 @@ def test_market_context_2026_02_09_retarget() -> None:
     assert margin["Antminer S21 XP"] == pytest.approx(270 * rev_th_day - 87.48 * 0.05, rel=1e-12)
     # Shutdown BTC price at $0.05/kWh: P* = 24 · e · p / (1000 · b):
     # S19j Pro 24 · 30.5 · 0.05 / (1000 · 4.994596e-7) = $73,279; S21 XP = $32,435.
-    sp = fleet.shutdown_price("Antminer S19j Pro", difficulty=d, height=height,
-                              power_price_usd_kwh=0.05)
+    sp = fleet.shutdown_price(
+        "Antminer S19j Pro", difficulty=d, height=height, power_price_usd_kwh=0.05
+    )
     assert sp == pytest.approx(24 * 30.5 * 0.05 / (1000 * b_hand), rel=1e-12)
-    assert 73_279 < sp < 73_280 and sp > 66_680
+    assert 73_279 < sp < 73_280
+    assert sp > 66_680
 
 
 # ----------------------------------------------------------------------------- formulas
@@ -93,7 +98,7 @@ def test_btc_per_th_day_and_network_hashrate_by_hand() -> None:
     assert fleet.btc_per_th_day(1e14, height=1_050_000) == pytest.approx(b0 / 2)
     # H = D · 2^32 / 600 H/s: D = 600 · 1e12 / 2^32 → 1 TH/s.
     assert fleet.network_hashrate_ths(600e12 / TWO_32) == pytest.approx(1.0)
-    with pytest.raises(InvalidValueError, match="height= .* subsidy_btc="):
+    with pytest.raises(InvalidValueError, match=r"height= .* subsidy_btc="):
         fleet.btc_per_th_day(1e14)
     with pytest.raises(InvalidValueError, match="not both"):
         fleet.btc_per_th_day(1e14, height=1, subsidy_btc=1.0)
@@ -160,12 +165,14 @@ def test_economics_every_column_by_hand() -> None:
     assert e["hashrate_share"] == pytest.approx(950 / (d * TWO_32 / 600 / 1e12))
     assert e["book_value_usd"] == pytest.approx(10_950.0)
     assert e["under_water"] is False
-    assert e["efficiency_jth"] == 30.0 and e["count"] == 10
+    assert e["efficiency_jth"] == 30.0
+    assert e["count"] == 10
 
 
 def test_economics_per_hour_sites_and_declining() -> None:
-    f = hand_fleet() + Fleet.from_catalog({"Antminer S21": 2}, price_usd=3650.0, site="b",
-                                         purchase_date=dt.date(2024, 1, 1))
+    f = hand_fleet() + Fleet.from_catalog(
+        {"Antminer S21": 2}, price_usd=3650.0, site="b", purchase_date=dt.date(2024, 1, 1)
+    )
     kw = {"difficulty": 1e14, "subsidy_btc": 3.125, "price_usd": 60_000.0}
     prices = {"a": 0.03, "b": 0.07}
     day = fleet.economics(f, power_price_usd_kwh=prices, **kw)
@@ -178,8 +185,9 @@ def test_economics_per_hour_sites_and_declining() -> None:
         fleet.economics(f, power_price_usd_kwh={"a": 0.03}, **kw)
     # Declining balance at 2/3 per year from 2024-01-01 to 2025-01-01 (366 days: year 1):
     # year 0 takes 3650 · 2/3 = 2433.33; year 1 opens at 1216.67 and takes 2/3 of it = 811.11.
-    dec = fleet.economics(f, power_price_usd_kwh=0.05, depreciation="declining",
-                          as_of=dt.date(2025, 1, 1), **kw)
+    dec = fleet.economics(
+        f, power_price_usd_kwh=0.05, depreciation="declining", as_of=dt.date(2025, 1, 1), **kw
+    )
     assert dec["depreciation_usd_day"][1] == pytest.approx(2 * 3650 / 3 * 2 / 3 / 365)
     with pytest.raises(InvalidValueError, match="depreciation"):
         fleet.economics(f, power_price_usd_kwh=0.05, depreciation="sum_of_years", **kw)  # type: ignore[arg-type]
@@ -194,17 +202,24 @@ def test_economics_per_hour_sites_and_declining() -> None:
 def test_payback_along_a_trend_path() -> None:
     d, height = epoch_464()
     path = fleet.difficulty_trend(
-        start=dt.date(2026, 2, 9), days=365 * 3, difficulty=d, height=height,
-        annual_growth=0.3, price_usd=66_680.0,
+        start=dt.date(2026, 2, 9),
+        days=365 * 3,
+        difficulty=d,
+        height=height,
+        annual_growth=0.3,
+        price_usd=66_680.0,
     )
-    assert path.schema["date"] == pl.Date and path.height == 1095
+    assert path.schema["date"] == pl.Date
+    assert path.height == 1095
     # Difficulty steps only at retargets: first step at height 937,440 (day 14).
     first_step = path.filter(pl.col("difficulty") > d)["height"][0]
     assert first_step == 937_440
     # The 5th halving (height 1,050,000) halves the subsidy on the path.
     assert set(path["subsidy_btc"]) == {3.125, 1.5625}
-    f = Fleet.from_catalog({"Antminer S21 XP": 1, "Antminer S19j Pro": 1},
-                           price_usd={"Antminer S21 XP": 1500.0, "Antminer S19j Pro": 300.0})
+    f = Fleet.from_catalog(
+        {"Antminer S21 XP": 1, "Antminer S19j Pro": 1},
+        price_usd={"Antminer S21 XP": 1500.0, "Antminer S19j Pro": 300.0},
+    )
     r = fleet.payback(f, path, power_price_usd_kwh=0.05)
     st = dict(zip(r["model"], r["status"], strict=True))
     # S19j Pro is under water from day one and only gets worse: never pays back.
@@ -219,14 +234,19 @@ def test_payback_along_a_trend_path() -> None:
     # "Today's yield forever" would say 1500 / 4.618 = 325 days; the path must be slower.
     assert s21["payback_days"] > 1500 / (270 * 4.994596e-7 * 66_680 - 87.48 * 0.05)
     # At $2,000 it is still short when the halving (day 795) puts it under water: never.
-    dear = fleet.payback(Fleet.from_catalog({"Antminer S21 XP": 1}, price_usd=2000.0), path,
-                         power_price_usd_kwh=0.05).row(0, named=True)
-    assert dear["status"] == "never" and dear["payback_days"] is None
-    assert 1500 < dear["cum_margin_usd"] < 2000 and dear["last_day_margin_usd"] == 0.0
+    dear = fleet.payback(
+        Fleet.from_catalog({"Antminer S21 XP": 1}, price_usd=2000.0), path, power_price_usd_kwh=0.05
+    ).row(0, named=True)
+    assert dear["status"] == "never"
+    assert dear["payback_days"] is None
+    assert 1500 < dear["cum_margin_usd"] < 2000
+    assert dear["last_day_margin_usd"] == 0.0
     # A short horizon: not by horizon (still earning), ROI negative.
-    short = fleet.payback(f.filter(model="Antminer S21 XP"), path.head(30),
-                          power_price_usd_kwh=0.05)
-    assert short["status"][0] == "not_by_horizon" and short["roi"][0] < 0
+    short = fleet.payback(
+        f.filter(model="Antminer S21 XP"), path.head(30), power_price_usd_kwh=0.05
+    )
+    assert short["status"][0] == "not_by_horizon"
+    assert short["roi"][0] < 0
     with pytest.raises(InvalidValueError, match="power_price_usd_kwh"):
         fleet.payback(f, path)
     with pytest.raises(SchemaError, match="price_usd"):
@@ -237,12 +257,12 @@ def _hourly(n: int = 48) -> pl.DataFrame:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     return pl.DataFrame(
         {
-            "time": pl.datetime_range(start, start + dt.timedelta(hours=n - 1), "1h",
-                                      time_zone="UTC", eager=True),
+            "time": pl.datetime_range(
+                start, start + dt.timedelta(hours=n - 1), "1h", time_zone="UTC", eager=True
+            ),
             # Cheap nights, an expensive evening peak, one negative-price hour.
             "power_price_usd_kwh": [
-                -0.01 if h == 3 else (0.20 if h % 24 in (18, 19, 20) else 0.03)
-                for h in range(n)
+                -0.01 if h == 3 else (0.20 if h % 24 in (18, 19, 20) else 0.03) for h in range(n)
             ],
         }
     )
@@ -257,7 +277,9 @@ def test_dispatch_by_hand() -> None:
     r = fleet.dispatch(f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0)
     row = r.row(0, named=True)
     # Breakeven $0.5625 / 3.645 kW = $0.1543/kWh: curtail the 3 peak hours a day (6 in 48 h).
-    assert row["run_hours"] == 42 and row["curtailed_hours"] == 6 and row["starts"] == 2
+    assert row["run_hours"] == 42
+    assert row["curtailed_hours"] == 6
+    assert row["starts"] == 2
     assert row["btc"] == pytest.approx(4 * 42 * 270 * 1e-6 / 24)
     assert row["energy_kwh"] == pytest.approx(4 * 42 * 3.645)
     cost = 4 * 3.645 * (0.03 * 41 - 0.01)
@@ -266,20 +288,26 @@ def test_dispatch_by_hand() -> None:
     assert row["flexibility_value_usd"] == pytest.approx(4 * 3.645 * 6 * 0.20 - 4 * 6 * 0.5625)
     # A $0.70/kWh demand-response credit for curtailing the peak adds 6 h · 3.645 kW · 4 · 0.70
     # — and makes curtailing every hour pay: credit > revenue / kWh at any price ≥ 0.
-    dr = fleet.dispatch(f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0,
-                        dr_credit_usd_kwh=0.70)
+    dr = fleet.dispatch(
+        f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0, dr_credit_usd_kwh=0.70
+    )
     assert dr["run_hours"][0] == 0
     # Start cost larger than a peak's saving (3 h · ($0.20 · 3.645 kW − $0.5625) = $0.4995/unit):
     # ride through the peaks.
-    sc = fleet.dispatch(f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0,
-                        start_cost_usd=0.60)
-    assert sc["run_hours"][0] == 48 and sc["starts"][0] == 0
-    cheap = fleet.dispatch(f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0,
-                           start_cost_usd=0.40)
-    assert cheap["run_hours"][0] == 42 and cheap["start_cost_usd"][0] == pytest.approx(4 * 2 * 0.4)
+    sc = fleet.dispatch(
+        f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0, start_cost_usd=0.60
+    )
+    assert sc["run_hours"][0] == 48
+    assert sc["starts"][0] == 0
+    cheap = fleet.dispatch(
+        f, prices, difficulty=d, subsidy_btc=3.125, price_usd=50_000.0, start_cost_usd=0.40
+    )
+    assert cheap["run_hours"][0] == 42
+    assert cheap["start_cost_usd"][0] == pytest.approx(4 * 2 * 0.4)
     # Hourly BTC price column overrides the keyword.
-    hp = fleet.dispatch(f, prices.with_columns(pl.lit(1e6).alias("price_usd")), difficulty=d,
-                        subsidy_btc=3.125)
+    hp = fleet.dispatch(
+        f, prices.with_columns(pl.lit(1e6).alias("price_usd")), difficulty=d, subsidy_btc=3.125
+    )
     assert hp["run_hours"][0] == 48
 
 
@@ -301,10 +329,10 @@ def test_dispatch_errors() -> None:
 def test_cost_curve_by_hand() -> None:
     # Two classes, b = 5e-7 BTC/TH/day, $0.05/kWh: P* = 24 · e · 0.05 / (1000 · 5e-7) = 2400 · e.
     d = 1e12 * 86_400 * 3.125 / (TWO_32 * 5e-7)
-    mix = pl.DataFrame({"model": ["new", "old"], "efficiency_jth": [15.0, 30.0],
-                        "hashrate_share": [1.0, 3.0]})
-    kw = {"difficulty": d, "subsidy_btc": 3.125, "price_usd": 60_000.0,
-          "power_price_usd_kwh": 0.05}
+    mix = pl.DataFrame(
+        {"model": ["new", "old"], "efficiency_jth": [15.0, 30.0], "hashrate_share": [1.0, 3.0]}
+    )
+    kw = {"difficulty": d, "subsidy_btc": 3.125, "price_usd": 60_000.0, "power_price_usd_kwh": 0.05}
     c = fleet.cost_curve(mix, **kw)
     assert c["model"].to_list() == ["new", "old"]
     assert c["shutdown_price_usd"].to_list() == pytest.approx([36_000.0, 72_000.0])
@@ -326,22 +354,32 @@ def test_cost_curve_by_hand() -> None:
     assert s["network_hashrate_ths"] == pytest.approx(net)
     # Nothing profitable at $10,000: upper and best guess are null, not made up.
     none = fleet.network_cost(mix, **{**kw, "price_usd": 10_000.0}).row(0, named=True)
-    assert none["upper_efficiency_jth"] is None and none["share_under_water"] == 1.0
+    assert none["upper_efficiency_jth"] is None
+    assert none["share_under_water"] == 1.0
 
 
 def test_cost_curve_market_context() -> None:
     """The illustrative 2026 mix at epoch 464 and $66,680: S19-class hardware under water."""
     d, height = epoch_464()
     mix = hardware.network_mix(2026)
-    c = fleet.cost_curve(mix, difficulty=d, height=height, price_usd=66_680.0,
-                         power_price_usd_kwh=0.05)
+    c = fleet.cost_curve(
+        mix, difficulty=d, height=height, price_usd=66_680.0, power_price_usd_kwh=0.05
+    )
     uw = dict(zip(c["model"], c["under_water"], strict=True))
-    assert uw["Antminer S19j Pro"] and uw["Antminer S19"] and not uw["Antminer S21 XP"]
-    s = fleet.network_cost(mix, difficulty=d, height=height, price_usd=66_680.0,
-                           power_price_usd_kwh=0.05).row(0, named=True)
+    assert uw["Antminer S19j Pro"]
+    assert uw["Antminer S19"]
+    assert not uw["Antminer S21 XP"]
+    s = fleet.network_cost(
+        mix, difficulty=d, height=height, price_usd=66_680.0, power_price_usd_kwh=0.05
+    ).row(0, named=True)
     assert 0 < s["share_under_water"] < 1
     assert s["lower_cash_cost_usd_per_btc"] <= s["best_guess_cash_cost_usd_per_btc"]
     assert s["best_guess_cash_cost_usd_per_btc"] <= s["upper_cash_cost_usd_per_btc"] <= 66_680
     with pytest.raises(SchemaError, match="hashrate"):
-        fleet.cost_curve(mix.drop("hashrate_share"), difficulty=d, height=height,
-                         price_usd=1.0, power_price_usd_kwh=0.05)
+        fleet.cost_curve(
+            mix.drop("hashrate_share"),
+            difficulty=d,
+            height=height,
+            price_usd=1.0,
+            power_price_usd_kwh=0.05,
+        )

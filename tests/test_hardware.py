@@ -106,7 +106,8 @@ def test_fleet_from_catalog_and_custom() -> None:
     assert df["class_id"].to_list() == ["Antminer S21 XP@tx", "Antminer S19j Pro@tx"]
     assert df["price_usd"].to_list() == [5000.0, 0.0]
     assert df["efficiency_jth"][0] == pytest.approx(3645 / 270)
-    assert len(f) == 2 and f.sites == ["tx"]
+    assert len(f) == 2
+    assert f.sites == ["tx"]
     assert "15 units" in repr(f)
     custom = Fleet(
         pl.DataFrame(
@@ -125,7 +126,8 @@ def test_fleet_from_catalog_and_custom() -> None:
         "Antminer S21@default#2",
     ]
     both = f + custom
-    assert len(both) == 5 and both.frame["class_id"].is_unique().all()
+    assert len(both) == 5
+    assert both.frame["class_id"].is_unique().all()
     assert len(both.filter(site="tx")) == 2
 
 
@@ -136,9 +138,7 @@ def test_fleet_validation_errors() -> None:
         Fleet(pl.DataFrame({"model": ["unknown box"]}))
     with pytest.raises(InvalidValueError, match=r"'hashrate_ths' at rows \[1\]"):
         Fleet(
-            pl.DataFrame(
-                {"model": ["a", "b"], "hashrate_ths": [1.0, -2.0], "power_w": [1.0, 1.0]}
-            )
+            pl.DataFrame({"model": ["a", "b"], "hashrate_ths": [1.0, -2.0], "power_w": [1.0, 1.0]})
         )
     with pytest.raises(InvalidValueError, match=r"'count' at rows \[0\]"):
         Fleet(pl.DataFrame({"model": ["Antminer S9"], "count": [-1]}))

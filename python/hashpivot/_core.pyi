@@ -135,7 +135,9 @@ def fleet_economics(
     interest_rate: float,
     hours: float,
 ) -> list[tuple[str, ArrowArrayLike]]: ...
-def fleet_payback(classes: Any, path: Any, *, curtail: bool) -> list[tuple[str, ArrowArrayLike]]: ...
+def fleet_payback(
+    classes: Any, path: Any, *, curtail: bool
+) -> list[tuple[str, ArrowArrayLike]]: ...
 def fleet_dispatch(
     classes: Any,
     hourly: Any,

@@ -159,10 +159,7 @@ def fleet_schedule(
         return 0.0, salvage
     book = cost
     for k in range(year + 1):
-        if k == years - 1:
-            dep = book - salvage
-        else:
-            dep = max(min(book * r, book - salvage), 0.0)
+        dep = book - salvage if k == years - 1 else max(min(book * r, book - salvage), 0.0)
         if k < year:
             book -= dep
     per_day = dep / 365.0
@@ -212,7 +209,11 @@ def fleet_economics(
         "interest_usd": interest,
         "margin_usd": revenue - power - opex,
         "all_in_margin_usd": revenue - power - opex - dep - interest,
-        "breakeven_power_price_usd_kwh": 1000.0 * btc_per_th_day * price_usd * (1 - f) / (24.0 * e * k)
+        "breakeven_power_price_usd_kwh": 1000.0
+        * btc_per_th_day
+        * price_usd
+        * (1 - f)
+        / (24.0 * e * k)
         - row["hosting_fee_usd_kwh"],
         "shutdown_price_usd": 24.0 * e * k * kwh_price / (1000.0 * btc_per_th_day * (1 - f))
         if btc_per_th_day * (1 - f) > 0
@@ -231,8 +232,16 @@ def fleet_dispatch_hourly(
     h, w, n = unit["hashrate_ths"], unit["power_w"], unit["count"]
     k, u, f, q = terms["pue"], terms["uptime"], terms["pool_fee"], terms["hosting_fee_usd_kwh"]
     out = dict.fromkeys(
-        ("run_hours", "starts", "btc", "revenue_usd", "energy_kwh", "power_cost_usd",
-         "dr_credit_usd", "always_on_margin_usd"),
+        (
+            "run_hours",
+            "starts",
+            "btc",
+            "revenue_usd",
+            "energy_kwh",
+            "power_cost_usd",
+            "dr_credit_usd",
+            "always_on_margin_usd",
+        ),
         0.0,
     )
     was_on = True

@@ -33,8 +33,8 @@ from hashpivot.hardware import Fleet, catalog_model
 
 __all__ = [
     "ILLUSTRATIVE_DEPRECIATION_YEARS",
-    "btc_per_th_day",
     "breakeven_power_price",
+    "btc_per_th_day",
     "cost_curve",
     "difficulty_trend",
     "dispatch",
@@ -170,9 +170,7 @@ def _class_table(
         _site_col(uptime, fleet, "uptime").alias("uptime"),
         _site_col(pool_fee, fleet, "pool_fee").alias("pool_fee"),
         _site_col(opex_usd_month, fleet, "opex_usd_month").alias("opex_usd_month"),
-        _site_col(hosting_fee_usd_kwh, fleet, "hosting_fee_usd_kwh").alias(
-            "hosting_fee_usd_kwh"
-        ),
+        _site_col(hosting_fee_usd_kwh, fleet, "hosting_fee_usd_kwh").alias("hosting_fee_usd_kwh"),
     )
 
 
@@ -279,9 +277,7 @@ def economics(
     res = res.rename({c: f"{c}_{period}" for c in flows})
     res = res.with_columns(pl.col(pl.Float64).fill_nan(None))
     res = res.with_columns(
-        (pl.col(f"revenue_usd_{period}") < pl.col(f"power_cost_usd_{period}")).alias(
-            "under_water"
-        )
+        (pl.col(f"revenue_usd_{period}") < pl.col(f"power_cost_usd_{period}")).alias("under_water")
     )
     return pl.concat([fl.frame.select(_ID_COLS), res], how="horizontal")
 
@@ -367,9 +363,7 @@ def difficulty_trend(
         (pl.lit(height) + (pl.col("day") * bpd).floor().cast(pl.Int64)).alias("height"),
     )
     df = df.with_columns(
-        (pl.lit(d0) * pl.lit(step).pow(pl.col("height") // 2016 - base_epoch)).alias(
-            "difficulty"
-        ),
+        (pl.lit(d0) * pl.lit(step).pow(pl.col("height") // 2016 - base_epoch)).alias("difficulty"),
         (_consensus.block_subsidy(df["height"]).cast(pl.Float64) / 1e8).alias("subsidy_btc"),
         pl.lit(_num(fees_btc_per_block, "fees_btc_per_block")).alias("fees_btc_per_block"),
         pl.lit(_num(price_usd, "price_usd")).alias("price_usd"),
@@ -444,9 +438,7 @@ def payback(
     res = _columns(_core.fleet_payback(table, p, curtail=bool(curtail)))
     start = path["date"][0] if "date" in path.columns else None
     res = res.with_columns(
-        pl.col("status_code")
-        .replace_strict(_STATUS, return_dtype=pl.String)
-        .alias("status"),
+        pl.col("status_code").replace_strict(_STATUS, return_dtype=pl.String).alias("status"),
         pl.col("roi").fill_nan(None),
         (
             (pl.lit(start) + pl.duration(days=pl.col("payback_days") - 1)).cast(pl.Date)
@@ -473,7 +465,9 @@ def payback(
 def _path_table(path: pl.DataFrame) -> pl.DataFrame:
     cols = set(path.columns)
     if "price_usd" not in cols:
-        raise SchemaError(f"path: no 'price_usd' column (columns: {path.columns}); add the BTC price")
+        raise SchemaError(
+            f"path: no 'price_usd' column (columns: {path.columns}); add the BTC price"
+        )
     if "btc_per_th_day" in cols:
         b = pl.col("btc_per_th_day").cast(pl.Float64)
     elif "difficulty" in cols:
@@ -485,8 +479,7 @@ def _path_table(path: pl.DataFrame) -> pl.DataFrame:
                 )
             df = df.with_columns(
                 (
-                    _consensus.block_subsidy(path["height"].cast(pl.Int64)).cast(pl.Float64)
-                    / 1e8
+                    _consensus.block_subsidy(path["height"].cast(pl.Int64)).cast(pl.Float64) / 1e8
                 ).alias("subsidy_btc")
             )
         if "fees_btc_per_block" not in cols:
@@ -498,7 +491,10 @@ def _path_table(path: pl.DataFrame) -> pl.DataFrame:
             f"path: needs 'btc_per_th_day' or 'difficulty' (columns: {path.columns}); "
             "see fleet.difficulty_trend"
         )
-    sel = [b.cast(pl.Float64).alias("btc_per_th_day"), pl.col("price_usd").cast(pl.Float64).alias("btc_price_usd")]
+    sel = [
+        b.cast(pl.Float64).alias("btc_per_th_day"),
+        pl.col("price_usd").cast(pl.Float64).alias("btc_price_usd"),
+    ]
     if "power_price_usd_kwh" in cols:
         sel.append(pl.col("power_price_usd_kwh").cast(pl.Float64))
     out = path.select(sel)
@@ -562,9 +558,15 @@ def dispatch(
         )
     if prices.height == 0:
         raise InvalidValueError("prices: no hours; pass at least one row")
-    b_hour = btc_per_th_day(
-        difficulty, height=height, subsidy_btc=subsidy_btc, fees_btc_per_block=fees_btc_per_block
-    ) / 24.0
+    b_hour = (
+        btc_per_th_day(
+            difficulty,
+            height=height,
+            subsidy_btc=subsidy_btc,
+            fees_btc_per_block=fees_btc_per_block,
+        )
+        / 24.0
+    )
     if "price_usd" in prices.columns:
         if price_usd is not None:
             raise InvalidValueError("price_usd: given as keyword and as a prices column; drop one")
@@ -580,7 +582,9 @@ def dispatch(
             )
         dr = pl.col("dr_credit_usd_kwh").cast(pl.Float64)
     else:
-        dr = pl.lit(0.0 if dr_credit_usd_kwh is None else _num(dr_credit_usd_kwh, "dr_credit_usd_kwh"))
+        dr = pl.lit(
+            0.0 if dr_credit_usd_kwh is None else _num(dr_credit_usd_kwh, "dr_credit_usd_kwh")
+        )
     hourly = prices.select(
         pl.col("power_price_usd_kwh").cast(pl.Float64),
         dr.alias("dr_credit_usd_kwh"),
@@ -616,9 +620,7 @@ def dispatch(
 # ----------------------------------------------------------------------------- cost curve
 
 
-def _mix_table(
-    mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
-) -> pl.DataFrame:
+def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None) -> pl.DataFrame:
     if not isinstance(mix, pl.DataFrame):
         raise DtypeError(f"mix: {type(mix).__name__} is not a polars DataFrame")
     cols = set(mix.columns)
@@ -644,9 +646,7 @@ def _mix_table(
             raise InvalidValueError("mix: hashrate_share sums to 0; give positive shares")
         h = pl.col("hashrate_share").cast(pl.Float64) / total * network_ths
     else:
-        raise SchemaError(
-            f"mix: needs 'hashrate_ths' or 'hashrate_share' (columns: {mix.columns})"
-        )
+        raise SchemaError(f"mix: needs 'hashrate_ths' or 'hashrate_share' (columns: {mix.columns})")
     if "capex_usd_th" in cols:
         if capex_usd_th is not None:
             raise InvalidValueError("capex_usd_th: given as keyword and as a mix column; drop one")
@@ -654,7 +654,9 @@ def _mix_table(
     else:
         cap = pl.lit(0.0 if capex_usd_th is None else _num(capex_usd_th, "capex_usd_th"))
     out = df.select(
-        pl.col("efficiency_jth").cast(pl.Float64), h.alias("hashrate_ths"), cap.alias("capex_usd_th")
+        pl.col("efficiency_jth").cast(pl.Float64),
+        h.alias("hashrate_ths"),
+        cap.alias("capex_usd_th"),
     )
     _no_nulls(out, "mix")
     return out

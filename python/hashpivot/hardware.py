@@ -306,7 +306,11 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
             )
     df = frame.with_columns(
         pl.col("model").cast(pl.String),
-        *(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("hashrate_ths", "power_w") if c not in frame.columns),
+        *(
+            pl.lit(None, dtype=pl.Float64).alias(c)
+            for c in ("hashrate_ths", "power_w")
+            if c not in frame.columns
+        ),
     )
     cat = _load("asic_catalog.csv").select(
         "model",
@@ -317,10 +321,22 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
     df = df.with_columns(
         pl.col("hashrate_ths").cast(pl.Float64).fill_null(pl.col("_cat_ths")),
         pl.col("power_w").cast(pl.Float64).fill_null(pl.col("_cat_w")),
-        (pl.col("count").cast(pl.Int64, strict=False) if "count" in df.columns else pl.lit(1, pl.Int64)).alias("count"),
-        (pl.col("price_usd").cast(pl.Float64) if "price_usd" in df.columns else pl.lit(0.0)).fill_null(0.0).alias("price_usd"),
-        (pl.col("purchase_date").cast(pl.Date) if "purchase_date" in df.columns else pl.lit(None, pl.Date)).alias("purchase_date"),
-        (pl.col("site").cast(pl.String) if "site" in df.columns else pl.lit("default")).fill_null("default").alias("site"),
+        (
+            pl.col("count").cast(pl.Int64, strict=False)
+            if "count" in df.columns
+            else pl.lit(1, pl.Int64)
+        ).alias("count"),
+        (pl.col("price_usd").cast(pl.Float64) if "price_usd" in df.columns else pl.lit(0.0))
+        .fill_null(0.0)
+        .alias("price_usd"),
+        (
+            pl.col("purchase_date").cast(pl.Date)
+            if "purchase_date" in df.columns
+            else pl.lit(None, pl.Date)
+        ).alias("purchase_date"),
+        (pl.col("site").cast(pl.String) if "site" in df.columns else pl.lit("default"))
+        .fill_null("default")
+        .alias("site"),
     )
     missing = _err_rows(df, pl.col("hashrate_ths").is_null() | pl.col("power_w").is_null())
     if missing:
@@ -331,10 +347,26 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
         )
     checks = [
         ("model", pl.col("model").is_null(), "is null; name every class"),
-        ("count", pl.col("count").is_null() | (pl.col("count") < 0), "must be an integer ≥ 0 (units)"),
-        ("hashrate_ths", ~(pl.col("hashrate_ths") > 0) | ~pl.col("hashrate_ths").is_finite(), "must be > 0 TH/s per unit"),
-        ("power_w", ~(pl.col("power_w") > 0) | ~pl.col("power_w").is_finite(), "must be > 0 W per unit"),
-        ("price_usd", (pl.col("price_usd") < 0) | ~pl.col("price_usd").is_finite(), "must be ≥ 0 USD per unit"),
+        (
+            "count",
+            pl.col("count").is_null() | (pl.col("count") < 0),
+            "must be an integer ≥ 0 (units)",
+        ),
+        (
+            "hashrate_ths",
+            ~(pl.col("hashrate_ths") > 0) | ~pl.col("hashrate_ths").is_finite(),
+            "must be > 0 TH/s per unit",
+        ),
+        (
+            "power_w",
+            ~(pl.col("power_w") > 0) | ~pl.col("power_w").is_finite(),
+            "must be > 0 W per unit",
+        ),
+        (
+            "price_usd",
+            (pl.col("price_usd") < 0) | ~pl.col("price_usd").is_finite(),
+            "must be ≥ 0 USD per unit",
+        ),
     ]
     for name, bad, why in checks:
         rows = _err_rows(df, bad)

@@ -66,7 +66,10 @@ pub fn cost_curve(
     let n = efficiency_jth.len();
     same_len(
         n,
-        &[("hashrate_ths", hashrate_ths.len()), ("capex_usd_th", capex_usd_th.len())],
+        &[
+            ("hashrate_ths", hashrate_ths.len()),
+            ("capex_usd_th", capex_usd_th.len()),
+        ],
     )?;
     for i in 0..n {
         let at = Position::Row(i);
@@ -88,7 +91,10 @@ pub fn cost_curve(
     order.sort_by(|&a, &b| cash(efficiency_jth[a]).total_cmp(&cash(efficiency_jth[b])));
     let mut c = Curve::default();
     let mut cum = 0.0;
-    let mut sm = Summary { hashrate_ths: total, ..Summary::default() };
+    let mut sm = Summary {
+        hashrate_ths: total,
+        ..Summary::default()
+    };
     let (mut cash_w, mut all_w, mut prof_h, mut prof_e) = (0.0, 0.0, 0.0, 0.0);
     let mut lower = f64::INFINITY;
     let mut upper = f64::NAN;
@@ -126,7 +132,11 @@ pub fn cost_curve(
     sm.avg_all_in_cost_usd_per_btc = nan_if_empty(all_w);
     sm.lower_efficiency_jth = if n > 0 { lower } else { f64::NAN };
     sm.upper_efficiency_jth = upper;
-    sm.best_guess_efficiency_jth = if prof_h > 0.0 { prof_e / prof_h } else { f64::NAN };
+    sm.best_guess_efficiency_jth = if prof_h > 0.0 {
+        prof_e / prof_h
+    } else {
+        f64::NAN
+    };
     // Power at the wall: TH/s · J/TH = W; · PUE; / 1e9 → GW.
     let gw = |e: f64| total * e * t.pue / 1e9;
     sm.lower_power_gw = gw(sm.lower_efficiency_jth);
@@ -164,7 +174,10 @@ mod tests {
         assert!((s.share_under_water - 0.75).abs() < 1e-12);
         // Hashrate-weighted cash cost: (100 · 36,000 + 300 · 72,000) / 400 = $63,000.
         assert!((s.avg_cash_cost_usd_per_btc - 63_000.0).abs() < 1e-6);
-        assert_eq!((s.lower_efficiency_jth, s.upper_efficiency_jth), (15.0, 15.0));
+        assert_eq!(
+            (s.lower_efficiency_jth, s.upper_efficiency_jth),
+            (15.0, 15.0)
+        );
         // 400 TH/s · 15 J/TH = 6000 W = 6e-6 GW.
         assert!((s.lower_power_gw - 6e-6).abs() < 1e-18);
         // breakeven power price of the 30 J/TH class at $60,000: 1000·5e-7·60000/(24·30) ≈ 0.041667.

@@ -93,7 +93,9 @@ fn validate(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> CoreRe
             return Err(CoreError::InvalidValue {
                 what: name,
                 at: Position::Scalar,
-                why: format!("has {len} hours but power_price_usd_kwh has {t}; pass one value per hour"),
+                why: format!(
+                    "has {len} hours but power_price_usd_kwh has {t}; pass one value per hour"
+                ),
             });
         }
     }
@@ -283,7 +285,10 @@ fn programme(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispa
         .map(|i| {
             let c = class_const(classes, terms, i);
             let start = terms.start_cost_usd;
-            let dead = Path { value: f64::NEG_INFINITY, ..Path::default() };
+            let dead = Path {
+                value: f64::NEG_INFINITY,
+                ..Path::default()
+            };
             // state 0 = off; state j (1..=m) = on for j hours (m = at least m).
             let mut cur = vec![dead; m + 1];
             cur[m] = Path::default();
@@ -377,7 +382,9 @@ mod tests {
     }
 
     fn close(a: &[f64], b: &[f64]) -> bool {
-        a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs())))
     }
 
     fn pseudo(n: usize, seed: u64) -> Vec<f64> {
@@ -397,14 +404,29 @@ mod tests {
     fn threshold_and_programme_match_brute_force() -> CoreResult<()> {
         let t = 300;
         let price: Vec<f64> = pseudo(t, 1).iter().map(|r| r * 0.12 - 0.01).collect();
-        let dr: Vec<f64> = pseudo(t, 2).iter().map(|r| if *r > 0.8 { 0.02 } else { 0.0 }).collect();
+        let dr: Vec<f64> = pseudo(t, 2)
+            .iter()
+            .map(|r| if *r > 0.8 { 0.02 } else { 0.0 })
+            .collect();
         let btc = vec![5e-7 / 24.0; t];
-        let px: Vec<f64> = pseudo(t, 3).iter().map(|r| 60_000.0 + 10_000.0 * r).collect();
-        let hourly = Hourly { power_price_usd_kwh: &price, dr_credit_usd_kwh: &dr, btc_per_th_hour: &btc, btc_price_usd: &px };
+        let px: Vec<f64> = pseudo(t, 3)
+            .iter()
+            .map(|r| 60_000.0 + 10_000.0 * r)
+            .collect();
+        let hourly = Hourly {
+            power_price_usd_kwh: &price,
+            dr_credit_usd_kwh: &dr,
+            btc_per_th_hour: &btc,
+            btc_price_usd: &px,
+        };
         let hs: Vec<f64> = pseudo(40, 4).iter().map(|r| 50.0 + 300.0 * r).collect();
         let ws: Vec<f64> = pseudo(40, 5).iter().map(|r| 2000.0 + 3000.0 * r).collect();
         let cnt = vec![3.0; 40];
-        let classes = Classes { hashrate_ths: &hs, power_w: &ws, count: &cnt };
+        let classes = Classes {
+            hashrate_ths: &hs,
+            power_w: &ws,
+            count: &cnt,
+        };
         let tm = terms(0.0, 1);
         let fast = dispatch(&classes, &hourly, &tm)?;
         let dp = dispatch_dp(&classes, &hourly, &tm)?;
@@ -413,7 +435,13 @@ mod tests {
         assert_eq!(fast.starts, slow.starts);
         assert_eq!(dp.run_hours, slow.run_hours);
         assert_eq!(dp.starts, slow.starts);
-        for (a, b) in [(&fast.margin_usd, &slow.margin_usd), (&dp.margin_usd, &slow.margin_usd), (&fast.btc, &slow.btc), (&fast.dr_credit_usd, &slow.dr_credit_usd), (&fast.power_cost_usd, &slow.power_cost_usd)] {
+        for (a, b) in [
+            (&fast.margin_usd, &slow.margin_usd),
+            (&dp.margin_usd, &slow.margin_usd),
+            (&fast.btc, &slow.btc),
+            (&fast.dr_credit_usd, &slow.dr_credit_usd),
+            (&fast.power_cost_usd, &slow.power_cost_usd),
+        ] {
             assert!(close(a, b));
         }
         // A start cost can only lower the margin, and reduces (never raises) the starts.
@@ -421,7 +449,10 @@ mod tests {
         for i in 0..40 {
             assert!(costly.margin_usd[i] <= fast.margin_usd[i] + 1e-9);
             assert!(costly.starts[i] <= fast.starts[i]);
-            assert!(costly.margin_usd[i] >= fast.margin_usd[i].min(costly.always_on_margin_usd[i]) - 1e-9);
+            assert!(
+                costly.margin_usd[i]
+                    >= fast.margin_usd[i].min(costly.always_on_margin_usd[i]) - 1e-9
+            );
         }
         Ok(())
     }
@@ -434,8 +465,17 @@ mod tests {
         let zero = [0.0; 5];
         let btc = [1e-4; 5];
         let px = [10_000.0; 5];
-        let hourly = Hourly { power_price_usd_kwh: &price, dr_credit_usd_kwh: &zero, btc_per_th_hour: &btc, btc_price_usd: &px };
-        let classes = Classes { hashrate_ths: &[1.0], power_w: &[1000.0], count: &[1.0] };
+        let hourly = Hourly {
+            power_price_usd_kwh: &price,
+            dr_credit_usd_kwh: &zero,
+            btc_per_th_hour: &btc,
+            btc_price_usd: &px,
+        };
+        let classes = Classes {
+            hashrate_ths: &[1.0],
+            power_w: &[1000.0],
+            count: &[1.0],
+        };
         let free = dispatch(&classes, &hourly, &terms(0.0, 1))?;
         assert_eq!((free.run_hours[0], free.starts[0]), (3, 2));
         assert!((free.margin_usd[0] - 3.0).abs() < 1e-12);
@@ -458,11 +498,28 @@ mod tests {
 
     #[test]
     fn mismatched_hours_error() {
-        let classes = Classes { hashrate_ths: &[1.0], power_w: &[1.0], count: &[1.0] };
-        let hourly = Hourly { power_price_usd_kwh: &[0.0, 0.0], dr_credit_usd_kwh: &[0.0], btc_per_th_hour: &[0.0, 0.0], btc_price_usd: &[0.0, 0.0] };
+        let classes = Classes {
+            hashrate_ths: &[1.0],
+            power_w: &[1.0],
+            count: &[1.0],
+        };
+        let hourly = Hourly {
+            power_price_usd_kwh: &[0.0, 0.0],
+            dr_credit_usd_kwh: &[0.0],
+            btc_per_th_hour: &[0.0, 0.0],
+            btc_price_usd: &[0.0, 0.0],
+        };
         assert!(dispatch(&classes, &hourly, &terms(0.0, 1)).is_err());
-        let hourly = Hourly { power_price_usd_kwh: &[f64::NAN], dr_credit_usd_kwh: &[0.0], btc_per_th_hour: &[0.0], btc_price_usd: &[0.0] };
-        let e = dispatch(&classes, &hourly, &terms(0.0, 1)).err().map(|e| e.to_string()).unwrap_or_default();
+        let hourly = Hourly {
+            power_price_usd_kwh: &[f64::NAN],
+            dr_credit_usd_kwh: &[0.0],
+            btc_per_th_hour: &[0.0],
+            btc_price_usd: &[0.0],
+        };
+        let e = dispatch(&classes, &hourly, &terms(0.0, 1))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("power_price_usd_kwh (row 0)"), "{e}");
     }
 }

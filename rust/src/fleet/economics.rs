@@ -39,7 +39,10 @@ impl Classes<'_> {
     /// Check lengths and domains; errors name the row.
     pub fn validate(&self) -> CoreResult<()> {
         let n = self.len();
-        same_len(n, &[("power_w", self.power_w.len()), ("count", self.count.len())])?;
+        same_len(
+            n,
+            &[("power_w", self.power_w.len()), ("count", self.count.len())],
+        )?;
         for i in 0..n {
             let at = Position::Row(i);
             positive("hashrate_ths", at, self.hashrate_ths[i])?;
@@ -243,7 +246,10 @@ pub fn economics(
     finance.validate()?;
     same_len(
         n,
-        &[("price_usd", unit_price_usd.len()), ("age_days", age_days.len())],
+        &[
+            ("price_usd", unit_price_usd.len()),
+            ("age_days", age_days.len()),
+        ],
     )?;
     for i in 0..n {
         non_negative("price_usd", Position::Row(i), unit_price_usd[i])?;
@@ -255,7 +261,11 @@ pub fn economics(
     let p_btc = market.price_usd;
     let mut out = Economics::default();
     for i in 0..n {
-        let (h, w, cnt) = (classes.hashrate_ths[i], classes.power_w[i], classes.count[i]);
+        let (h, w, cnt) = (
+            classes.hashrate_ths[i],
+            classes.power_w[i],
+            classes.count[i],
+        );
         let (k, u, f) = (site.pue[i], site.uptime[i], site.pool_fee[i]);
         let price_kwh = site.power_price_usd_kwh[i] + site.hosting_fee_usd_kwh[i];
         let e = w / h;
@@ -280,13 +290,10 @@ pub fn economics(
         out.margin_usd.push(revenue - power - opex);
         out.all_in_margin_usd
             .push(revenue - power - opex - dep - interest);
-        out.breakeven_power_price_usd_kwh.push(
-            1000.0 * b * p_btc * (1.0 - f) / (24.0 * e * k) - site.hosting_fee_usd_kwh[i],
-        );
-        out.shutdown_price_usd.push(div_or_nan(
-            24.0 * e * k * price_kwh,
-            1000.0 * b * (1.0 - f),
-        ));
+        out.breakeven_power_price_usd_kwh
+            .push(1000.0 * b * p_btc * (1.0 - f) / (24.0 * e * k) - site.hosting_fee_usd_kwh[i]);
+        out.shutdown_price_usd
+            .push(div_or_nan(24.0 * e * k * price_kwh, 1000.0 * b * (1.0 - f)));
         out.cash_cost_usd_per_btc
             .push(div_or_nan(power + opex, btc));
         out.all_in_cost_usd_per_btc
@@ -309,7 +316,11 @@ mod tests {
         // S19j Pro: 100 TH/s, 3050 W (30.5 J/TH). b = 5e-7 BTC/TH/day, P = $60,000,
         // p = $0.05/kWh, k = 1, u = 1, f = 0.
         let (h, w, c) = one(100.0, 3050.0);
-        let classes = Classes { hashrate_ths: &h, power_w: &w, count: &c };
+        let classes = Classes {
+            hashrate_ths: &h,
+            power_w: &w,
+            count: &c,
+        };
         let site = Site {
             power_price_usd_kwh: &[0.05],
             pue: &[1.0],
@@ -318,7 +329,11 @@ mod tests {
             opex_usd_month: &[0.0],
             hosting_fee_usd_kwh: &[0.0],
         };
-        let m = Market { btc_per_th_day: 5e-7, price_usd: 60_000.0, network_hashrate_ths: 1e9 };
+        let m = Market {
+            btc_per_th_day: 5e-7,
+            price_usd: 60_000.0,
+            network_hashrate_ths: 1e9,
+        };
         let fin = Finance {
             method: Depreciation::StraightLine,
             life_years: 1.0,
@@ -362,7 +377,12 @@ mod tests {
         assert!((d2 - 250.0 / 365.0).abs() < 1e-12 && (b2 - 125.0).abs() < 1e-9);
         assert_eq!(fin.schedule(1000.0, 1095.0), (0.0, 0.0));
         // Straight line with 10 % salvage over 2 years: 900 / 730 per day.
-        let sl = Finance { method: Depreciation::StraightLine, salvage_fraction: 0.1, life_years: 2.0, ..fin };
+        let sl = Finance {
+            method: Depreciation::StraightLine,
+            salvage_fraction: 0.1,
+            life_years: 2.0,
+            ..fin
+        };
         let (d, b) = sl.schedule(1000.0, 365.0);
         assert!((d - 900.0 / 730.0).abs() < 1e-12 && (b - 550.0).abs() < 1e-9);
         assert_eq!(sl.schedule(1000.0, 800.0), (0.0, 100.0));
@@ -370,10 +390,22 @@ mod tests {
 
     #[test]
     fn bad_inputs_name_the_row() {
-        let classes = Classes { hashrate_ths: &[1.0, -1.0], power_w: &[1.0, 1.0], count: &[1.0, 1.0] };
-        let err = classes.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let classes = Classes {
+            hashrate_ths: &[1.0, -1.0],
+            power_w: &[1.0, 1.0],
+            count: &[1.0, 1.0],
+        };
+        let err = classes
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("hashrate_ths (row 1)"), "{err}");
-        let classes = Classes { hashrate_ths: &[1.0], power_w: &[1.0, 1.0], count: &[1.0] };
+        let classes = Classes {
+            hashrate_ths: &[1.0],
+            power_w: &[1.0, 1.0],
+            count: &[1.0],
+        };
         assert!(classes.validate().is_err());
     }
 }

@@ -50,7 +50,12 @@ pub(crate) fn finite(what: &'static str, at: Position, v: f64) -> CoreResult<f64
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(bad(what, at, v, "is not a finite number; replace it or drop the row"))
+        Err(bad(
+            what,
+            at,
+            v,
+            "is not a finite number; replace it or drop the row",
+        ))
     }
 }
 
@@ -97,7 +102,9 @@ pub(crate) fn same_len(n: usize, cols: &[(&'static str, usize)]) -> CoreResult<(
             return Err(CoreError::InvalidValue {
                 what: name,
                 at: Position::Scalar,
-                why: format!("has {len} rows but the machine classes have {n}; pass one value per class"),
+                why: format!(
+                    "has {len} rows but the machine classes have {n}; pass one value per class"
+                ),
             });
         }
     }

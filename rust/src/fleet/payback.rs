@@ -92,7 +92,11 @@ pub fn payback(
     let rows: Vec<_> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let (h, w, cnt) = (classes.hashrate_ths[i], classes.power_w[i], classes.count[i]);
+            let (h, w, cnt) = (
+                classes.hashrate_ths[i],
+                classes.power_w[i],
+                classes.count[i],
+            );
             let (k, u, f) = (site.pue[i], site.uptime[i], site.pool_fee[i]);
             let kwh_day = w * k * u * 24.0 / 1000.0;
             let opex = site.opex_usd_month[i] * 12.0 / DAYS_PER_YEAR;
@@ -103,7 +107,9 @@ pub fn payback(
             let mut last = 0.0;
             let mut running = 0i64;
             for d in 0..days {
-                let p = path.power_price_usd_kwh.map_or(site.power_price_usd_kwh[i], |s| s[d])
+                let p = path
+                    .power_price_usd_kwh
+                    .map_or(site.power_price_usd_kwh[i], |s| s[d])
                     + site.hosting_fee_usd_kwh[i];
                 let mined = h * u * path.btc_per_th_day[d] * (1.0 - f);
                 let operating = mined * path.btc_price_usd[d] - kwh_day * p;
@@ -123,8 +129,21 @@ pub fn payback(
                 None if last > 0.0 => NOT_BY_HORIZON,
                 None => NEVER,
             };
-            let roi = if capex > 0.0 { (cum - capex) / capex } else { f64::NAN };
-            (cnt * capex, paid, status, cnt * cum, roi, cnt * btc, cnt * last, running)
+            let roi = if capex > 0.0 {
+                (cum - capex) / capex
+            } else {
+                f64::NAN
+            };
+            (
+                cnt * capex,
+                paid,
+                status,
+                cnt * cum,
+                roi,
+                cnt * btc,
+                cnt * last,
+                running,
+            )
         })
         .collect();
     let mut out = Payback::default();
@@ -160,12 +179,20 @@ mod tests {
     fn payback_by_hand() -> CoreResult<()> {
         // 100 TH/s, 1000 W (24 kWh/day at $0.05 = $1.20/day), b = 1e-6 BTC/TH/day,
         // P = $50,000 → revenue $5/day, margin $3.80/day; capex $19 → paid back on day 5.
-        let classes = Classes { hashrate_ths: &[100.0], power_w: &[1000.0], count: &[2.0] };
+        let classes = Classes {
+            hashrate_ths: &[100.0],
+            power_w: &[1000.0],
+            count: &[2.0],
+        };
         let (z, o, p) = ([0.0], [1.0], [0.05]);
         let site = site1(&z, &o, &p);
         let b = [1e-6; 10];
         let px = [50_000.0; 10];
-        let path = DailyPath { btc_per_th_day: &b, btc_price_usd: &px, power_price_usd_kwh: None };
+        let path = DailyPath {
+            btc_per_th_day: &b,
+            btc_price_usd: &px,
+            power_price_usd_kwh: None,
+        };
         let r = payback(&classes, &site, &[19.0], &path, true)?;
         assert_eq!(r.payback_days[0], Some(5));
         assert_eq!(r.status[0], PAID_BACK);
@@ -177,7 +204,11 @@ mod tests {
         assert_eq!((r.payback_days[0], r.status[0]), (None, NOT_BY_HORIZON));
         // Difficulty doubling every day: revenue 5, 2.5, 1.25 (< 1.20 power at day 3 → off).
         let b: Vec<f64> = (0..10).map(|d| 1e-6 / 2f64.powi(d)).collect();
-        let path = DailyPath { btc_per_th_day: &b, btc_price_usd: &px, power_price_usd_kwh: None };
+        let path = DailyPath {
+            btc_per_th_day: &b,
+            btc_price_usd: &px,
+            power_price_usd_kwh: None,
+        };
         let r = payback(&classes, &site, &[100.0], &path, true)?;
         assert_eq!((r.payback_days[0], r.status[0]), (None, NEVER));
         assert_eq!(r.days_running[0], 3);

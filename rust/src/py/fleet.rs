@@ -33,13 +33,14 @@ impl Frame {
 
 /// A Float64 column of a table, without nulls (the Python layer casts and fills first).
 fn col(table: &Frame, name: &'static str) -> PyResult<Vec<f64>> {
-    let idx = table.schema.index_of(name).map_err(|_| {
-        CoreError::InvalidValue {
+    let idx = table
+        .schema
+        .index_of(name)
+        .map_err(|_| CoreError::InvalidValue {
             what: name,
             at: Position::Scalar,
             why: "column is missing from the frame passed to the core".into(),
-        }
-    })?;
+        })?;
     let mut out = Vec::new();
     for b in &table.batches {
         let a = b.column(idx);
@@ -195,9 +196,8 @@ fn fleet_economics(
         price_usd,
         network_hashrate_ths,
     };
-    let e = py.detach(|| {
-        economics::economics(&c.view(), &s.view(), &m, &price, &age, &fin, hours)
-    })?;
+    let e =
+        py.detach(|| economics::economics(&c.view(), &s.view(), &m, &price, &age, &fin, hours))?;
     let mut out = Columns::new();
     for (name, v) in [
         ("hashrate_ths", e.hashrate_ths),
@@ -211,7 +211,10 @@ fn fleet_economics(
         ("interest_usd", e.interest_usd),
         ("margin_usd", e.margin_usd),
         ("all_in_margin_usd", e.all_in_margin_usd),
-        ("breakeven_power_price_usd_kwh", e.breakeven_power_price_usd_kwh),
+        (
+            "breakeven_power_price_usd_kwh",
+            e.breakeven_power_price_usd_kwh,
+        ),
         ("shutdown_price_usd", e.shutdown_price_usd),
         ("cash_cost_usd_per_btc", e.cash_cost_usd_per_btc),
         ("all_in_cost_usd_per_btc", e.all_in_cost_usd_per_btc),
@@ -369,7 +372,10 @@ fn fleet_cost_curve<'py>(
     i64s(py, &mut out, "row", c.row.into_iter().map(Some).collect())?;
     for (name, v) in [
         ("shutdown_price_usd", c.shutdown_price_usd),
-        ("breakeven_power_price_usd_kwh", c.breakeven_power_price_usd_kwh),
+        (
+            "breakeven_power_price_usd_kwh",
+            c.breakeven_power_price_usd_kwh,
+        ),
         ("cash_cost_usd_per_btc", c.cash_cost_usd_per_btc),
         ("all_in_cost_usd_per_btc", c.all_in_cost_usd_per_btc),
         ("cum_hashrate_ths", c.cum_hashrate_ths),
@@ -393,7 +399,10 @@ fn fleet_cost_curve<'py>(
         ("best_guess_power_gw", s.best_guess_power_gw),
         ("lower_cash_cost_usd_per_btc", s.lower_cash_cost_usd_per_btc),
         ("upper_cash_cost_usd_per_btc", s.upper_cash_cost_usd_per_btc),
-        ("best_guess_cash_cost_usd_per_btc", s.best_guess_cash_cost_usd_per_btc),
+        (
+            "best_guess_cash_cost_usd_per_btc",
+            s.best_guess_cash_cost_usd_per_btc,
+        ),
     ] {
         d.set_item(k, v)?;
     }
