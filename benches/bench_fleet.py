@@ -109,12 +109,16 @@ def _polars(n: int):  # type: ignore[no-untyped-def]
     import polars as pl
 
     classes, prices = _inputs(n)
-    c = classes.select(
-        "class_id",
-        pl.col("hashrate_ths").alias("a"),
-        (pl.col("power_w") / 1000.0).alias("k"),
-        pl.col("count").cast(pl.Float64).alias("cnt"),
-    ).lazy()
+    c = (
+        classes.with_row_index("idx")
+        .select(
+            "idx",
+            pl.col("hashrate_ths").alias("a"),
+            (pl.col("power_w") / 1000.0).alias("k"),
+            pl.col("count").cast(pl.Float64).alias("cnt"),
+        )
+        .lazy()
+    )
     h = prices.with_columns(pl.lit(_b_hour() * PRICE_USD).alias("usd")).lazy()
 
     def run():  # type: ignore[no-untyped-def]
@@ -124,7 +128,7 @@ def _polars(n: int):  # type: ignore[no-untyped-def]
         )
         x = x.with_columns((pl.col("op") > pl.col("credit")).alias("on"))
         return (
-            x.group_by("class_id", maintain_order=True)
+            x.group_by("idx")
             .agg(
                 pl.col("on").sum().alias("run_hours"),
                 (
@@ -132,6 +136,7 @@ def _polars(n: int):  # type: ignore[no-untyped-def]
                     * pl.col("cnt").first()
                 ).alias("margin"),
             )
+            .sort("idx")
             .collect()
         )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -383,3 +385,25 @@ def test_cost_curve_market_context() -> None:
             price_usd=1.0,
             power_price_usd_kwh=0.05,
         )
+
+
+def test_btc_per_th_day_against_f2pool_march_2020(shared_data: Path) -> None:
+    """f2pool's device list (reference only) quotes BTC produced per 24 h in March 2020; the
+    spec formula with the bundled difficulty of that time reproduces it within 3 % (f2pool
+    adds fees; we use S = 12.5 BTC, F = 0)."""
+    path = shared_data / "hardware" / "f2pool_mining_devices_2020-03.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Device"].strip() == "Antminer S19 Pro"]
+    quoted = float(rows[0]["Produced (24h) (BTC)"]) / float(rows[0]["Hashrate (T)"])
+    epochs = difficulty_epochs().filter(
+        pl.col("first_time").is_between(
+            dt.datetime(2020, 2, 1, tzinfo=dt.timezone.utc),
+            dt.datetime(2020, 4, 1, tzinfo=dt.timezone.utc),
+        )
+    )
+    assert epochs.height >= 3
+    errs = [
+        abs(fleet.btc_per_th_day(d, height=h) / quoted - 1)
+        for d, h in zip(epochs["difficulty"], epochs["first_height"], strict=True)
+    ]
+    assert min(errs) < 0.03, errs

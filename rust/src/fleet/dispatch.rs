@@ -72,7 +72,6 @@ pub struct Dispatch {
 /// Per-unit, per-class sums of one dispatch decision path (before scaling by u and count).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Path {
-    value: f64,
     run_hours: i64,
     starts: i64,
     btc: f64,
@@ -153,7 +152,6 @@ fn series(hourly: &Hourly<'_>, terms: &Terms) -> Series {
         .map(|p| p + terms.hosting_fee_usd_kwh)
         .collect();
     let total = Path {
-        value: 0.0,
         run_hours: t as i64,
         starts: 0,
         btc: hourly.btc_per_th_hour.iter().sum(),
@@ -250,7 +248,6 @@ fn threshold(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispa
             let starts = later.partition_point(|&x| x < theta) as i64
                 - pair_max.partition_point(|&x| x < theta) as i64;
             let p = Path {
-                value: 0.0,
                 run_hours: j as i64,
                 starts,
                 btc: prefix[j].btc,
@@ -264,15 +261,12 @@ fn threshold(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispa
     collect(rows, t, &s, terms)
 }
 
-fn better(stay: Path, other: Path) -> Path {
-    if other.value > stay.value {
-        other
-    } else {
-        stay
-    }
-}
-
 /// The dynamic programme (start cost and/or minimum run).
+///
+/// Forward pass on values only (`m + 1` f64 per hour) recording the two real choices per
+/// hour (did `off` come from `on_m`; did `on_m` (or `on_1` when m = 1) come from the other
+/// candidate), then a backward walk recovers the schedule and a forward walk sums its totals
+/// in hour order. Memory: 2 bytes per hour per class in flight, never classes × hours.
 fn programme(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispatch {
     let s = series(hourly, terms);
     let t = s.usd.len();
@@ -282,57 +276,93 @@ fn programme(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispa
     let btc = hourly.btc_per_th_hour;
     let rows: Vec<(ClassConst, Path)> = (0..classes.len())
         .into_par_iter()
-        .map(|i| {
-            let c = class_const(classes, terms, i);
-            let start = terms.start_cost_usd;
-            let dead = Path {
-                value: f64::NEG_INFINITY,
-                ..Path::default()
-            };
-            // state 0 = off; state j (1..=m) = on for j hours (m = at least m).
-            let mut cur = vec![dead; m + 1];
-            cur[m] = Path::default();
-            let mut next = cur.clone();
-            for h in 0..t {
-                let on_val = u * (c.a * s.usd[h] - c.k * s.price[h]);
-                let off_val = u * c.k * dr[h];
-                let run = |mut p: Path| {
-                    p.value += on_val;
-                    p.run_hours += 1;
-                    p.btc += btc[h];
-                    p.usd += s.usd[h];
-                    p.price += s.price[h];
-                    p
-                };
-                let started = {
-                    let mut p = cur[0];
-                    p.value -= start;
-                    p.starts += 1;
-                    p
-                };
-                let mut off = better(cur[0], cur[m]);
-                off.value += off_val;
-                off.dr += dr[h];
-                next[0] = off;
-                if m == 1 {
-                    next[1] = run(better(cur[1], started));
-                } else {
-                    next[1] = run(started);
-                    for j in 2..m {
-                        next[j] = run(cur[j - 1]);
+        .map_init(
+            || (vec![0u8; t], vec![0u8; t], vec![false; t]),
+            |(off_from_on, onm_switched, on), i| {
+                let c = class_const(classes, terms, i);
+                let start = terms.start_cost_usd;
+                // state 0 = off; state j (1..=m) = on for j hours (m = at least m).
+                let mut cur = vec![f64::NEG_INFINITY; m + 1];
+                cur[m] = 0.0;
+                let mut next = cur.clone();
+                for h in 0..t {
+                    let on_val = u * (c.a * s.usd[h] - c.k * s.price[h]);
+                    let off_val = u * c.k * dr[h];
+                    let started = cur[0] - start;
+                    // Ties keep the current state.
+                    let from_on = cur[m] > cur[0];
+                    off_from_on[h] = u8::from(from_on);
+                    next[0] = if from_on { cur[m] } else { cur[0] } + off_val;
+                    if m == 1 {
+                        let sw = started > cur[1];
+                        onm_switched[h] = u8::from(sw);
+                        next[1] = if sw { started } else { cur[1] } + on_val;
+                    } else {
+                        next[1] = started + on_val;
+                        for j in 2..m {
+                            next[j] = cur[j - 1] + on_val;
+                        }
+                        let sw = cur[m - 1] > cur[m];
+                        onm_switched[h] = u8::from(sw);
+                        next[m] = if sw { cur[m - 1] } else { cur[m] } + on_val;
                     }
-                    next[m] = run(better(cur[m], cur[m - 1]));
+                    std::mem::swap(&mut cur, &mut next);
                 }
-                std::mem::swap(&mut cur, &mut next);
-            }
-            let mut best = cur[0];
-            for p in &cur[1..] {
-                if p.value > best.value {
-                    best = *p;
+                let mut state = 0usize;
+                for (j, v) in cur.iter().enumerate().skip(1) {
+                    if *v > cur[state] {
+                        state = j;
+                    }
                 }
-            }
-            (c, best)
-        })
+                // Backward: the state after each hour → schedule.
+                for h in (0..t).rev() {
+                    on[h] = state >= 1;
+                    state = match state {
+                        0 => {
+                            if off_from_on[h] == 1 {
+                                m
+                            } else {
+                                0
+                            }
+                        }
+                        1 if m == 1 => {
+                            if onm_switched[h] == 1 {
+                                0
+                            } else {
+                                1
+                            }
+                        }
+                        1 => 0,
+                        j if j < m => j - 1,
+                        _ => {
+                            if onm_switched[h] == 1 {
+                                m - 1
+                            } else {
+                                m
+                            }
+                        }
+                    };
+                }
+                // Forward: totals in hour order; the unit is on before hour 0.
+                let mut p = Path::default();
+                let mut was_on = true;
+                for h in 0..t {
+                    if on[h] {
+                        p.run_hours += 1;
+                        p.btc += btc[h];
+                        p.usd += s.usd[h];
+                        p.price += s.price[h];
+                        if !was_on {
+                            p.starts += 1;
+                        }
+                    } else {
+                        p.dr += dr[h];
+                    }
+                    was_on = on[h];
+                }
+                (c, p)
+            },
+        )
         .collect();
     collect(rows, t, &s, terms)
 }
