@@ -131,9 +131,7 @@ def fleet_economics(
     interest_rate: float,
     hours: float,
 ) -> list[tuple[str, _ArrowArray]]: ...
-def fleet_payback(
-    classes: Any, path: Any, *, curtail: bool
-) -> list[tuple[str, _ArrowArray]]: ...
+def fleet_payback(classes: Any, path: Any, *, curtail: bool) -> list[tuple[str, _ArrowArray]]: ...
 def fleet_dispatch(
     classes: Any,
     hourly: Any,
