@@ -4,6 +4,8 @@ Modules:
 
 * :mod:`hashpivot.consensus` — compact bits, targets, difficulty, work, retargeting, subsidy;
 * :mod:`hashpivot.history` — bundled per-epoch difficulty history;
+* :mod:`hashpivot.chain` — read and validate block-header chains as polars frames;
+* :mod:`hashpivot.network` — hashrate estimators, retarget estimate, hashprice, Puell, ribbons;
 * :mod:`hashpivot.exceptions` — the error classes every failure raises.
 """
 

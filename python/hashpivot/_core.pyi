@@ -1,5 +1,7 @@
 # Hand-written stub of the compiled module hashpivot._core (rust/src/py/).
 # Checked against the binary by `python -m mypy.stubtest hashpivot._core` in `make lint`.
+import os
+from collections.abc import Sequence
 from typing import Any, final
 
 __version__: str
@@ -118,3 +120,51 @@ def calculate_next_bits_arrow(
 def required_bits_run(
     start_height: int, times: list[int], bits: list[int], params: NetworkParams
 ) -> ArrowArrayLike: ...
+
+# ------------------------------------------------------------ chain (rust/src/py/chain.rs)
+
+@final
+class RawHeaders:
+    @staticmethod
+    def from_bytes(data: bytes, source: str = "bytes") -> RawHeaders: ...
+    def __len__(self) -> int: ...
+    def slice(self, start: int, stop: int) -> RawHeaders: ...
+    def to_bytes(self) -> bytes: ...
+    def starts_at_genesis(self) -> bool: ...
+
+@final
+class ChainContext:
+    def __new__(
+        cls,
+        height: list[int],
+        time: list[int],
+        bits: list[int],
+        hash: list[str | None],
+        chainwork: list[str | None],
+    ) -> ChainContext: ...
+    def __len__(self) -> int: ...
+    def heights(self) -> list[int]: ...
+
+def read_raw_file(path: str | os.PathLike[str]) -> RawHeaders: ...
+def read_blk_files(
+    paths: Sequence[str | os.PathLike[str]],
+    network: str,
+    xor_key: bytes | None = None,
+    magic: bytes | None = None,
+) -> tuple[RawHeaders, bool]: ...
+def headers_from_hex(text: str, source: str = "hex") -> RawHeaders: ...
+def headers_from_arrow(column: Any, source: str = "column") -> RawHeaders: ...
+def headers_from_columns(
+    version: Any, prev_hash: Any, merkle_root: Any, time_unix: Any, bits: Any, nonce: Any
+) -> RawHeaders: ...
+def chain_frame(
+    headers: RawHeaders,
+    start_height: int,
+    params: NetworkParams,
+    context: ChainContext | None = None,
+    expected_hash: Any | None = None,
+    check: str = "none",
+) -> tuple[Any, ChainContext]: ...
+def synthetic_chain(n: int, params: NetworkParams, seed: int = 0) -> RawHeaders: ...
+def mine_header(header: bytes, params: NetworkParams) -> bytes: ...
+def header_from_hex(text: str) -> bytes: ...

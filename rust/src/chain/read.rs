@@ -307,6 +307,7 @@ pub fn order_chain(source: &str, data: &[u8]) -> CoreResult<(Vec<u8>, bool)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

@@ -150,6 +150,7 @@ pub fn synthetic_chain(n: usize, params: &NetworkParams, seed: u64) -> CoreResul
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::chain::validate::{build, Check, Context};

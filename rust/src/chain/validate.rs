@@ -634,6 +634,7 @@ fn check_rules(
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::chain::header::decode_hex_into;
