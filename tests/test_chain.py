@@ -100,12 +100,14 @@ def test_mid_chain_without_context_skips_only_what_it_must(shared_data: Path) ->
     assert (rep["status"] == "ok").all()
     assert rep["chainwork"].null_count() == rep.height  # no anchor → null, not a guess
     incomplete = rep.filter(~pl.col("full_context"))["height"].to_list()
-    # Row 0: linkage and bits; rows 0..10: median time past. Nothing after.
-    assert incomplete == list(range(586_657, 586_668))
+    # Row 0: linkage and bits; rows 0..10: median time past; the retarget at 588,672 needs
+    # the time of 586,656, the period's first block. Nothing else.
+    assert incomplete == [*range(586_657, 586_668), 588_672]
     # With the epoch's first header as context, the bits of the first row are checked too.
     first = chain.bundled_checkpoints().filter(pl.col("height") == 586_656)
     rep2 = chain.validate(src, start_height=586_657, checkpoint=first, mode="report")
     assert rep2["full_context"][0] is False  # MTP still lacks 10 earlier times
+    assert rep2.filter(pl.col("height") == 588_672)["full_context"][0] is True
     assert rep2["chainwork"].null_count() == 0
 
 
@@ -172,9 +174,9 @@ def test_broken_link(shared_data: Path) -> None:
 def test_truncated_file(shared_data: Path, tmp_path: Path) -> None:
     p = tmp_path / "cut.bin"
     p.write_bytes(_raw(shared_data)[:-7])
-    with pytest.raises(DataFormatError, match=r"\(byte offset 818800\).*truncated.*only 73 bytes"):
+    with pytest.raises(DataFormatError, match=r"\(byte offset 818880\).*truncated.*only 73 bytes"):
         chain.read_headers(p)
-    with pytest.raises(DataFormatError, match=r"byte offset 818800"):
+    with pytest.raises(DataFormatError, match=r"byte offset 818880"):
         list(chain.iter_headers(p, chunk_size=1000))
 
 

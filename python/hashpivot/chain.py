@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 import polars as pl
 
@@ -283,9 +283,9 @@ def load_headers(
             "(160 hex digits each); check the path"
         )
     if isinstance(source, Sequence) and not isinstance(source, str):
-        paths = [Path(p) for p in source]
+        paths = [Path(p) for p in cast(Sequence[PathLike], source)]
         return _read_blk(paths, params, xor_key)
-    path = Path(source)  # type: ignore[arg-type]
+    path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if _BLK_NAME.match(p.name))
         if not files:
@@ -321,7 +321,7 @@ def _start(raw: RawHeaders, start_height: int | None, what: str) -> int:
     )
 
 
-def _frame(table: object) -> pl.DataFrame:
+def _frame(table: Any) -> pl.DataFrame:
     return pl.DataFrame(table)
 
 

@@ -66,9 +66,11 @@ def hashrate_from_difficulty(
         raise InvalidValueError(f"spacing_s: {spacing_s} must be > 0 s")
     k = 2.0**32 / spacing_s
     if isinstance(difficulty, pl.Series):
-        return (difficulty.cast(pl.Float64) * k).alias("hashrate_hs")
+        series: pl.Series = (difficulty.cast(pl.Float64) * k).alias("hashrate_hs")
+        return series
     if isinstance(difficulty, pl.Expr):
-        return (difficulty.cast(pl.Float64) * k).alias("hashrate_hs")
+        expr: pl.Expr = (difficulty.cast(pl.Float64) * k).alias("hashrate_hs")
+        return expr
     return float(difficulty) * k
 
 

@@ -111,7 +111,11 @@ pub fn synthetic_chain(n: usize, params: &NetworkParams, seed: u64) -> CoreResul
                 dt = -((rng.next_u64() % 1200) as i64);
             }
             let mtp = median_time_past(&times[i.saturating_sub(11)..]).unwrap_or(last);
-            (last + dt).max(mtp + 1)
+            let mut t = (last + dt).max(mtp + 1);
+            if params.enforce_bip94 && h % interval == 0 {
+                t = t.max(last - 600); // BIP94 timewarp rule
+            }
+            t
         };
         let b = if i == 0 {
             params.genesis_bits

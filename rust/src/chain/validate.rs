@@ -197,7 +197,8 @@ impl ChainColumns {
         let lo = end - (self.interval + 11);
         let mut rows: Vec<ContextRow> = previous
             .rows()
-            .filter(|r| r.height >= lo && r.height < self.start_height)
+            // Older rows the next run may still need, and checkpoints beyond this run.
+            .filter(|r| (r.height >= lo && r.height < self.start_height) || r.height >= end)
             .cloned()
             .collect();
         for i in n - keep..n {
@@ -327,10 +328,21 @@ pub fn build(
         w.sort_unstable();
         Some(w[k / 2])
     };
+    let times_ref = &time;
     let mtp: Vec<Option<i64>> = (0..n)
         .into_par_iter()
         .with_min_len(BLOCK)
-        .map(|i| mtp_of(start_height + i as i64))
+        .map(|i| {
+            if i >= 10 {
+                // Fast path: the whole window is inside the run.
+                let mut buf = [0i64; 11];
+                buf.copy_from_slice(&times_ref[i - 10..=i]);
+                buf.sort_unstable();
+                Some(buf[5])
+            } else {
+                mtp_of(start_height + i as i64)
+            }
+        })
         .collect();
 
     // ---- pass 2: sequential
