@@ -123,7 +123,7 @@ def test_822528_rederives_four_retargets(shared_data: Path) -> None:
         last = rep.filter(pl.col("height") == h - 1).row(0, named=True)
         first = rep.filter(pl.col("height") == h - 2016).row(0, named=True)
         want = consensus.calculate_next_bits(
-            last["bits"], last["time_unix"], first["bits"], first["time_unix"]
+            last["bits"], last["time_unix"], first["time_unix"], first_bits=first["bits"]
         )
         got = rep.filter(pl.col("height") == h)["bits"][0]
         assert got == want

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import struct
 
 import polars as pl
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from hashpivot import chain
 from hashpivot._reference import validate_headers
+from hashpivot.exceptions import InvalidValueError
 from hashpivot.testing import easy_params, mine_header, synthetic_chain
 
 P = easy_params()
@@ -54,7 +56,7 @@ def test_matches_reference_on_valid_chain() -> None:
 FIELDS = {"version": (0, "<i"), "time": (68, "<I"), "bits": (72, "<I"), "nonce": (76, "<I")}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     k=st.integers(min_value=1, max_value=299),
     field=st.sampled_from(sorted(FIELDS)),
@@ -72,7 +74,9 @@ def test_tampering_matches_reference(
     lo, hi = (-(2**31), 2**31 - 1) if fmt == "<i" else (0, 2**32 - 1)
     struct.pack_into(fmt, data, k * 80 + off, min(hi, max(lo, v + delta)))
     if remine:
-        data[k * 80 : k * 80 + 80] = mine_header(bytes(data[k * 80 : k * 80 + 80]), p)
+        # Bits that are invalid or too hard cannot be mined: leave the header as it is.
+        with contextlib.suppress(InvalidValueError):
+            data[k * 80 : k * 80 + 80] = mine_header(bytes(data[k * 80 : k * 80 + 80]), p)
     got = chain.validate(bytes(data), network=p, mode="report")["status"].to_list()
     want = validate_headers(bytes(data), 0, **_ref_kwargs(p))  # type: ignore[arg-type]
     assert got == want

@@ -192,7 +192,7 @@ def chain_context(
     )
     if heights is not None:
         sel = sel.filter(pl.col("height").is_between(heights[0], heights[1]))
-    if sel.select(pl.all().exclude("h", "c").null_count().sum()).item() if sel.height else False:
+    if any(sel[c].null_count() for c in ("height", "t", "b")):
         raise SchemaError("checkpoint: height, time and bits must not be null")
     return ChainContext(
         sel["height"].to_list(),

@@ -140,10 +140,7 @@ pub fn read_blk_file(path: &Path, magic: [u8; 4], xor_key: &[u8]) -> CoreResult<
 
 /// Parse hex text holding one or more concatenated headers (whitespace ignored).
 pub fn parse_hex_text(source: &str, text: &str) -> CoreResult<Vec<u8>> {
-    let digits: Vec<u8> = text
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let digits = digits
         .strip_prefix(b"0x")
         .map(<[u8]>::to_vec)

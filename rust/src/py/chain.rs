@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
-    StringArray, StringViewArray, TimestampMicrosecondArray, UInt32Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    StringViewArray, TimestampMicrosecondArray, UInt32Array,
 };
 use arrow_buffer::{Buffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -212,10 +212,9 @@ fn str_or_bin_chunks(arg: &str, a: AnyArray) -> PyResult<(Vec<ArrayRef>, bool)> 
     };
     let mut out = Vec::with_capacity(cs.len());
     for c in cs {
-        out.push(
-            arrow_cast::cast(&c, &target)
-                .map_err(|e| dtype_error(arg, &format!("{} ({e})", c.data_type()), "string or binary"))?,
-        );
+        out.push(arrow_cast::cast(&c, &target).map_err(|e| {
+            dtype_error(arg, &format!("{} ({e})", c.data_type()), "string or binary")
+        })?);
     }
     Ok((out, is_hex))
 }
@@ -245,7 +244,11 @@ fn headers_from_arrow(py: Python<'_>, column: AnyArray, source: &str) -> PyResul
 fn hash_column(arg: &str, a: AnyArray) -> PyResult<CoreResult<Vec<[u8; 32]>>> {
     let (cs, is_hex) = str_or_bin_chunks(arg, a)?;
     if !is_hex {
-        return Err(dtype_error(arg, "binary", "64-digit hex strings (pl.String)"));
+        return Err(dtype_error(
+            arg,
+            "binary",
+            "64-digit hex strings (pl.String)",
+        ));
     }
     let mut out = Vec::new();
     let mut row = 0usize;
