@@ -122,9 +122,12 @@ def main() -> str:
             "spacing": params.pow_target_spacing,
             "genesis_bits": params.genesis_bits,
         }
-        t_py = best_of(lambda: validate_headers(sub, 0, **kw), repeat=1)  # type: ignore[arg-type]
-        statuses = validate_headers(sub, 0, **kw)  # type: ignore[arg-type]
-        assert set(statuses) == {"ok"}
+        statuses: list[list[str]] = []
+        t_py = best_of(
+            lambda: statuses.append(validate_headers(sub, 0, **kw)),  # type: ignore[arg-type]
+            repeat=1,
+        )
+        assert set(statuses[-1]) == {"ok"}, "the reference must accept the synthetic chain"
 
     real_rate = None
     if REAL.exists():

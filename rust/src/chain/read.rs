@@ -332,6 +332,22 @@ mod tests {
     }
 
     #[test]
+    fn order_chain_sorts_and_drops_stale() {
+        let mut p = crate::consensus::params::NetworkParams::regtest();
+        p.genesis_hash = String::new();
+        let data = crate::chain::synth::synthetic_chain(50, &p, 1).unwrap_or_default();
+        let mut shuffled: Vec<&[u8]> = data.chunks_exact(HEADER_LEN).collect();
+        shuffled.reverse();
+        let mut stale = shuffled[10].to_vec();
+        stale[40] ^= 0xff; // same parent, another block
+        let mut flat: Vec<u8> = shuffled.concat();
+        flat.extend_from_slice(&stale);
+        let (ordered, genesis) = order_chain("t", &flat).unwrap_or_default();
+        assert!(genesis);
+        assert_eq!(ordered, data);
+    }
+
+    #[test]
     fn xor_is_positional() {
         let key = [1u8, 2, 3, 4, 5, 6, 7, 8];
         let mut b = [0u8; 4];
