@@ -122,11 +122,21 @@ pub fn block_hash(raw: &[u8; HEADER_LEN]) -> Hash32 {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Two hex digits per byte value.
+static HEX2: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 /// Write `h` as 64 lowercase hex digits in display (big-endian, reversed) order.
 pub fn write_display_hex(h: &Hash32, out: &mut [u8]) {
-    for (i, b) in h.iter().rev().enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
+    for (o, b) in out[..64].chunks_exact_mut(2).zip(h.iter().rev()) {
+        o.copy_from_slice(&HEX2[*b as usize]);
     }
 }
 
@@ -139,9 +149,8 @@ pub fn display_hex(h: &Hash32) -> String {
 
 /// Write 32 big-endian bytes as 64 lowercase hex digits.
 pub fn write_be_hex(be: &[u8; 32], out: &mut [u8]) {
-    for (i, b) in be.iter().enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
+    for (o, b) in out[..64].chunks_exact_mut(2).zip(be.iter()) {
+        o.copy_from_slice(&HEX2[*b as usize]);
     }
 }
 

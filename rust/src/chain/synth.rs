@@ -93,7 +93,7 @@ pub fn synthetic_chain(n: usize, params: &NetworkParams, seed: u64) -> CoreResul
             let hard = bits
                 .last()
                 .and_then(|b| derive_target(*b, &limit).ok())
-                .is_some_and(|t| t < (limit >> 6usize));
+                .is_some_and(|t| t < (limit >> 4usize));
             speed = if hard {
                 1.6
             } else {

@@ -220,6 +220,24 @@ impl ChainColumns {
 
 const BLOCK: usize = 2048;
 
+/// Difficulty and work of the last bits seen (bits change once per period).
+#[derive(Default)]
+struct WorkCache(Option<(u32, Option<f64>, U256)>);
+
+impl WorkCache {
+    fn get(&mut self, b: u32) -> (Option<f64>, U256) {
+        match self.0 {
+            Some((cb, d, w)) if cb == b => (d, w),
+            _ => {
+                let d = bits_to_difficulty(b).ok();
+                let w = bits_proof(b);
+                self.0 = Some((b, d, w));
+                (d, w)
+            }
+        }
+    }
+}
+
 /// Parse, hash and (optionally) validate `data` (consecutive 80-byte headers, the first at
 /// `start_height`). `expected_hashes` (from a frame) must equal the computed hashes.
 pub fn build(
@@ -271,7 +289,6 @@ pub fn build(
     let mut prev_hex = vec![0u8; n * 64];
     let mut merkle_hex = vec![0u8; n * 64];
     let mut pow_ok = vec![false; n];
-    let mut prev_link = vec![[0u8; 32]; n];
     (
         hashes.par_chunks_mut(BLOCK),
         version.par_chunks_mut(BLOCK),
@@ -282,11 +299,10 @@ pub fn build(
         prev_hex.par_chunks_mut(BLOCK * 64),
         merkle_hex.par_chunks_mut(BLOCK * 64),
         pow_ok.par_chunks_mut(BLOCK),
-        prev_link.par_chunks_mut(BLOCK),
     )
         .into_par_iter()
         .enumerate()
-        .for_each(|(c, (hs, vs, ts, bs, ns, hx, px, mx, po, pl))| {
+        .for_each(|(c, (hs, vs, ts, bs, ns, hx, px, mx, po))| {
             let mut cache: Option<(u32, Option<U256>)> = None;
             for j in 0..hs.len() {
                 let raw = header_at(data, c * BLOCK + j);
@@ -297,7 +313,6 @@ pub fn build(
                 ts[j] = i64::from(h.time);
                 bs[j] = h.bits;
                 ns[j] = h.nonce;
-                pl[j] = h.prev;
                 write_display_hex(&hash, &mut hx[j * 64..j * 64 + 64]);
                 write_display_hex(&h.prev, &mut px[j * 64..j * 64 + 64]);
                 write_display_hex(&h.merkle, &mut mx[j * 64..j * 64 + 64]);
@@ -352,25 +367,39 @@ pub fn build(
         })
         .collect();
 
-    // ---- pass 2: sequential
-    let mut difficulty = Vec::with_capacity(n);
-    let mut cum: Vec<U256> = Vec::with_capacity(n);
-    let mut acc = U256::ZERO;
-    let mut cache: Option<(u32, Option<f64>, U256)> = None;
-    for &b in &bits {
-        let (d, w) = match cache {
-            Some((cb, d, w)) if cb == b => (d, w),
-            _ => {
-                let d = bits_to_difficulty(b).ok();
-                let w = bits_proof(b);
-                cache = Some((b, d, w));
-                (d, w)
+    // ---- difficulty and work: per block of rows in parallel, then a prefix over blocks
+    let bits_ref = &bits;
+    let mut difficulty: Vec<Option<f64>> = vec![None; n];
+    let block_sums: Vec<U256> = difficulty
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .map(|(c, ds)| {
+            let mut cache = WorkCache::default();
+            let mut sum = U256::ZERO;
+            for (j, d) in ds.iter_mut().enumerate() {
+                let (dd, w) = cache.get(bits_ref[c * BLOCK + j]);
+                *d = dd;
+                sum = sum.wrapping_add(w);
             }
-        };
-        difficulty.push(d);
-        acc = acc.wrapping_add(w);
-        cum.push(acc);
+            sum
+        })
+        .collect();
+    let mut prefix = Vec::with_capacity(block_sums.len());
+    let mut total = U256::ZERO;
+    for s in &block_sums {
+        prefix.push(total);
+        total = total.wrapping_add(*s);
     }
+    // Work of rows 0..=i (inclusive).
+    let cum_at = |i: usize| -> U256 {
+        let c = i / BLOCK;
+        let mut cache = WorkCache::default();
+        let mut s = prefix[c];
+        for k in c * BLOCK..=i {
+            s = s.wrapping_add(cache.get(bits_ref[k]).1);
+        }
+        s
+    };
     // Chainwork anchor: absolute from genesis, or a context row with chainwork at a height
     // in [start − 1, end].
     let end = start_height + n as i64 - 1;
@@ -387,7 +416,7 @@ pub fn build(
                 let before = if r.height == start_height - 1 {
                     U256::ZERO
                 } else {
-                    cum[(r.height - start_height) as usize]
+                    cum_at((r.height - start_height) as usize)
                 };
                 Some(cw.checked_sub(before).ok_or_else(|| CoreError::InvalidValue {
                     what: "checkpoint",
@@ -405,17 +434,19 @@ pub fn build(
         Some(base) => {
             let mut hx = vec![0u8; n * 64];
             let mut fl = vec![0f64; n];
-            hx.par_chunks_mut(64)
-                .zip(fl.par_iter_mut())
-                .zip(cum.par_iter())
-                .with_min_len(BLOCK)
-                .for_each(|((o, f), c)| {
-                    let v = base.wrapping_add(*c);
-                    write_be_hex(&v.to_be_bytes::<32>(), o);
-                    *f = u256_getdouble(&v);
+            hx.par_chunks_mut(BLOCK * 64)
+                .zip(fl.par_chunks_mut(BLOCK))
+                .enumerate()
+                .for_each(|(c, (o, f))| {
+                    let mut cache = WorkCache::default();
+                    let mut v = base.wrapping_add(prefix[c]);
+                    for j in 0..f.len() {
+                        v = v.wrapping_add(cache.get(bits_ref[c * BLOCK + j]).1);
+                        write_be_hex(&v.to_be_bytes::<32>(), &mut o[j * 64..j * 64 + 64]);
+                        f[j] = u256_getdouble(&v);
+                    }
                 });
-            let last = cum.last().map(|c| base.wrapping_add(*c));
-            (Some(hx), Some(fl), last)
+            (Some(hx), Some(fl), Some(base.wrapping_add(total)))
         }
     };
 
@@ -440,15 +471,7 @@ pub fn build(
     if check == Check::None {
         return Ok(cols);
     }
-    let st = check_rules(
-        &cols,
-        &pow_ok,
-        &prev_link,
-        params,
-        ctx,
-        expected_hashes,
-        check,
-    )?;
+    let st = check_rules(&cols, &pow_ok, data, params, ctx, expected_hashes, check)?;
     if check == Check::Report {
         cols.status = Some(st);
     }
@@ -459,7 +482,7 @@ pub fn build(
 fn check_rules(
     cols: &ChainColumns,
     pow_ok: &[bool],
-    prev_link: &[Hash32],
+    data: &[u8],
     params: &NetworkParams,
     ctx: &Context,
     expected: Option<&[Hash32]>,
@@ -535,7 +558,7 @@ fn check_rules(
                 ctx.get(h - 1).and_then(|r| r.hash)
             };
             match want {
-                Some(w) if w != prev_link[i] => fail(
+                Some(w) if w[..] != data[i * HEADER_LEN + 4..i * HEADER_LEN + 36] => fail(
                     Rule::BadPrevblk,
                     format!(
                         "prev_hash {} is not the hash {} of block {}; the headers are not consecutive (a header is missing, repeated or out of order, or start_height is wrong)",
