@@ -395,8 +395,8 @@ pub fn build(
         let c = i / BLOCK;
         let mut cache = WorkCache::default();
         let mut s = prefix[c];
-        for k in c * BLOCK..=i {
-            s = s.wrapping_add(cache.get(bits_ref[k]).1);
+        for &b in &bits_ref[c * BLOCK..=i] {
+            s = s.wrapping_add(cache.get(b).1);
         }
         s
     };
