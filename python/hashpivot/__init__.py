@@ -6,6 +6,8 @@ Modules:
 * :mod:`hashpivot.history` — bundled per-epoch difficulty history;
 * :mod:`hashpivot.chain` — read and validate block-header chains as polars frames;
 * :mod:`hashpivot.network` — hashrate estimators, retarget estimate, hashprice, Puell, ribbons;
+* :mod:`hashpivot.hardware` — ASIC and GPU catalogs, :class:`~hashpivot.hardware.Fleet`;
+* :mod:`hashpivot.fleet` — machine economics, payback, hourly dispatch, cost curves;
 * :mod:`hashpivot.exceptions` — the error classes every failure raises.
 """
 
@@ -13,8 +15,18 @@ from __future__ import annotations
 
 from hashpivot import consensus as consensus
 from hashpivot import exceptions as exceptions
+from hashpivot import fleet as fleet
+from hashpivot import hardware as hardware
 from hashpivot._core import NetworkParams as NetworkParams
 from hashpivot._core import __version__ as __version__
 from hashpivot.exceptions import HashpivotError as HashpivotError
 
-__all__ = ["HashpivotError", "NetworkParams", "__version__", "consensus", "exceptions"]
+__all__ = [
+    "HashpivotError",
+    "NetworkParams",
+    "__version__",
+    "consensus",
+    "exceptions",
+    "fleet",
+    "hardware",
+]

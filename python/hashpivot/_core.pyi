@@ -164,3 +164,46 @@ def chain_frame(
 def synthetic_chain(n: int, params: NetworkParams, seed: int = 0) -> RawHeaders: ...
 def mine_header(header: bytes, params: NetworkParams) -> bytes: ...
 def header_from_hex(text: str) -> bytes: ...
+
+
+# ---------------------------------------------------------------- fleet (rust/src/py/fleet.rs)
+def btc_per_th_day(difficulty: float, subsidy_btc: float, fees_btc_per_block: float) -> float: ...
+def network_hashrate_ths(difficulty: float) -> float: ...
+def fleet_economics(
+    classes: Any,
+    *,
+    btc_per_th_day: float,
+    price_usd: float,
+    network_hashrate_ths: float,
+    depreciation: str,
+    depreciation_years: float,
+    salvage_fraction: float,
+    declining_rate: float | None,
+    interest_rate: float,
+    hours: float,
+) -> list[tuple[str, _ArrowArray]]: ...
+def fleet_payback(
+    classes: Any, path: Any, *, curtail: bool
+) -> list[tuple[str, _ArrowArray]]: ...
+def fleet_dispatch(
+    classes: Any,
+    hourly: Any,
+    *,
+    pue: float,
+    uptime: float,
+    pool_fee: float,
+    hosting_fee_usd_kwh: float,
+    start_cost_usd: float,
+    min_run_hours: int,
+    force_dp: bool = False,
+) -> list[tuple[str, _ArrowArray]]: ...
+def fleet_cost_curve(
+    mix: Any,
+    *,
+    btc_per_th_day: float,
+    price_usd: float,
+    power_price_usd_kwh: float,
+    pue: float,
+    pool_fee: float,
+    depreciation_years: float,
+) -> tuple[list[tuple[str, _ArrowArray]], dict[str, float]]: ...

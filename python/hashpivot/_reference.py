@@ -239,3 +239,260 @@ def validate_headers(
             status = "time-timewarp-attack"
         out.append(status)
     return out
+
+
+# ============================================================================ fleet
+# ECONOMICS.md §2–3 written out per machine class, per hour, per day: loops and dicts.
+
+import math  # noqa: E402  (section imports stay in the section: the file is append-only)
+
+TWO_POW_32 = 2.0**32
+
+
+def fleet_btc_per_th_day(difficulty: float, subsidy_btc: float, fees_btc: float) -> float:
+    """BTC per TH/s per day = 1e12 H/TH · 86400 s/day · (S + F) BTC/block / (D · 2^32 H/block)."""
+    return 1e12 * 86400.0 * (subsidy_btc + fees_btc) / (difficulty * TWO_POW_32)
+
+
+def fleet_network_hashrate_ths(difficulty: float) -> float:
+    """D · 2^32 hashes per block every 600 s, in TH/s."""
+    return difficulty * TWO_POW_32 / 600.0 / 1e12
+
+
+def fleet_schedule(
+    cost: float,
+    age_days: float,
+    method: str,
+    life_years: float,
+    salvage_fraction: float,
+    rate: float | None,
+) -> tuple[float, float]:
+    """(depreciation per day, book value) of one unit, day by day from purchase."""
+    salvage = cost * salvage_fraction
+    age = max(age_days, 0.0)
+    if method == "straight_line":
+        life_days = life_years * 365.0
+        if age >= life_days:
+            return 0.0, salvage
+        per_day = (cost - salvage) / life_days
+        return per_day, cost - per_day * age
+    r = rate if rate is not None else min(2.0 / life_years, 1.0)
+    years = math.ceil(life_years)
+    year = math.floor(age / 365.0)
+    if year >= years:
+        return 0.0, salvage
+    book = cost
+    for k in range(year + 1):
+        dep = book - salvage if k == years - 1 else max(min(book * r, book - salvage), 0.0)
+        if k < year:
+            book -= dep
+    per_day = dep / 365.0
+    return per_day, book - per_day * (age - year * 365.0)
+
+
+def fleet_economics(
+    row: dict[str, float],
+    *,
+    btc_per_th_day: float,
+    price_usd: float,
+    network_hashrate_ths: float,
+    method: str = "straight_line",
+    life_years: float = 3.0,
+    salvage_fraction: float = 0.0,
+    rate: float | None = None,
+    interest_rate: float = 0.0,
+    hours: float = 24.0,
+) -> dict[str, float]:
+    """One class: ``row`` has hashrate_ths, power_w, count, power_price_usd_kwh, pue, uptime,
+    pool_fee, opex_usd_month, hosting_fee_usd_kwh, price_usd, age_days."""
+    h, w, n = row["hashrate_ths"], row["power_w"], row["count"]
+    k, u, f = row["pue"], row["uptime"], row["pool_fee"]
+    kwh_price = row["power_price_usd_kwh"] + row["hosting_fee_usd_kwh"]
+    days = hours / 24.0
+    e = w / h  # J/TH
+    btc = n * h * u * btc_per_th_day * (1 - f) * days
+    revenue = btc * price_usd
+    energy = n * w * k * u * hours / 1000.0  # W · h / 1000 = kWh
+    power = energy * kwh_price
+    opex = n * row["opex_usd_month"] * 12.0 / 365.0 * days
+    dep_day, book = fleet_schedule(
+        row["price_usd"], row["age_days"], method, life_years, salvage_fraction, rate
+    )
+    dep = n * dep_day * days
+    interest = n * book * interest_rate / 365.0 * days
+    nan = float("nan")
+    return {
+        "hashrate_ths": n * h,
+        "hashrate_share": n * h * u / network_hashrate_ths,
+        "btc": btc,
+        "revenue_usd": revenue,
+        "energy_kwh": energy,
+        "power_cost_usd": power,
+        "opex_usd": opex,
+        "depreciation_usd": dep,
+        "interest_usd": interest,
+        "margin_usd": revenue - power - opex,
+        "all_in_margin_usd": revenue - power - opex - dep - interest,
+        "breakeven_power_price_usd_kwh": 1000.0
+        * btc_per_th_day
+        * price_usd
+        * (1 - f)
+        / (24.0 * e * k)
+        - row["hosting_fee_usd_kwh"],
+        "shutdown_price_usd": 24.0 * e * k * kwh_price / (1000.0 * btc_per_th_day * (1 - f))
+        if btc_per_th_day * (1 - f) > 0
+        else nan,
+        "cash_cost_usd_per_btc": (power + opex) / btc if btc > 0 else nan,
+        "all_in_cost_usd_per_btc": (power + opex + dep + interest) / btc if btc > 0 else nan,
+        "book_value_usd": n * book,
+    }
+
+
+def fleet_dispatch_hourly(
+    unit: dict[str, float], hours: list[dict[str, float]], terms: dict[str, float]
+) -> dict[str, float]:
+    """No start cost, no minimum run: decide each hour on its own. Run iff the hour's
+    revenue beats its power cost plus the demand-response credit it would earn curtailed."""
+    h, w, n = unit["hashrate_ths"], unit["power_w"], unit["count"]
+    k, u, f, q = terms["pue"], terms["uptime"], terms["pool_fee"], terms["hosting_fee_usd_kwh"]
+    out = dict.fromkeys(
+        (
+            "run_hours",
+            "starts",
+            "btc",
+            "revenue_usd",
+            "energy_kwh",
+            "power_cost_usd",
+            "dr_credit_usd",
+            "always_on_margin_usd",
+        ),
+        0.0,
+    )
+    was_on = True
+    for hr in hours:
+        btc = h * u * (1 - f) * hr["btc_per_th_hour"]
+        revenue = btc * hr["btc_price_usd"]
+        kwh = w * k * u / 1000.0
+        cost = kwh * (hr["power_price_usd_kwh"] + q)
+        credit = kwh * hr["dr_credit_usd_kwh"]
+        out["always_on_margin_usd"] += n * (revenue - cost)
+        on = revenue - cost > credit
+        if on:
+            out["run_hours"] += 1
+            out["starts"] += 0 if was_on else 1
+            out["btc"] += n * btc
+            out["revenue_usd"] += n * revenue
+            out["energy_kwh"] += n * kwh
+            out["power_cost_usd"] += n * cost
+        else:
+            out["dr_credit_usd"] += n * credit
+        was_on = on
+    out["margin_usd"] = out["revenue_usd"] - out["power_cost_usd"] + out["dr_credit_usd"]
+    return out
+
+
+def fleet_dispatch_exhaustive(
+    unit: dict[str, float], hours: list[dict[str, float]], terms: dict[str, float]
+) -> float:
+    """Best margin over every on/off schedule (2^hours of them: keep hours ≤ 12), with a start
+    cost per off→on and a minimum run once started; the unit is on before hour 0."""
+    h, w, n = unit["hashrate_ths"], unit["power_w"], unit["count"]
+    k, u, f, q = terms["pue"], terms["uptime"], terms["pool_fee"], terms["hosting_fee_usd_kwh"]
+    m = max(int(terms["min_run_hours"]), 1)
+    best = -math.inf
+    for mask in range(1 << len(hours)):
+        sched = [(mask >> t) & 1 == 1 for t in range(len(hours))]
+        # Feasible iff every run that starts inside the horizon lasts ≥ m hours (or is cut
+        # by the end of the horizon).
+        ok = True
+        t = 0
+        while t < len(sched):
+            if sched[t] and (t > 0 and not sched[t - 1]):
+                run = 0
+                while t + run < len(sched) and sched[t + run]:
+                    run += 1
+                if run < m and t + run < len(sched):
+                    ok = False
+                    break
+                t += run
+            else:
+                t += 1
+        if not ok:
+            continue
+        total = 0.0
+        was_on = True
+        for on, hr in zip(sched, hours, strict=True):
+            kwh = w * k * u / 1000.0
+            if on:
+                revenue = h * u * (1 - f) * hr["btc_per_th_hour"] * hr["btc_price_usd"]
+                total += revenue - kwh * (hr["power_price_usd_kwh"] + q)
+                if not was_on:
+                    total -= terms["start_cost_usd"]
+            else:
+                total += kwh * hr["dr_credit_usd_kwh"]
+            was_on = on
+        best = max(best, n * total)
+    return best
+
+
+def fleet_payback(
+    unit: dict[str, float], days: list[dict[str, float]], curtail: bool = True
+) -> tuple[int | None, str, float]:
+    """(payback day, status, cumulative margin per unit) for one unit along a daily path."""
+    h, w = unit["hashrate_ths"], unit["power_w"]
+    k, u, f = unit["pue"], unit["uptime"], unit["pool_fee"]
+    opex = unit["opex_usd_month"] * 12.0 / 365.0
+    capex = unit["price_usd"]
+    cum = 0.0
+    paid: int | None = 0 if capex == 0 else None
+    last = 0.0
+    for d, day in enumerate(days):
+        p = day["power_price_usd_kwh"] + unit["hosting_fee_usd_kwh"]
+        revenue = h * u * day["btc_per_th_day"] * (1 - f) * day["btc_price_usd"]
+        power = w * k * u * 24.0 / 1000.0 * p
+        operating = revenue - power
+        if curtail and operating <= 0:
+            operating = 0.0
+        last = operating - opex
+        cum += last
+        if paid is None and cum >= capex:
+            paid = d + 1
+    if paid is not None:
+        status = "paid_back"
+    elif last > 0:
+        status = "not_by_horizon"
+    else:
+        status = "never"
+    return paid, status, cum
+
+
+def fleet_cost_curve(
+    classes: list[tuple[float, float]],
+    *,
+    btc_per_th_day: float,
+    price_usd: float,
+    power_price_usd_kwh: float,
+    pue: float = 1.0,
+    pool_fee: float = 0.0,
+) -> dict[str, float]:
+    """(efficiency J/TH, hashrate TH/s) classes → share under water, hashrate-weighted cash
+    cost per BTC and the CBECI-style efficiency bounds."""
+    net_b = btc_per_th_day * (1 - pool_fee)
+
+    def cash(e: float) -> float:
+        # kWh per TH/s per day = 24 · e / 1000; per BTC divide by BTC per TH/s per day.
+        return 24.0 * e * pue * power_price_usd_kwh / 1000.0 / net_b
+
+    total = sum(h for _, h in classes)
+    under = sum(h for e, h in classes if cash(e) > price_usd)
+    profitable = [(e, h) for e, h in classes if cash(e) <= price_usd]
+    prof_h = sum(h for _, h in profitable)
+    return {
+        "share_under_water": under / total,
+        "avg_cash_cost_usd_per_btc": sum(h * cash(e) for e, h in classes) / total,
+        "lower_efficiency_jth": min(e for e, _ in classes),
+        "upper_efficiency_jth": max(e for e, _ in profitable) if profitable else float("nan"),
+        "best_guess_efficiency_jth": sum(e * h for e, h in profitable) / prof_h
+        if prof_h > 0
+        else float("nan"),
+    }

@@ -36,7 +36,9 @@ def famous_blocks_table() -> pl.DataFrame:
                 "block": label,
                 "bits": f"0x{bits:08x}",
                 "difficulty": consensus.bits_to_difficulty(bits),
-                "change_vs_prev_epoch": epoch["difficulty_change"],
+                "difficulty_change_pct": None
+                if epoch["difficulty_change"] is None
+                else round(float(epoch["difficulty_change"]) * 100, 2),  # type: ignore[arg-type]
                 "subsidy_btc": consensus.block_subsidy(height) / 1e8,
             }
         )
@@ -48,7 +50,13 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     sched = consensus.halving_schedule(network=network)
     if not args.all:
         sched = sched.head(args.eras)
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, thousands_separator=True, tbl_width_chars=140):
+    with pl.Config(
+        tbl_rows=-1,
+        tbl_cols=-1,
+        thousands_separator=True,
+        tbl_width_chars=140,
+        tbl_hide_dataframe_shape=True,
+    ):
         print(f"Subsidy schedule — {network.name}")
         print(sched)
         print(

@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod consensus;
 pub mod error;
+pub mod fleet;
 
 #[cfg(feature = "python")]
 mod py;

@@ -8,6 +8,7 @@
 //! * [`subsidy`]: block subsidy, halving heights and cumulative issuance.
 //! * [`time`]: median time past.
 
+pub mod columns;
 pub mod params;
 pub mod retarget;
 pub mod subsidy;

@@ -5,14 +5,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 use pyo3_arrow::input::AnyArray;
 
+use arrow_array::types::{Float64Type, Int64Type};
+
 use super::convert::{
-    bits_column, bool_array, chunks, f64_array, i64_array, i64_column, map_col, str_array, to_py,
-    u256_column, u32_array, Column,
+    bits_column, bits_prim, bool_array, chunks, f64_array, i64_array, i64_column, i64_prim,
+    map_col, prim_array, str_array, string_views, to_py, u256_column, u32_array, Column,
 };
 use crate::consensus::params::{NetworkParams, OverflowMode};
 use crate::consensus::retarget::{self, SliceChain};
 use crate::consensus::target::{self, U256};
-use crate::consensus::{subsidy, time};
+use crate::consensus::{columns, subsidy, time};
 use crate::error::{CoreError, CoreResult, Position};
 
 /// Network proof-of-work and subsidy parameters (Core's `Consensus::Params`).
@@ -420,9 +422,13 @@ fn bits_in(arg: &'static str, a: AnyArray) -> PyResult<CoreResult<Column<u32>>> 
 
 #[pyfunction]
 fn bits_to_difficulty_arrow(py: Python<'_>, bits: AnyArray) -> PyResult<Py<PyAny>> {
-    let col = bits_in("bits", bits)?;
-    let out = cr(py, || map_col(&col?, target::bits_to_difficulty))?;
-    to_py(py, f64_array(out))
+    let col = bits_prim("bits", &chunks("bits", bits)?)?;
+    let out = cr(py, || {
+        let col = col?;
+        let v = columns::difficulty(&col.values, &|i| col.is_null(i))?;
+        Ok((v, col.nulls))
+    })?;
+    to_py(py, prim_array::<Float64Type>(out.0, out.1))
 }
 
 #[pyfunction]
@@ -464,23 +470,25 @@ fn target_to_difficulty_arrow(py: Python<'_>, target: AnyArray) -> PyResult<Py<P
 #[pyfunction]
 #[pyo3(signature = (bits, as_float=false, strict=true))]
 fn work_arrow(py: Python<'_>, bits: AnyArray, as_float: bool, strict: bool) -> PyResult<Py<PyAny>> {
-    let col = bits_in("bits", bits)?;
-    let check = move |b: u32| -> CoreResult<U256> {
-        if strict {
-            target::target_of_bits(b)?;
-        }
-        Ok(target::bits_proof(b))
-    };
+    let col = bits_prim("bits", &chunks("bits", bits)?)?;
     if as_float {
-        let out = cr(py, || {
-            map_col(&col?, |b| check(b).map(|w| target::u256_getdouble(&w)))
+        let (v, nulls) = cr(py, || {
+            let col = col?;
+            Ok((
+                columns::work_f64(&col.values, &|i| col.is_null(i), strict)?,
+                col.nulls,
+            ))
         })?;
-        to_py(py, f64_array(out))
+        to_py(py, prim_array::<Float64Type>(v, nulls))
     } else {
-        let out = cr(py, || {
-            map_col(&col?, |b| check(b).map(|w| target::u256_hex(&w)))
+        let ((views, buffers), nulls) = cr(py, || {
+            let col = col?;
+            Ok((
+                columns::work_hex_views(&col.values, &|i| col.is_null(i), strict)?,
+                col.nulls,
+            ))
         })?;
-        to_py(py, str_array(out))
+        to_py(py, string_views(views, buffers, nulls)?)
     }
 }
 
@@ -493,11 +501,15 @@ fn is_canonical_bits_arrow(py: Python<'_>, bits: AnyArray) -> PyResult<Py<PyAny>
 
 #[pyfunction]
 fn block_subsidy_arrow(py: Python<'_>, height: AnyArray, interval: i64) -> PyResult<Py<PyAny>> {
-    let col = i64_column("height", &chunks("height", height)?)?;
-    let out = cr(py, || {
-        map_col(&col?, |h| subsidy::block_subsidy(h, interval))
+    let col = i64_prim("height", &chunks("height", height)?)?;
+    let (v, nulls) = cr(py, || {
+        let col = col?;
+        Ok((
+            columns::subsidy(&col.values, &|i| col.is_null(i), interval)?,
+            col.nulls,
+        ))
     })?;
-    to_py(py, i64_array(out))
+    to_py(py, prim_array::<Int64Type>(v, nulls))
 }
 
 #[pyfunction]

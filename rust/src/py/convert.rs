@@ -128,17 +128,17 @@ fn string_iter(c: &ArrayRef) -> Vec<Option<String>> {
             .as_string::<i32>()
             .iter()
             .map(|s| s.map(str::to_owned))
-            .collect(),
+            .collect::<Vec<_>>(),
         DataType::LargeUtf8 => c
             .as_string::<i64>()
             .iter()
             .map(|s| s.map(str::to_owned))
-            .collect(),
+            .collect::<Vec<_>>(),
         DataType::Utf8View => c
             .as_string_view()
             .iter()
             .map(|s| s.map(str::to_owned))
-            .collect(),
+            .collect::<Vec<_>>(),
         _ => Vec::new(),
     }
 }
@@ -195,22 +195,22 @@ pub fn u256_column(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResul
                         .as_binary::<i32>()
                         .iter()
                         .map(|b| b.map(<[u8]>::to_vec))
-                        .collect(),
+                        .collect::<Vec<_>>(),
                     DataType::LargeBinary => c
                         .as_binary::<i64>()
                         .iter()
                         .map(|b| b.map(<[u8]>::to_vec))
-                        .collect(),
+                        .collect::<Vec<_>>(),
                     DataType::BinaryView => c
                         .as_binary_view()
                         .iter()
                         .map(|b| b.map(<[u8]>::to_vec))
-                        .collect(),
+                        .collect::<Vec<_>>(),
                     _ => c
                         .as_fixed_size_binary()
                         .iter()
                         .map(|b| b.map(<[u8]>::to_vec))
-                        .collect(),
+                        .collect::<Vec<_>>(),
                 };
                 for (i, b) in vals.into_iter().enumerate() {
                     match b {
@@ -287,4 +287,113 @@ pub fn map_col<I: Copy, O>(
             Some(x) => f(*x).map(Some).map_err(|e| e.at_row(row)),
         })
         .collect()
+}
+
+// ------------------------------------------------------------------ fast primitive paths
+
+/// A primitive column: dense values plus the Arrow null buffer (null slots hold anything).
+pub struct Prim<T: arrow_buffer::ArrowNativeType> {
+    pub values: arrow_buffer::ScalarBuffer<T>,
+    pub nulls: Option<arrow_buffer::NullBuffer>,
+}
+
+impl<T: arrow_buffer::ArrowNativeType> Prim<T> {
+    pub fn is_null(&self, i: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|n| n.is_null(i))
+    }
+}
+
+fn single(arg: &str, chunks: &[ArrayRef]) -> PyResult<ArrayRef> {
+    match chunks.len() {
+        0 => Ok(Arc::new(arrow_array::NullArray::new(0))),
+        1 => Ok(chunks[0].clone()),
+        _ => {
+            let refs: Vec<&dyn Array> = chunks.iter().map(|c| c.as_ref()).collect();
+            arrow_select::concat::concat(&refs).map_err(|e| {
+                dtype_error(
+                    arg,
+                    &format!("(chunks do not concatenate: {e})"),
+                    "one dtype",
+                )
+            })
+        }
+    }
+}
+
+/// Compact bits as u32 values: zero-copy for UInt32, a checked conversion loop for other
+/// integer dtypes, hex parsing for strings.
+pub fn bits_prim(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResult<Prim<u32>>> {
+    let a = single(arg, chunks)?;
+    if let DataType::UInt32 = a.data_type() {
+        let p = a.as_primitive::<UInt32Type>();
+        return Ok(Ok(Prim {
+            values: p.values().clone(),
+            nulls: p.nulls().cloned(),
+        }));
+    }
+    // Everything else through the general (validating) reader.
+    let col = match bits_column(arg, &[a])? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(from_options(col)))
+}
+
+/// Signed 64-bit integers: zero-copy for Int64, checked conversion otherwise.
+pub fn i64_prim(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResult<Prim<i64>>> {
+    let a = single(arg, chunks)?;
+    if let DataType::Int64 = a.data_type() {
+        let p = a.as_primitive::<Int64Type>();
+        return Ok(Ok(Prim {
+            values: p.values().clone(),
+            nulls: p.nulls().cloned(),
+        }));
+    }
+    let col = match i64_column(arg, &[a])? {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(from_options(col)))
+}
+
+fn from_options<T: arrow_buffer::ArrowNativeType + Default>(col: Column<T>) -> Prim<T> {
+    let nulls = if col.iter().any(Option::is_none) {
+        Some(arrow_buffer::NullBuffer::from(
+            col.iter().map(Option::is_some).collect::<Vec<_>>(),
+        ))
+    } else {
+        None
+    };
+    let values: Vec<T> = col.into_iter().map(Option::unwrap_or_default).collect();
+    Prim {
+        values: values.into(),
+        nulls,
+    }
+}
+
+/// Wrap dense values + nulls as an Arrow primitive array.
+pub fn prim_array<T: arrow_array::ArrowPrimitiveType>(
+    values: Vec<T::Native>,
+    nulls: Option<arrow_buffer::NullBuffer>,
+) -> ArrayRef {
+    Arc::new(arrow_array::PrimitiveArray::<T>::new(values.into(), nulls))
+}
+
+/// Wrap string views + buffers (as built by `consensus::columns::work_hex_views`) as an Arrow
+/// Utf8View array; polars imports it without copying the strings.
+pub fn string_views(
+    views: Vec<u128>,
+    buffers: Vec<Vec<u8>>,
+    nulls: Option<arrow_buffer::NullBuffer>,
+) -> PyResult<ArrayRef> {
+    let arr = arrow_array::StringViewArray::try_new(
+        views.into(),
+        buffers
+            .into_iter()
+            .map(arrow_buffer::Buffer::from_vec)
+            .collect::<Vec<_>>(),
+        nulls,
+    )
+    .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("internal: {e}")))?;
+    Ok(Arc::new(arr))
 }

@@ -7,6 +7,7 @@ mod chain;
 mod consensus;
 mod convert;
 mod errors;
+mod fleet;
 
 use pyo3::prelude::*;
 
@@ -16,5 +17,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     consensus::register(m)?;
     chain::register(m)?;
+    fleet::register(m)?;
     Ok(())
 }

@@ -1,0 +1,265 @@
+//! Column kernels: the scalar rules applied to whole columns, fast.
+//!
+//! Inputs are plain slices plus a null predicate (null slots may hold any value and are never
+//! checked); outputs are dense vectors the bindings wrap as Arrow arrays with the input's null
+//! buffer. Large columns are split across threads with rayon; the first error in row order is
+//! returned, with its row, whatever the thread count.
+
+use rayon::prelude::*;
+
+use super::target::{bits_proof, bits_to_difficulty, target_of_bits, u256_getdouble, U256};
+use crate::error::{CoreError, CoreResult};
+
+/// Rows per parallel task.
+const CHUNK: usize = 1 << 15;
+
+/// Null predicate: `true` where the row is null.
+pub type IsNull<'a> = &'a (dyn Fn(usize) -> bool + Sync);
+
+/// Apply `f` to every non-null row (null rows get `O::default()`).
+pub fn map_rows<I, O>(
+    input: &[I],
+    is_null: IsNull<'_>,
+    f: impl Fn(I) -> CoreResult<O> + Sync,
+) -> CoreResult<Vec<O>>
+where
+    I: Copy + Sync,
+    O: Copy + Default + Send,
+{
+    let mut out = vec![O::default(); input.len()];
+    let results: Vec<CoreResult<()>> = out
+        .par_chunks_mut(CHUNK)
+        .zip(input.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(ci, (o, i))| {
+            let base = ci * CHUNK;
+            // Null slots are computed too (their value is discarded by the caller's null
+            // buffer); the null check is only paid when a row fails.
+            for (k, (slot, &x)) in o.iter_mut().zip(i).enumerate() {
+                match f(x) {
+                    Ok(v) => *slot = v,
+                    Err(e) if !is_null(base + k) => return Err(e.at_row(base + k)),
+                    Err(_) => *slot = O::default(),
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    results.into_iter().collect::<CoreResult<Vec<()>>>()?;
+    Ok(out)
+}
+
+/// `GetDifficulty` per row; a zero mantissa is an error.
+pub fn difficulty(bits: &[u32], is_null: IsNull<'_>) -> CoreResult<Vec<f64>> {
+    map_rows(bits, is_null, bits_to_difficulty)
+}
+
+fn checked_proof(bits: u32, strict: bool) -> CoreResult<U256> {
+    if strict {
+        target_of_bits(bits)?;
+    }
+    Ok(bits_proof(bits))
+}
+
+/// Work per row as Core's `getdouble()`. Consecutive equal bits (the common case: a chain
+/// repeats its bits for 2016 blocks) reuse the previous row's result.
+pub fn work_f64(bits: &[u32], is_null: IsNull<'_>, strict: bool) -> CoreResult<Vec<f64>> {
+    let mut out = vec![0.0f64; bits.len()];
+    let results: Vec<CoreResult<()>> = out
+        .par_chunks_mut(CHUNK)
+        .zip(bits.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(ci, (o, i))| {
+            let base = ci * CHUNK;
+            let mut last: Option<(u32, f64)> = None;
+            for (k, (slot, &b)) in o.iter_mut().zip(i).enumerate() {
+                if is_null(base + k) {
+                    continue;
+                }
+                *slot = match last {
+                    Some((lb, v)) if lb == b => v,
+                    _ => {
+                        let v = u256_getdouble(
+                            &checked_proof(b, strict).map_err(|e| e.at_row(base + k))?,
+                        );
+                        last = Some((b, v));
+                        v
+                    }
+                };
+            }
+            Ok(())
+        })
+        .collect();
+    results.into_iter().collect::<CoreResult<Vec<()>>>()?;
+    Ok(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Write `v` as 64 lowercase hex digits into `dst`.
+pub fn write_hex64(v: &U256, dst: &mut [u8]) {
+    for (i, byte) in v.to_be_bytes::<32>().iter().enumerate() {
+        dst[2 * i] = HEX[usize::from(byte >> 4)];
+        dst[2 * i + 1] = HEX[usize::from(byte & 0x0f)];
+    }
+}
+
+/// Exact work per row as 64-digit hex, in the Arrow string-view layout: one `u128` view per
+/// row plus data buffers. Each parallel chunk owns one buffer (its index is the chunk index);
+/// consecutive rows with equal bits share one stored string, so a chain-shaped column (bits
+/// repeated for 2016 blocks) stores each distinct value about once. Null rows get an empty view.
+pub fn work_hex_views(
+    bits: &[u32],
+    is_null: IsNull<'_>,
+    strict: bool,
+) -> CoreResult<(Vec<u128>, Vec<Vec<u8>>)> {
+    let mut views = vec![0u128; bits.len()];
+    let results: Vec<CoreResult<Vec<u8>>> = views
+        .par_chunks_mut(CHUNK)
+        .zip(bits.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(ci, (v, i))| {
+            let base = ci * CHUNK;
+            let mut buf: Vec<u8> = Vec::new();
+            let mut last: Option<(u32, u128)> = None;
+            for (k, (slot, &b)) in v.iter_mut().zip(i).enumerate() {
+                if let Some((lb, lv)) = last {
+                    if lb == b {
+                        *slot = lv;
+                        continue;
+                    }
+                }
+                let w = match checked_proof(b, strict) {
+                    Ok(w) => w,
+                    Err(e) if !is_null(base + k) => return Err(e.at_row(base + k)),
+                    Err(_) => continue, // null slot: empty view
+                };
+                let offset = buf.len();
+                buf.resize(offset + 64, 0);
+                write_hex64(&w, &mut buf[offset..]);
+                let prefix = u32::from_le_bytes([
+                    buf[offset],
+                    buf[offset + 1],
+                    buf[offset + 2],
+                    buf[offset + 3],
+                ]);
+                let view = 64u128
+                    | (u128::from(prefix) << 32)
+                    | ((ci as u128) << 64)
+                    | ((offset as u128) << 96);
+                *slot = view;
+                last = Some((b, view));
+            }
+            Ok(buf)
+        })
+        .collect();
+    let buffers = results.into_iter().collect::<CoreResult<Vec<Vec<u8>>>>()?;
+    // Null rows must carry an empty view (length 0).
+    for (row, v) in views.iter_mut().enumerate() {
+        if *v != 0 && is_null(row) {
+            *v = 0;
+        }
+    }
+    Ok((views, buffers))
+}
+
+/// Block subsidy per row (sat) for a fixed halving interval.
+pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResult<Vec<i64>> {
+    if interval <= 0 {
+        return Err(CoreError::InvalidValue {
+            what: "subsidy_halving_interval",
+            at: Default::default(),
+            why: format!("{interval} must be > 0 blocks"),
+        });
+    }
+    map_rows(heights, is_null, |h| {
+        super::subsidy::block_subsidy(h, interval)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_match_scalars_and_report_first_row() {
+        let n = 3 * CHUNK + 7;
+        let bits: Vec<u32> = (0..n)
+            .map(|i| {
+                if i % 5000 < 2500 {
+                    0x1d00ffff
+                } else {
+                    0x17034219
+                }
+            })
+            .collect();
+        let none = |_: usize| false;
+        let d = difficulty(&bits, &none).unwrap_or_default();
+        assert_eq!(d.len(), n);
+        assert_eq!(d[0], 1.0);
+        assert_eq!(d[2500], 86388558925171.02);
+        let (views, bufs) = work_hex_views(&bits, &none, true).unwrap_or_default();
+        let row = |i: usize| {
+            let v = views[i];
+            let (b, o) = ((v >> 64) as u32 as usize, (v >> 96) as usize);
+            String::from_utf8_lossy(&bufs[b][o..o + 64]).into_owned()
+        };
+        assert_eq!(row(0), format!("{:064x}", 0x100010001u64));
+        assert_eq!(row(n - 1), row(n - 1 - 5000));
+        assert_eq!(row(n - 1), format!("{:064x}", bits_proof(0x17034219)));
+        assert!(bufs.iter().map(Vec::len).sum::<usize>() < 64 * 64);
+        let f = work_f64(&bits, &none, true).unwrap_or_default();
+        assert_eq!(f[1], 4295032833.0);
+        let mut bad = bits.clone();
+        bad[2 * CHUNK + 3] = 0x1d80ffff;
+        bad[3 * CHUNK + 1] = 0x1d80ffff;
+        let e = work_hex_views(&bad, &none, true).err();
+        assert!(
+            matches!(e, Some(CoreError::InvalidBits { at, .. }) if at == crate::error::Position::Row(2 * CHUNK + 3))
+        );
+        // the same rows are ignored when null
+        let nulls = |i: usize| i == 2 * CHUNK + 3 || i == 3 * CHUNK + 1;
+        assert!(work_hex_views(&bad, &nulls, true).is_ok());
+        for interval in [1i64, 150, 210_000, 1_000_003, i64::MAX / 3] {
+            let hs: Vec<i64> = [
+                0i64,
+                1,
+                2,
+                149,
+                150,
+                151,
+                209_999,
+                210_000,
+                839_999,
+                840_000,
+                6_929_999,
+                6_930_000,
+                13_440_000,
+                (1 << 53) + 1,
+                i64::MAX - 1,
+                i64::MAX,
+            ]
+            .iter()
+            .flat_map(|&h| {
+                [
+                    h,
+                    h.saturating_mul(1).saturating_sub(interval),
+                    interval.saturating_mul(63),
+                    interval.saturating_mul(64).saturating_sub(1),
+                ]
+            })
+            .filter(|&h| h >= 0)
+            .collect();
+            let got = subsidy(&hs, &none, interval).unwrap_or_default();
+            for (h, g) in hs.iter().zip(got) {
+                assert_eq!(
+                    Some(g),
+                    super::super::subsidy::block_subsidy(*h, interval).ok(),
+                    "h={h} interval={interval}"
+                );
+            }
+        }
+        let s = subsidy(&[0, 840_000, -1], &|i| i == 2, 210_000).unwrap_or_default();
+        assert_eq!(s, vec![5_000_000_000, 312_500_000, 0]);
+    }
+}
