@@ -9,7 +9,7 @@ STAMP := $(VENV)/.deps-stamp
 SHARED ?= ../shared
 export HASHPIVOT_SHARED := $(abspath $(SHARED))
 
-.PHONY: help run test lint bench dev venv build-dev build-release rust-test py-test clean
+.PHONY: help run test lint bench bench-deps dev venv build-dev build-release rust-test py-test clean
 
 help:
 	@echo "make run    — install the release build and run the main job on the bundled defaults"
@@ -57,8 +57,15 @@ test: rust-test py-test lint
 run: build-release
 	$(VENV)/bin/hashpivot run
 
-bench: build-release
+bench: build-release bench-deps
 	$(PY) benches/run.py
+
+# Peers the benchmarks compare against, from Debian (skipped quietly where apt-get is absent).
+bench-deps:
+	@if command -v apt-get >/dev/null 2>&1 && ! /usr/bin/python3 -c "import electrum" 2>/dev/null; then \
+		(apt-get update -qq && apt-get install -y -qq python3-electrum >/dev/null) \
+		|| echo "python3-electrum could not be installed; bench_chain reports it as not installed"; \
+	fi
 
 clean:
 	rm -rf $(VENV) target python/hashpivot/_core*.so

@@ -4,6 +4,8 @@ Modules:
 
 * :mod:`hashpivot.consensus` — compact bits, targets, difficulty, work, retargeting, subsidy;
 * :mod:`hashpivot.history` — bundled per-epoch difficulty history;
+* :mod:`hashpivot.chain` — read and validate block-header chains as polars frames;
+* :mod:`hashpivot.network` — hashrate estimators, retarget estimate, hashprice, Puell, ribbons;
 * :mod:`hashpivot.hardware` — ASIC and GPU catalogs, :class:`~hashpivot.hardware.Fleet`;
 * :mod:`hashpivot.fleet` — machine economics, payback, hourly dispatch, cost curves;
 * :mod:`hashpivot.exceptions` — the error classes every failure raises.

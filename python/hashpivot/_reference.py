@@ -117,6 +117,130 @@ def median_time_past(times: list[int]) -> int:
     return w[len(w) // 2]
 
 
+# ============================================================================ chain
+
+
+def sha256d(data: bytes) -> bytes:
+    """Double SHA-256 with hashlib (internal byte order)."""
+    import hashlib
+
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def parse_header(raw: bytes) -> dict[str, int | bytes]:
+    """The six fields of an 80-byte header (hashes in internal byte order)."""
+    return {
+        "version": int.from_bytes(raw[0:4], "little", signed=True),
+        "prev": raw[4:36],
+        "merkle": raw[36:68],
+        "time": int.from_bytes(raw[68:72], "little"),
+        "bits": int.from_bytes(raw[72:76], "little"),
+        "nonce": int.from_bytes(raw[76:80], "little"),
+    }
+
+
+def validate_headers(
+    data: bytes,
+    start_height: int = 0,
+    *,
+    pow_limit: int = (1 << 224) - 1,
+    interval: int = 2016,
+    timespan: int = 1_209_600,
+    spacing: int = 600,
+    genesis_bits: int = 0x1D00FFFF,
+    genesis_hash: bytes | None = None,
+    min_difficulty_blocks: bool = False,
+    bip94: bool = False,
+    no_retargeting: bool = False,
+) -> list[str]:
+    """The obvious header validator: one status per header, first failing rule wins.
+
+    Rules in order: bad-genesis, bad-prevblk, high-hash, bad-diffbits, time-too-old,
+    time-timewarp-attack. The run must start at genesis (start_height 0) or rules needing
+    earlier headers are skipped for the rows that lack them.
+    """
+    n = len(data) // 80
+    hdrs = [parse_header(data[i * 80 : i * 80 + 80]) for i in range(n)]
+    hashes = [sha256d(data[i * 80 : i * 80 + 80]) for i in range(n)]
+    times = [int(h["time"]) for h in hdrs]
+    bitsl = [int(h["bits"]) for h in hdrs]
+    limit_bits = get_compact(pow_limit)
+    out: list[str] = []
+
+    def required(i: int) -> int | None:
+        h = start_height + i
+        if h == 0:
+            return genesis_bits
+        if i == 0:
+            return None
+        last = i - 1
+        if h % interval != 0:
+            if min_difficulty_blocks:
+                if times[i] > times[last] + 2 * spacing:
+                    return limit_bits
+                j = last
+                while start_height + j > 0 and (start_height + j) % interval != 0:
+                    if bitsl[j] != limit_bits:
+                        break
+                    j -= 1
+                    if j < 0:
+                        return None
+                return bitsl[j]
+            return bitsl[last]
+        first = i - interval
+        if first < 0:
+            return None
+        return calculate_next_work_required(
+            bitsl[last],
+            times[last],
+            bitsl[first],
+            times[first],
+            pow_limit=pow_limit,
+            timespan=timespan,
+            bip94=bip94,
+            no_retargeting=no_retargeting,
+        )
+
+    for i in range(n):
+        h = start_height + i
+        status = "ok"
+        value, negative, overflow = set_compact(bitsl[i])
+        pow_ok = (
+            not negative
+            and not overflow
+            and value != 0
+            and value <= pow_limit
+            and int.from_bytes(hashes[i], "little") <= value
+        )
+        req = required(i)
+        if h == 0 and genesis_hash is not None and hashes[i] != genesis_hash:
+            status = "bad-genesis"
+        elif h > 0 and i > 0 and hdrs[i]["prev"] != hashes[i - 1]:
+            status = "bad-prevblk"
+        elif not pow_ok:
+            status = "high-hash"
+        elif req is not None and req != bitsl[i]:
+            status = "bad-diffbits"
+        elif (
+            h > 0
+            and (i >= 11 or start_height == 0)
+            and i > 0
+            and times[i] <= median_time_past(times[max(0, i - 11) : i])
+        ):
+            status = "time-too-old"
+        if (
+            status == "ok"
+            and bip94
+            and h > 0
+            and h % interval == 0
+            and i > 0
+            and times[i] < times[i - 1] - 600
+        ):
+            status = "time-timewarp-attack"
+        out.append(status)
+    return out
+
+
 # ============================================================================ fleet
 # ECONOMICS.md §2–3 written out per machine class, per hour, per day: loops and dicts.
 

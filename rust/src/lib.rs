@@ -5,6 +5,7 @@
 //! without Python. The only code that knows about Python lives in [`py`] behind the
 //! `python` feature.
 
+pub mod chain;
 pub mod consensus;
 pub mod error;
 pub mod fleet;

@@ -3,6 +3,7 @@
 //! Each submodule extracts arguments, calls the pure core inside `py.detach` (GIL released)
 //! and maps [`crate::CoreError`] to `hashpivot.exceptions` through one `From` impl.
 
+mod chain;
 mod consensus;
 mod convert;
 mod errors;
@@ -15,6 +16,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     consensus::register(m)?;
+    chain::register(m)?;
     fleet::register(m)?;
     Ok(())
 }
