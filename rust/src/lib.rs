@@ -7,6 +7,7 @@
 
 pub mod consensus;
 pub mod error;
+pub mod sim;
 
 #[cfg(feature = "python")]
 mod py;

@@ -220,14 +220,16 @@ pub fn u256_column(arg: &'static str, chunks: &[ArrayRef]) -> PyResult<CoreResul
                             a.copy_from_slice(&b);
                             out.push(Some(U256::from_be_bytes(a)));
                         }
-                        Some(b) => return Ok(Err(CoreError::InvalidValue {
-                            what: arg,
-                            at: crate::error::Position::Row(row0 + i),
-                            why: format!(
+                        Some(b) => {
+                            return Ok(Err(CoreError::InvalidValue {
+                                what: arg,
+                                at: crate::error::Position::Row(row0 + i),
+                                why: format!(
                                 "binary value has {} bytes; a 256-bit value needs 32 (big-endian)",
                                 b.len()
                             ),
-                        })),
+                            }))
+                        }
                     }
                 }
             }
