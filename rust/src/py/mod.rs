@@ -6,6 +6,7 @@
 mod consensus;
 mod convert;
 mod errors;
+mod sim;
 
 use pyo3::prelude::*;
 
@@ -14,5 +15,6 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     consensus::register(m)?;
+    sim::register(m)?;
     Ok(())
 }

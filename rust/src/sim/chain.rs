@@ -122,7 +122,7 @@ impl<'a> ChainState<'a> {
         loop {
             let rest = t1 - now;
             let lam = hashrate_hs / self.proof;
-            if rest <= 0.0 || !(lam > 0.0) {
+            if rest <= 0.0 || lam.is_nan() || lam <= 0.0 {
                 return Ok(());
             }
             let pos = (self.height + 1) % interval; // position of the next block in its epoch

@@ -204,6 +204,7 @@ fn series(what: &'static str, v: &[f64], n_days: usize, positive: bool) -> CoreR
 
 /// Lower-triangular Cholesky factor of a 4×4 correlation matrix, or an error naming the
 /// problem (asymmetric, unit diagonal missing, not positive definite).
+#[allow(clippy::needless_range_loop)]
 pub fn cholesky4(c: &[[f64; 4]; 4]) -> CoreResult<[[f64; 4]; 4]> {
     for i in 0..4 {
         if (c[i][i] - 1.0).abs() > 1e-12 {
