@@ -74,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         help="subsidy eras, halving heights and famous blocks' difficulty",
         description="Print the block-subsidy schedule and, on mainnet, famous blocks.",
     )
-    s.add_argument("--network", default="mainnet", help="mainnet, testnet3, testnet4, signet, regtest")
+    s.add_argument(
+        "--network", default="mainnet", help="mainnet, testnet3, testnet4, signet, regtest"
+    )
     s.add_argument("--eras", type=int, default=8, help="number of eras to show (default 8)")
     s.add_argument("--all", action="store_true", help="show all 34 eras")
     s.add_argument("--no-famous", action="store_true", help="omit the famous-blocks table")

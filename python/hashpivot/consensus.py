@@ -18,7 +18,7 @@ Errors are :mod:`hashpivot.exceptions` classes whose message names the row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
 import polars as pl
 
@@ -101,8 +101,8 @@ def _u256(value: object, arg: str) -> int:
     return value
 
 
-def _series(name: str, obj: object) -> pl.Series:
-    """Wrap an Arrow array returned by the core as a named polars Series."""
+def _series(name: str, obj: Any) -> pl.Series:
+    """Wrap an Arrow array returned by the core (``__arrow_c_array__``) as a named Series."""
     return pl.Series(obj).alias(name)
 
 

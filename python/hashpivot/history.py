@@ -20,11 +20,7 @@ _EPOCH_CSV = "difficulty_epochs.csv"
 
 
 def _hex_to_u32(col: str) -> pl.Expr:
-    return (
-        pl.col(col)
-        .str.to_integer(base=16, strict=True)
-        .cast(pl.UInt32, strict=True)
-    )
+    return pl.col(col).str.to_integer(base=16, strict=True).cast(pl.UInt32, strict=True)
 
 
 @lru_cache(maxsize=1)
@@ -78,12 +74,11 @@ def difficulty_epochs() -> pl.DataFrame:
 def epoch_of_height(height: int) -> dict[str, object]:
     """The bundled epoch row (as a dict) that contains ``height``."""
     epochs = _load_epochs()
-    if height < 0 or height > int(epochs["last_height"].max()):  # type: ignore[arg-type]
+    last = int(epochs["last_height"][-1])
+    if not 0 <= height <= last:
         raise InvalidValueError(
-            f"height: {height} is outside the bundled history (0 … "
-            f"{epochs['last_height'].max()}); use hashpivot.chain.read_headers for newer blocks"
+            f"height: {height} is outside the bundled history (0 … {last}); "
+            "use hashpivot.chain.read_headers for newer blocks"
         )
-    row = epochs.filter(
-        (pl.col("first_height") <= height) & (pl.col("last_height") >= height)
-    )
+    row = epochs.filter((pl.col("first_height") <= height) & (pl.col("last_height") >= height))
     return row.row(0, named=True)

@@ -592,7 +592,7 @@ pub fn required_bits(
         times,
         bits,
     };
-    Ok((0..times.len())
+    (0..times.len())
         .map(|i| {
             let h = start_height + i as i64;
             if h == 0 {
@@ -611,7 +611,7 @@ pub fn required_bits(
                 Err(e) => Err(e.at(Position::Height(h))),
             }
         })
-        .collect::<CoreResult<Vec<_>>>()?)
+        .collect::<CoreResult<Vec<_>>>()
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
