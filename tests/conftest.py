@@ -11,9 +11,7 @@ from hypothesis import HealthCheck, settings
 
 # The machine is shared and noisy: no per-example deadline. In CI, derandomise so a run is
 # reproducible (the examples still come from hypothesis' search, seeded by the test name).
-settings.register_profile(
-    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     "ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )

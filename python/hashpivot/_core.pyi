@@ -114,3 +114,8 @@ def calculate_next_bits_arrow(
 def required_bits_run(
     start_height: int, times: list[int], bits: list[int], params: NetworkParams
 ) -> _ArrowArray: ...
+
+# --- scenario (rust/src/py/sim.rs) ---------------------------------------------------------
+def simulate_paths(
+    config: dict[str, Any], params: NetworkParams, seed: int, first_path: int, n_paths: int
+) -> tuple[Any, Any]: ...

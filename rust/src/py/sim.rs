@@ -206,8 +206,13 @@ fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
             ("height", DataType::Int64, Arc::new(Int64Array::from(o.rt_height))),
             (
                 "time",
+                ts_s.clone(),
+                Arc::new(TimestampSecondArray::from(o.rt_time).with_timezone(utc.clone())),
+            ),
+            (
+                "first_time",
                 ts_s,
-                Arc::new(TimestampSecondArray::from(o.rt_time).with_timezone(utc)),
+                Arc::new(TimestampSecondArray::from(o.rt_first_time).with_timezone(utc)),
             ),
             ("old_bits", DataType::UInt32, Arc::new(UInt32Array::from(o.rt_old_bits))),
             ("bits", DataType::UInt32, Arc::new(UInt32Array::from(o.rt_new_bits))),

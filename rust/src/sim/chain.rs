@@ -34,6 +34,8 @@ pub struct Retarget {
     pub height: i64,
     /// Timestamp of the last block of the ending epoch (when the new bits become known).
     pub time: i64,
+    /// Timestamp of the first block of the ending epoch.
+    pub first_time: i64,
     pub old_bits: u32,
     pub new_bits: u32,
 }
@@ -102,6 +104,7 @@ impl<'a> ChainState<'a> {
         out.push(Retarget {
             height: self.height + 1,
             time: last_time,
+            first_time: self.epoch_first_time,
             old_bits: self.bits,
             new_bits,
         });

@@ -40,6 +40,7 @@ pub struct SimOutput {
     pub rt_path: Vec<u32>,
     pub rt_height: Vec<i64>,
     pub rt_time: Vec<i64>,
+    pub rt_first_time: Vec<i64>,
     pub rt_old_bits: Vec<u32>,
     pub rt_new_bits: Vec<u32>,
 }
@@ -220,6 +221,7 @@ pub fn simulate(
             o.rt_path.push(p);
             o.rt_height.push(rt.height);
             o.rt_time.push(rt.time);
+            o.rt_first_time.push(rt.first_time);
             o.rt_old_bits.push(rt.old_bits);
             o.rt_new_bits.push(rt.new_bits);
         }
