@@ -68,7 +68,13 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
     let arrivals = match get::<String>(d, "arrivals")?.as_str() {
         "poisson" => ArrivalMode::Poisson,
         "deterministic" => ArrivalMode::Deterministic,
-        other => return Err(dtype_error("arrivals", other, "'poisson' or 'deterministic'")),
+        other => {
+            return Err(dtype_error(
+                "arrivals",
+                other,
+                "'poisson' or 'deterministic'",
+            ))
+        }
     };
     let eff: Vec<f64> = get(d, "mix_efficiency_jth")?;
     let ths: Vec<f64> = get(d, "mix_hashrate_ths")?;
@@ -180,30 +186,66 @@ fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     let daily = table(
         py,
         vec![
-            ("path", DataType::UInt32, Arc::new(UInt32Array::from(o.path))),
+            (
+                "path",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.path)),
+            ),
             (
                 "date",
                 ts_us.clone(),
                 Arc::new(TimestampMicrosecondArray::from(o.date_us).with_timezone(utc.clone())),
             ),
-            ("height", DataType::Int64, Arc::new(Int64Array::from(o.height))),
-            ("bits", DataType::UInt32, Arc::new(UInt32Array::from(o.bits))),
+            (
+                "height",
+                DataType::Int64,
+                Arc::new(Int64Array::from(o.height)),
+            ),
+            (
+                "bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.bits)),
+            ),
             ("difficulty", DataType::Float64, f(o.difficulty)),
             ("hashrate_ehs", DataType::Float64, f(o.hashrate_ehs)),
             ("price_usd", DataType::Float64, f(o.price_usd)),
-            ("fees_btc_per_block", DataType::Float64, f(o.fees_btc_per_block)),
+            (
+                "fees_btc_per_block",
+                DataType::Float64,
+                f(o.fees_btc_per_block),
+            ),
             ("subsidy_btc", DataType::Float64, f(o.subsidy_btc)),
-            ("hashprice_usd_ph_day", DataType::Float64, f(o.hashprice_usd_ph_day)),
-            ("power_price_usd_kwh", DataType::Float64, f(o.power_price_usd_kwh)),
+            (
+                "hashprice_usd_ph_day",
+                DataType::Float64,
+                f(o.hashprice_usd_ph_day),
+            ),
+            (
+                "power_price_usd_kwh",
+                DataType::Float64,
+                f(o.power_price_usd_kwh),
+            ),
             ("gpu_rent_usd_hr", DataType::Float64, f(o.gpu_rent_usd_hr)),
-            ("share_under_water", DataType::Float64, f(o.share_under_water)),
+            (
+                "share_under_water",
+                DataType::Float64,
+                f(o.share_under_water),
+            ),
         ],
     )?;
     let rt = table(
         py,
         vec![
-            ("path", DataType::UInt32, Arc::new(UInt32Array::from(o.rt_path))),
-            ("height", DataType::Int64, Arc::new(Int64Array::from(o.rt_height))),
+            (
+                "path",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_path)),
+            ),
+            (
+                "height",
+                DataType::Int64,
+                Arc::new(Int64Array::from(o.rt_height)),
+            ),
             (
                 "time",
                 ts_s.clone(),
@@ -214,8 +256,16 @@ fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
                 ts_s,
                 Arc::new(TimestampSecondArray::from(o.rt_first_time).with_timezone(utc)),
             ),
-            ("old_bits", DataType::UInt32, Arc::new(UInt32Array::from(o.rt_old_bits))),
-            ("bits", DataType::UInt32, Arc::new(UInt32Array::from(o.rt_new_bits))),
+            (
+                "old_bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_old_bits)),
+            ),
+            (
+                "bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_new_bits)),
+            ),
         ],
     )?;
     Ok((daily, rt))

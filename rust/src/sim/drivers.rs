@@ -23,6 +23,34 @@ pub struct DriverDay {
     pub gpu_usd_hr: f64,
 }
 
+/// The deterministic part of the drivers for one day, shared by every path (computed once
+/// per run): the seasonal power level and the GPU rent trend.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DayTrend {
+    pub power_level_usd_kwh: f64,
+    pub gpu_trend_usd_hr: f64,
+}
+
+/// The per-day trends of a run starting at Unix day `first_unix_day`.
+#[must_use]
+pub fn day_trends(cfg: &SimConfig, first_unix_day: i64) -> Vec<DayTrend> {
+    let p = &cfg.power;
+    let g = &cfg.gpu;
+    (0..cfg.n_days)
+        .map(|day| {
+            let doy = ((first_unix_day + day as i64) as f64).rem_euclid(365.25);
+            let season = 1.0 + p.season_amp * (2.0 * PI * (doy - p.season_peak_doy) / 365.25).cos();
+            let gens = (day as f64 / g.generation_days).floor();
+            DayTrend {
+                power_level_usd_kwh: p.base_usd_kwh * season,
+                gpu_trend_usd_hr: g.start_usd_hr
+                    * (1.0 - g.generation_step).powf(gens)
+                    * (-g.decay_per_year * day as f64 * DT_YEARS).exp(),
+            }
+        })
+        .collect()
+}
+
 /// Per-path driver state.
 #[derive(Debug, Clone)]
 pub struct Drivers<'a> {
@@ -93,7 +121,7 @@ impl<'a> Drivers<'a> {
     }
 
     /// Advance to `day` (0 = start values) and return the day's values.
-    pub fn step<R: Rng + ?Sized>(&mut self, day: usize, unix_day: i64, rng: &mut R) -> DriverDay {
+    pub fn step<R: Rng + ?Sized>(&mut self, day: usize, trend: DayTrend, rng: &mut R) -> DriverDay {
         let cfg = self.cfg;
         if day > 0 {
             let eps: [f64; 4] = [
@@ -168,10 +196,7 @@ impl<'a> Drivers<'a> {
         let power_usd_kwh = match &p.given {
             Some(v) => v[day],
             None => {
-                let doy = (unix_day as f64).rem_euclid(365.25);
-                let season =
-                    1.0 + p.season_amp * (2.0 * PI * (doy - p.season_peak_doy) / 365.25).cos();
-                let level = (p.base_usd_kwh * season + self.power_dev).max(0.0);
+                let level = (trend.power_level_usd_kwh + self.power_dev).max(0.0);
                 if spike_u < p.spike_prob_per_day {
                     level * p.spike_mult
                 } else {
@@ -182,13 +207,7 @@ impl<'a> Drivers<'a> {
         let g = &cfg.gpu;
         let gpu_usd_hr = match &g.given {
             Some(v) => v[day],
-            None => {
-                let gens = (day as f64 / g.generation_days).floor();
-                g.start_usd_hr
-                    * (1.0 - g.generation_step).powf(gens)
-                    * (-g.decay_per_year * day as f64 * DT_YEARS).exp()
-                    * self.gpu_noise.exp()
-            }
+            None => trend.gpu_trend_usd_hr * self.gpu_noise.exp(),
         };
         DriverDay {
             price_usd,

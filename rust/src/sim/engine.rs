@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::chain::{ChainState, Retarget};
 use super::config::{cholesky4, SimConfig};
-use super::drivers::Drivers;
+use super::drivers::{day_trends, DayTrend, Drivers};
 use super::network::{btc_per_th_day, Fleet};
 use super::rng::{stream, STREAM_BLOCKS, STREAM_DRIVERS};
 use crate::consensus::subsidy::block_subsidy;
@@ -63,6 +63,7 @@ struct PathRows<'a> {
 
 fn run_path(
     cfg: &SimConfig,
+    trends: &[DayTrend],
     chol: [[f64; 4]; 4],
     seed: u64,
     r: PathRows<'_>,
@@ -80,7 +81,7 @@ fn run_path(
     let keep_fee = 1.0 - cfg.fleet.pool_fee;
     for d in 0..cfg.n_days {
         let day_start = day0 + DAY * d as i64;
-        let dd = drivers.step(d, day_start / DAY, &mut rng_d);
+        let dd = drivers.step(d, trends[d], &mut rng_d);
         let subsidy_btc = block_subsidy(chain.height + 1, interval)? as f64 / 1e8;
         let b = btc_per_th_day(subsidy_btc, dd.fees_btc, chain.difficulty());
         let usd_th_day = b * dd.price_usd;
@@ -126,6 +127,7 @@ pub fn simulate(
     cfg.validate()?;
     let chol = cholesky4(&cfg.correlation)?;
     let nd = cfg.n_days;
+    let trends = day_trends(cfg, cfg.start.time.div_euclid(DAY));
     let n = nd * n_paths as usize;
     let mut o = SimOutput {
         n_days: nd,
@@ -213,7 +215,7 @@ pub fn simulate(
         .into_par_iter()
         .map(|r| {
             let p = r.path;
-            (p, run_path(cfg, chol, seed, r))
+            (p, run_path(cfg, &trends, chol, seed, r))
         })
         .collect();
     for (p, res) in results {

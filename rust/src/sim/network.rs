@@ -21,9 +21,9 @@ pub fn btc_per_th_day(subsidy_btc: f64, fees_btc: f64, difficulty: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Fleet<'a> {
     fleet: &'a FleetModel,
-    /// Efficiency (J/TH) of each cohort, cohort = class · n_tranches + tranche.
-    eff: Vec<f64>,
-    mult: Vec<f64>,
+    /// Efficiency (J/TH) × tranche multiplier of each cohort, cohort = class · n_tranches +
+    /// tranche: the cohort's power cost per TH/s-day is `eff_mult · 24/1000 · p · pue`.
+    eff_mult: Vec<f64>,
     keep: Vec<f64>,
     hs: Vec<f64>,
     on: Vec<bool>,
@@ -67,10 +67,10 @@ impl<'a> Fleet<'a> {
             hs.push(0.0);
         }
         let n = eff.len();
+        let eff_mult = eff.iter().zip(&mult).map(|(e, m)| e * m).collect();
         Self {
             fleet: f,
-            eff,
-            mult,
+            eff_mult,
             keep,
             hs,
             on: vec![true; n],
@@ -104,26 +104,35 @@ impl<'a> Fleet<'a> {
         let mut online = 0.0;
         let mut under = 0.0;
         let mut installed = 0.0;
-        for i in 0..self.hs.len() {
-            let cost = self.eff[i] * kwh * self.mult[i];
-            // ratio > x  ⇔  rev > x · cost (no division; cost may be 0)
-            let hsi = self.hs[i];
+        // Branch-free per cohort (comparisons select 0/1), so the loop vectorises:
+        // ratio > x ⇔ rev > x · cost (no division; cost may be 0).
+        let (lo, hi) = if self.first_day {
+            (1.0, 1.0)
+        } else {
+            (1.0 - h, 1.0 + h)
+        };
+        let first = self.first_day;
+        for (((hs, on), em), keep) in self
+            .hs
+            .iter_mut()
+            .zip(self.on.iter_mut())
+            .zip(&self.eff_mult)
+            .zip(&self.keep)
+        {
+            let cost = em * kwh;
+            let hsi = *hs;
             installed += hsi;
-            if rev_th_day < cost {
-                under += hsi;
-            }
-            let on = if self.first_day {
-                rev_th_day >= cost
-            } else if self.on[i] {
-                rev_th_day >= (1.0 - h) * cost
+            under += if rev_th_day < cost { hsi } else { 0.0 };
+            let stay_on = rev_th_day >= lo * cost;
+            let come_on = if first {
+                stay_on
             } else {
-                rev_th_day > (1.0 + h) * cost
+                rev_th_day > hi * cost
             };
-            self.on[i] = on;
-            if on {
-                online += hsi;
-            }
-            self.hs[i] = hsi * self.keep[i];
+            let now_on = if *on { stay_on } else { come_on };
+            *on = now_on;
+            online += if now_on { hsi } else { 0.0 };
+            *hs = hsi * keep;
         }
         self.first_day = false;
         // Orders: linear in the excess ratio, capped at deploy_cap_per_day × installed.
