@@ -146,7 +146,7 @@ def simulate_numpy(cfg: dict[str, Any], n_paths: int, seed: int) -> pl.DataFrame
         r = rev[:, None]
         installed = hs.sum(axis=1)
         under = np.where(r < cost, hs, 0.0).sum(axis=1)
-        on = r >= cost if d == 0 else np.where(on, r >= (1 - h_sys) * cost, r > (1 + h_sys) * cost)
+        on = r >= cost if d == 0 else np.where(on, r >= (1 - h_sys) * cost, r >= (1 + h_sys) * cost)
         online = np.where(on, hs, 0.0).sum(axis=1)
         hs *= keep
         cost_new = cfg["arrival_efficiency_jth"] * kwh

@@ -128,7 +128,7 @@ def build(cfg, n_paths, seed):
             elif on[i]:
                 on[i] = rev >= (1 - hy) * cost
             else:
-                on[i] = rev > (1 + hy) * cost
+                on[i] = rev >= (1 + hy) * cost
             if on[i]:
                 online += hs[i]
             hs[i] *= keep[i]

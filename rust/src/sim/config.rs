@@ -101,7 +101,7 @@ pub struct FleetModel {
     pub pue: f64,
     pub pool_fee: f64,
     /// Hysteresis band h: an online cohort switches off when revenue/cost < 1 − h and an
-    /// offline one back on when revenue/cost > 1 + h.
+    /// offline one back on when revenue/cost ≥ 1 + h.
     pub hysteresis: f64,
     /// New machines: efficiency, and the revenue/power-cost ratio (at tranche multiplier 1)
     /// above which they are ordered.

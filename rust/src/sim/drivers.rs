@@ -62,6 +62,7 @@ pub struct Drivers<'a> {
     boot_sd: f64,
     boot_start: usize,
     log_fee: f64,
+    log_fee_mean: f64,
     power_dev: f64,
     gpu_noise: f64,
     jump: Option<Poisson<f64>>,
@@ -113,6 +114,7 @@ impl<'a> Drivers<'a> {
             boot_sd: if boot_sd > 0.0 { boot_sd } else { 1.0 },
             boot_start: 0,
             log_fee: cfg.fees.start_btc.ln(),
+            log_fee_mean: cfg.fees.mean_btc.ln(),
             power_dev: 0.0,
             gpu_noise: 0.0,
             jump,
@@ -175,7 +177,7 @@ impl<'a> Drivers<'a> {
             let z3 = l[3][0] * e[0] + l[3][1] * e[1] + l[3][2] * e[2] + l[3][3] * e[3];
             let f = &cfg.fees;
             self.log_fee +=
-                f.reversion_per_day * (f.mean_btc.ln() - self.log_fee) + f.vol_per_day * z1;
+                f.reversion_per_day * (self.log_fee_mean - self.log_fee) + f.vol_per_day * z1;
             let p = &cfg.power;
             self.power_dev += -p.reversion_per_day * self.power_dev + p.vol_usd_kwh_per_day * z2;
             let g = &cfg.gpu;

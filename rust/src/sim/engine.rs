@@ -314,6 +314,40 @@ mod tests {
         }
     }
 
+    /// A scenario shaped like the Python default (GBM σ 0.6, 6 classes × 4 tranches).
+    pub(super) fn default_like() -> SimConfig {
+        let mut c = cfg(1825, 2016 * 472 - 1, vec![], ArrivalMode::Poisson);
+        c.hashrate_given_ehs = None;
+        c.price = PriceModel::Gbm {
+            start_usd: 67_000.0,
+            mu: 0.0,
+            sigma: 0.6,
+            jump_per_year: 0.0,
+            jump_mean: 0.0,
+            jump_sd: 0.0,
+        };
+        c.fees.vol_per_day = 0.15;
+        c.power.vol_usd_kwh_per_day = 0.003;
+        c.power.season_amp = 0.15;
+        c.power.spike_prob_per_day = 0.01;
+        c.power.spike_mult = 3.0;
+        c.gpu.vol_per_day = 0.02;
+        c.fleet.classes = [15.0, 17.0, 21.0, 25.0, 30.0, 38.0]
+            .iter()
+            .map(|&e| FleetClass {
+                efficiency_jth: e,
+                hashrate_ths: 1.1e8,
+                retire_per_year: 0.1,
+            })
+            .collect();
+        c.fleet.tranche_mult = vec![0.6, 0.85, 1.15, 1.4];
+        c.fleet.tranche_weight = vec![0.25; 4];
+        c.fleet.pue = 1.1;
+        c.fleet.deploy_cap_per_day = 0.003;
+        c.fleet.lead_time_days = 90;
+        c
+    }
+
     /// EH/s giving a mean spacing of `spacing` seconds at bits 0x17034219.
     fn ehs_for_spacing(spacing: f64) -> f64 {
         u256_getdouble(&bits_proof(0x1703_4219)) / spacing / 1e18
@@ -441,5 +475,23 @@ mod tests {
         c.correlation[1][2] = -0.9;
         c.correlation[2][1] = -0.9;
         assert!(simulate(&c, 1, 0, 1).is_err()); // not positive definite
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    /// Not a test: a timing probe for profiling (`cargo test --release -- --ignored probe`).
+    #[test]
+    #[ignore = "timing probe for profiling, not a correctness test"]
+    fn probe_default_scenario() {
+        let c = super::tests::default_like();
+        let t = std::time::Instant::now();
+        let o = super::simulate(&c, 1, 0, 2000).unwrap_or_default();
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "{} rows in {dt:.3} s: {:.0} ns per path-day (wall)",
+            o.height.len(),
+            dt * 1e9 / o.height.len() as f64
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! Each day, with revenue per TH/s-day `rev = b · P · (1 − pool_fee)` (b in BTC/TH/day from
 //! the difficulty in force that morning) and power cost per TH/s-day
 //! `cost = e · 24/1000 · p · mult · pue`, a cohort is *under water* when rev < cost; an online
-//! cohort switches off when rev/cost < 1 − h, an offline one back on when rev/cost > 1 + h.
+//! cohort switches off when rev/cost < 1 − h, an offline one back on when rev/cost ≥ 1 + h.
 //! Orders of new machines (class `arrival_efficiency_jth`, spread over the tranches by
 //! weight) are placed when rev/cost of the new class at multiplier 1 exceeds the threshold
 //! and land after the lead time; every class retires exponentially at its yearly rate.
@@ -26,7 +26,8 @@ pub struct Fleet<'a> {
     eff_mult: Vec<f64>,
     keep: Vec<f64>,
     hs: Vec<f64>,
-    on: Vec<bool>,
+    /// 1.0 = online, 0.0 = off.
+    on: Vec<f64>,
     pipeline: Vec<f64>,
     arrival_class: usize,
     first_day: bool,
@@ -73,7 +74,7 @@ impl<'a> Fleet<'a> {
             eff_mult,
             keep,
             hs,
-            on: vec![true; n],
+            on: vec![1.0; n],
             pipeline: vec![0.0; f.lead_time_days.max(1)],
             arrival_class,
             first_day: true,
@@ -104,14 +105,13 @@ impl<'a> Fleet<'a> {
         let mut online = 0.0;
         let mut under = 0.0;
         let mut installed = 0.0;
-        // Branch-free per cohort (comparisons select 0/1), so the loop vectorises:
-        // ratio > x ⇔ rev > x · cost (no division; cost may be 0).
+        // Branch-free per cohort: the on/off state is 1.0/0.0 and the threshold it must clear
+        // is selected arithmetically (ratio ≥ x ⇔ rev ≥ x · cost; no division, cost may be 0).
         let (lo, hi) = if self.first_day {
             (1.0, 1.0)
         } else {
             (1.0 - h, 1.0 + h)
         };
-        let first = self.first_day;
         for (((hs, on), em), keep) in self
             .hs
             .iter_mut()
@@ -122,16 +122,11 @@ impl<'a> Fleet<'a> {
             let cost = em * kwh;
             let hsi = *hs;
             installed += hsi;
-            under += if rev_th_day < cost { hsi } else { 0.0 };
-            let stay_on = rev_th_day >= lo * cost;
-            let come_on = if first {
-                stay_on
-            } else {
-                rev_th_day > hi * cost
-            };
-            let now_on = if *on { stay_on } else { come_on };
+            under += hsi * f64::from(u8::from(rev_th_day < cost));
+            let x = if *on > 0.5 { lo } else { hi };
+            let now_on = f64::from(u8::from(rev_th_day >= x * cost));
             *on = now_on;
-            online += if now_on { hsi } else { 0.0 };
+            online += hsi * now_on;
             *hs = hsi * keep;
         }
         self.first_day = false;
