@@ -8,6 +8,7 @@ Modules:
 * :mod:`hashpivot.network` — hashrate estimators, retarget estimate, hashprice, Puell, ribbons;
 * :mod:`hashpivot.hardware` — ASIC and GPU catalogs, :class:`~hashpivot.hardware.Fleet`;
 * :mod:`hashpivot.fleet` — machine economics, payback, hourly dispatch, cost curves;
+* :mod:`hashpivot.scenario` — Monte Carlo scenarios of price, fees, power, hashrate, difficulty;
 * :mod:`hashpivot.exceptions` — the error classes every failure raises.
 """
 
@@ -17,6 +18,7 @@ from hashpivot import consensus as consensus
 from hashpivot import exceptions as exceptions
 from hashpivot import fleet as fleet
 from hashpivot import hardware as hardware
+from hashpivot import scenario as scenario
 from hashpivot._core import NetworkParams as NetworkParams
 from hashpivot._core import __version__ as __version__
 from hashpivot.exceptions import HashpivotError as HashpivotError
@@ -29,4 +31,5 @@ __all__ = [
     "exceptions",
     "fleet",
     "hardware",
+    "scenario",
 ]

@@ -204,3 +204,8 @@ def fleet_cost_curve(
     pool_fee: float,
     depreciation_years: float,
 ) -> tuple[list[tuple[str, _ArrowArray]], dict[str, float]]: ...
+
+# --- scenario (rust/src/py/sim.rs) ---------------------------------------------------------
+def simulate_paths(
+    config: dict[str, Any], params: NetworkParams, seed: int, first_path: int, n_paths: int
+) -> tuple[Any, Any]: ...

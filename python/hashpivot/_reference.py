@@ -496,3 +496,74 @@ def fleet_cost_curve(
         if prof_h > 0
         else float("nan"),
     }
+# ============================================================================ scenario
+
+
+def u256_getdouble(v: int) -> float:
+    """Core's arith_uint256::getdouble: sum of 32-bit words times powers of 2^32, in order
+    (the same float operations as the Rust kernel, so results match bit for bit)."""
+    ret = 0.0
+    fact = 1.0
+    for i in range(8):
+        ret += fact * float((v >> (32 * i)) & 0xFFFFFFFF)
+        fact *= 4294967296.0
+    return ret
+
+
+def _round_half_away(t: float) -> int:
+    r = int(t)  # t > 0: truncation is floor
+    return r + 1 if t - r >= 0.5 else r
+
+
+def fluid_chain(
+    start_height: int,
+    start_bits: int,
+    start_time: int,
+    epoch_first_time: int | None,
+    hashrate_ehs: list[float],
+) -> tuple[list[int], list[int], list[tuple[int, int, int, int]]]:
+    """The scenario engine's deterministic ("fluid") block clock, block by block.
+
+    A block is found every ``proof(bits) / H`` seconds exactly; the day's hashrate H is
+    constant within a UTC day; the first and last block times of each epoch are rounded to
+    the nearest second; after an epoch's last block the next bits are
+    :func:`calculate_next_work_required`. Returns per-day end heights and bits, and the
+    retargets ``(height of new epoch, last block time, old bits, new bits)``.
+    day0 = (start_time // 86400) * 86400
+    height, bits = start_height, start_bits
+    first_time = start_time if epoch_first_time is None else epoch_first_time
+    proof = u256_getdouble(bits_proof(bits))
+    acc = 0.0
+    heights: list[int] = []
+    bits_out: list[int] = []
+    rts: list[tuple[int, int, int, int]] = []
+    for d, ehs in enumerate(hashrate_ehs):
+        day_start = day0 + 86400 * d
+        now = float(max(day_start, start_time))
+        end = float(day_start + 86400)
+        hs = ehs * 1e6 * 1e12
+        while True:
+            rest = end - now
+            lam = hs / proof
+            if rest <= 0.0 or lam <= 0.0:
+            pos = (height + 1) % interval
+            need = 1 if pos == 0 else interval - pos
+            dt = (need - acc) / lam
+            if dt > rest:
+                total = acc + lam * rest
+                k = int(total)  # total ≥ 0
+                height += k
+                acc = total - k
+            now += dt
+            acc = 0.0
+            height += need
+            if pos == 0:
+                first_time = _round_half_away(now)
+                last = _round_half_away(now)
+                new = calculate_next_work_required(bits, last, bits, first_time)
+                rts.append((height + 1, last, bits, new))
+                bits = new
+                proof = u256_getdouble(bits_proof(bits))
+        heights.append(height)
+        bits_out.append(bits)
+    return heights, bits_out, rts

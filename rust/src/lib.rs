@@ -9,6 +9,7 @@ pub mod chain;
 pub mod consensus;
 pub mod error;
 pub mod fleet;
+pub mod sim;
 
 #[cfg(feature = "python")]
 mod py;

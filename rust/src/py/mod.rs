@@ -8,6 +8,7 @@ mod consensus;
 mod convert;
 mod errors;
 mod fleet;
+mod sim;
 
 use pyo3::prelude::*;
 
@@ -18,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     consensus::register(m)?;
     chain::register(m)?;
     fleet::register(m)?;
+    sim::register(m)?;
     Ok(())
 }

@@ -1,0 +1,614 @@
+"""Monte Carlo scenarios: paths of BTC price, fees, power price, GPU rent, the fleet's
+hashrate response, block arrivals and consensus-exact difficulty.
+
+A :class:`Scenario` is a typed, frozen spec; :func:`simulate` runs it in the Rust engine
+(parallel, seeded per path) and returns a daily polars frame. :func:`simulate_with_retargets`
+also returns every retarget; :func:`quantile_fan` and :func:`retarget_dates` summarise;
+:func:`simulate_to_parquet` streams large runs to partitioned Parquet in chunks.
+:func:`fit_gbm` calibrates the price model from a price frame, and
+:meth:`ChainStart.from_epoch` starts the chain from a bundled difficulty epoch.
+
+Every column, unit and modelling choice is documented in ``docs/scenario.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from hashpivot import _core
+from hashpivot.consensus import NetworkLike, bits_to_difficulty, network_params
+from hashpivot.exceptions import DtypeError, InvalidValueError
+
+__all__ = [
+    "DAILY_SCHEMA",
+    "DEFAULT_MIX",
+    "GBM",
+    "RETARGET_SCHEMA",
+    "Bootstrap",
+    "ChainStart",
+    "Fees",
+    "Fleet",
+    "GivenPath",
+    "GpuRent",
+    "Power",
+    "Scenario",
+    "Shock",
+    "default_mix",
+    "fit_gbm",
+    "log_returns",
+    "quantile_fan",
+    "retarget_dates",
+    "simulate",
+    "simulate_to_parquet",
+    "simulate_with_retargets",
+]
+
+_UTC = pl.Datetime("us", "UTC")
+
+#: Column → dtype of the daily frame returned by :func:`simulate`.
+DAILY_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.UInt32(),
+    "date": _UTC,
+    "height": pl.Int64(),
+    "bits": pl.UInt32(),
+    "difficulty": pl.Float64(),
+    "hashrate_ehs": pl.Float64(),
+    "price_usd": pl.Float64(),
+    "fees_btc_per_block": pl.Float64(),
+    "subsidy_btc": pl.Float64(),
+    "hashprice_usd_ph_day": pl.Float64(),
+    "power_price_usd_kwh": pl.Float64(),
+    "gpu_rent_usd_hr": pl.Float64(),
+    "share_under_water": pl.Float64(),
+}
+
+#: Column → dtype of the retarget frame returned by :func:`simulate_with_retargets`.
+RETARGET_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.UInt32(),
+    "epoch": pl.Int64(),
+    "height": pl.Int64(),
+    "time": pl.Datetime("us", "UTC"),
+    "first_time": pl.Datetime("us", "UTC"),
+    "timespan_s": pl.Int64(),
+    "old_bits": pl.UInt32(),
+    "bits": pl.UInt32(),
+    "difficulty": pl.Float64(),
+    "difficulty_change": pl.Float64(),
+}
+
+# --------------------------------------------------------------------------- hardware mix
+
+#: *Illustrative* default installed mix by nameplate efficiency class (J/TH): roughly the
+#: 2025–26 generations (S21 XP/Pro ≈ 15, S21/M60S ≈ 17, S19 XP/A1466 ≈ 21, S19k Pro/M50S ≈
+#: 25, S19j Pro/M30S++ ≈ 30, S19/S17-class ≈ 38). The shares are a rough guess, not data;
+#: pass your own mix (for example from the hardware catalog) for real work.
+DEFAULT_MIX_ROWS: tuple[tuple[float, float], ...] = (
+    (15.0, 0.15),
+    (17.0, 0.25),
+    (21.0, 0.25),
+    (25.0, 0.15),
+    (30.0, 0.12),
+    (38.0, 0.08),
+)
+
+
+def default_mix() -> pl.DataFrame:
+    """The illustrative default mix: ``efficiency_jth, hashrate_share`` (shares sum to 1)."""
+    return pl.DataFrame(
+        {
+            "efficiency_jth": [r[0] for r in DEFAULT_MIX_ROWS],
+            "hashrate_share": [r[1] for r in DEFAULT_MIX_ROWS],
+        },
+        schema={"efficiency_jth": pl.Float64, "hashrate_share": pl.Float64},
+    )
+
+
+DEFAULT_MIX = default_mix()
+
+# --------------------------------------------------------------------------- drivers
+
+
+@dataclass(frozen=True)
+class GBM:
+    """Geometric Brownian motion of the BTC price: yearly drift ``mu`` (so that
+    ``E[P_t] = P_0·e^{mu·t}``) and volatility ``sigma``, daily steps (dt = 1/365), plus
+    optional Merton jumps (``jump_per_year`` intensity, log-jump ~ Normal(``jump_mean``,
+    ``jump_sd``); the drift is compensated for them)."""
+
+    mu: float = 0.0
+    sigma: float = 0.6
+    jump_per_year: float = 0.0
+    jump_mean: float = 0.0
+    jump_sd: float = 0.0
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Block bootstrap of historical daily log returns (``log_returns``), replayed in blocks
+    of ``block_days`` consecutive days starting at uniformly drawn positions."""
+
+    log_returns: Sequence[float]
+    block_days: int = 30
+
+
+@dataclass(frozen=True)
+class GivenPath:
+    """A given daily series (one value per simulated day, same on every path)."""
+
+    values: Sequence[float] | pl.Series
+
+
+PriceModel = GBM | Bootstrap | GivenPath
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Mean fees per block (BTC): log-Ornstein–Uhlenbeck, closing ``reversion_per_day`` of the
+    log gap to ``mean_btc`` each day with daily log shocks of sd ``vol_per_day``; or a given
+    series. *Illustrative* defaults."""
+
+    start_btc: float = 0.03
+    mean_btc: float = 0.03
+    reversion_per_day: float = 0.05
+    vol_per_day: float = 0.15
+    given: Sequence[float] | pl.Series | None = None
+
+
+@dataclass(frozen=True)
+class Power:
+    """Site power price (USD/kWh): ``base · (1 + season_amp · cos(2π(doy − peak)/365.25))``
+    plus an OU deviation (USD/kWh), times ``spike_mult`` on spike days; or a given series.
+    *Illustrative* defaults (a Texas-like summer peak)."""
+
+    base_usd_kwh: float = 0.05
+    season_amp: float = 0.15
+    season_peak_doy: float = 200.0
+    reversion_per_day: float = 0.1
+    vol_usd_kwh_per_day: float = 0.003
+    spike_prob_per_day: float = 0.01
+    spike_mult: float = 3.0
+    given: Sequence[float] | pl.Series | None = None
+
+
+@dataclass(frozen=True)
+class GpuRent:
+    """GPU rent index (USD per GPU-hour of the tracked generation): ×(1 − generation_step)
+    every ``generation_days`` as a new generation ships, continuous decay, log-OU noise; or a
+    given series. *Illustrative* defaults (H100-like $2.5/h)."""
+
+    start_usd_hr: float = 2.5
+    generation_days: float = 547.0
+    generation_step: float = 0.3
+    decay_per_year: float = 0.1
+    reversion_per_day: float = 0.05
+    vol_per_day: float = 0.02
+    given: Sequence[float] | pl.Series | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The installed fleet and its response (see ``docs/scenario.md``).
+
+    ``mix``: a polars frame with ``efficiency_jth`` and either ``hashrate_share`` (scaled to the
+    initial hashrate) or ``hashrate_ths`` (absolute), optionally ``retire_per_year``; None uses
+    :data:`DEFAULT_MIX`. Each class is split into power-price tranches (``tranche_mult`` × the
+    site price, holding ``tranche_weight`` of the class). *Illustrative* defaults.
+    """
+
+    mix: pl.DataFrame | None = None
+    tranche_mult: tuple[float, ...] = (0.6, 0.85, 1.15, 1.4)
+    tranche_weight: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)
+    pue: float = 1.1
+    pool_fee: float = 0.02
+    hysteresis: float = 0.05
+    retire_per_year: float = 0.1
+    arrival_efficiency_jth: float = 15.0
+    arrival_threshold: float = 2.0
+    deploy_cap_per_day: float = 0.003
+    lead_time_days: int = 90
+    retire_arrivals_per_year: float = 0.05
+
+
+@dataclass(frozen=True)
+class Shock:
+    """An exogenous outage: ``fraction`` of online hashrate off for ``days`` from ``start_day``
+    (day 0 is the first simulated day), e.g. a winter storm."""
+
+    start_day: int
+    days: int
+    fraction: float
+
+
+@dataclass(frozen=True)
+class ChainStart:
+    """Chain state at the start: the tip ``height``, the ``bits`` required of the next block,
+    the tip's Unix ``time`` and, if the tip is inside an epoch, the time of that epoch's first
+    block."""
+
+    height: int
+    bits: int
+    time: int
+    epoch_first_time: int | None = None
+
+    @classmethod
+    def from_epoch(cls, epoch: int | None = None) -> ChainStart:
+        """Start at the beginning of a bundled difficulty epoch (default: the latest): the tip
+        is the previous epoch's last block. Its time is the previous epoch's ``last_time``,
+        else this epoch's ``first_time``; where the bundled history has no times (epochs
+        437 on), it is extrapolated from the last known time at 600 s per block (documented
+        approximation — pass ``time`` yourself when you know it)."""
+        from hashpivot.history import difficulty_epochs
+
+        ep = difficulty_epochs()
+        if epoch is None:
+            epoch = int(ep["epoch"].max())  # type: ignore[arg-type]
+        rows = ep.filter(pl.col("epoch") == epoch)
+        if rows.height == 0:
+            raise InvalidValueError(
+                f"epoch: {epoch} is not in the bundled history (0 … {ep['epoch'].max()!r})"
+            )
+        row = rows.row(0, named=True)
+        prev = ep.filter(pl.col("epoch") == epoch - 1)
+        t: int | None = None
+        if prev.height and prev["last_time_unix"][0] is not None:
+            t = int(prev["last_time_unix"][0])
+        elif row["first_time_unix"] is not None:
+            t = int(row["first_time_unix"])
+        else:
+            known = ep.filter(pl.col("first_time_unix").is_not_null()).tail(1).row(0, named=True)
+            t = int(known["first_time_unix"]) + 600 * (
+                int(row["first_height"]) - int(known["first_height"])
+            )
+        return cls(height=int(row["first_height"]) - 1, bits=int(row["bits"]), time=t)
+
+
+_IDENTITY = (
+    (1.0, 0.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0, 0.0),
+    (0.0, 0.0, 1.0, 0.0),
+    (0.0, 0.0, 0.0, 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole scenario. Every field has an *illustrative* default; see ``docs/scenario.md``.
+
+    ``correlation`` is the 4×4 correlation of the daily shocks of (price, fees, power, GPU
+    rent). ``hashrate_ehs`` overrides the fleet model with a given daily online hashrate.
+    ``initial_hashrate_ehs`` (None: ``D·2^32/600`` of the start bits) scales a share mix.
+    ``arrivals`` is ``"poisson"`` (the real law) or ``"deterministic"`` (zero-volatility checks).
+    """
+
+    price: PriceModel = field(default_factory=GBM)
+    start_price_usd: float = 67_000.0
+    fees: Fees = field(default_factory=Fees)
+    power: Power = field(default_factory=Power)
+    gpu: GpuRent = field(default_factory=GpuRent)
+    fleet: Fleet = field(default_factory=Fleet)
+    correlation: Sequence[Sequence[float]] = _IDENTITY
+    shocks: Sequence[Shock] = ()
+    start: ChainStart | None = None
+    network: NetworkLike = "mainnet"
+    arrivals: Literal["poisson", "deterministic"] = "poisson"
+    hashrate_ehs: Sequence[float] | pl.Series | None = None
+    initial_hashrate_ehs: float | None = None
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def _floats(name: str, v: Sequence[float] | pl.Series | None) -> list[float] | None:
+    if v is None:
+        return None
+    s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
+    if not s.dtype.is_numeric():
+        raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
+    if s.null_count():
+        idx = int(s.is_null().arg_true()[0])
+        raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
+    out: list[float] = s.cast(pl.Float64).to_list()
+    return out
+
+
+def _n_days(years: float) -> int:
+    if not (isinstance(years, int | float) and math.isfinite(years) and years > 0):
+        raise InvalidValueError(f"years: {years!r} must be a positive number")
+    return max(1, round(years * 365))
+
+
+def _mix(fleet: Fleet, initial_ths: float) -> tuple[list[float], list[float], list[float]]:
+    mix = DEFAULT_MIX if fleet.mix is None else fleet.mix
+    if not isinstance(mix, pl.DataFrame) or "efficiency_jth" not in mix.columns:
+        raise DtypeError(
+            "mix: expected a polars DataFrame with efficiency_jth and hashrate_share or "
+            "hashrate_ths columns"
+        )
+    eff = _floats("mix efficiency_jth", mix["efficiency_jth"]) or []
+    if "hashrate_ths" in mix.columns:
+        ths = _floats("mix hashrate_ths", mix["hashrate_ths"]) or []
+    elif "hashrate_share" in mix.columns:
+        share = _floats("mix hashrate_share", mix["hashrate_share"]) or []
+        total = sum(share)
+        if not total > 0:
+            raise InvalidValueError(f"mix hashrate_share: sums to {total}; it must be > 0")
+        ths = [initial_ths * s / total for s in share]
+    else:
+        raise DtypeError("mix: needs a hashrate_share or a hashrate_ths column")
+    if "retire_per_year" in mix.columns:
+        ret = _floats("mix retire_per_year", mix["retire_per_year"]) or []
+    else:
+        ret = [fleet.retire_per_year] * len(eff)
+    return eff, ths, ret
+
+
+def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkParams]:
+    if not isinstance(sc, Scenario):
+        raise DtypeError(f"scenario: {type(sc).__name__} is not a hashpivot.scenario.Scenario")
+    params = network_params(sc.network)
+    start = sc.start if sc.start is not None else ChainStart.from_epoch()
+    if sc.initial_hashrate_ehs is not None:
+        initial_ths = float(sc.initial_hashrate_ehs) * 1e6
+    else:
+        initial_ths = float(bits_to_difficulty(start.bits)) * 2.0**32 / 600.0 / 1e12
+    eff, ths, ret = _mix(sc.fleet, initial_ths)
+    d: dict[str, Any] = {
+        "start_height": start.height,
+        "start_bits": start.bits,
+        "start_time": start.time,
+        "start_epoch_first_time": start.epoch_first_time,
+        "n_days": n_days,
+        "arrivals": sc.arrivals,
+        "price_start_usd": float(sc.start_price_usd),
+    }
+    p = sc.price
+    if isinstance(p, GBM):
+        d.update(
+            price_kind="gbm",
+            price_mu=float(p.mu),
+            price_sigma=float(p.sigma),
+            price_jump_per_year=float(p.jump_per_year),
+            price_jump_mean=float(p.jump_mean),
+            price_jump_sd=float(p.jump_sd),
+        )
+    elif isinstance(p, Bootstrap):
+        d.update(
+            price_kind="bootstrap",
+            price_log_returns=_floats("price log_returns", p.log_returns),
+            price_block_days=int(p.block_days),
+        )
+    elif isinstance(p, GivenPath):
+        d.update(price_kind="given", price_values=_floats("price_usd (given)", p.values))
+    else:
+        raise DtypeError(f"price: {type(p).__name__} is not GBM, Bootstrap or GivenPath")
+    f, w, g, fl = sc.fees, sc.power, sc.gpu, sc.fleet
+    d.update(
+        fees_start_btc=float(f.start_btc),
+        fees_mean_btc=float(f.mean_btc),
+        fees_reversion_per_day=float(f.reversion_per_day),
+        fees_vol_per_day=float(f.vol_per_day),
+        fees_given=_floats("fees_btc_per_block (given)", f.given),
+        power_base_usd_kwh=float(w.base_usd_kwh),
+        power_season_amp=float(w.season_amp),
+        power_season_peak_doy=float(w.season_peak_doy),
+        power_reversion_per_day=float(w.reversion_per_day),
+        power_vol_usd_kwh_per_day=float(w.vol_usd_kwh_per_day),
+        power_spike_prob_per_day=float(w.spike_prob_per_day),
+        power_spike_mult=float(w.spike_mult),
+        power_given=_floats("power_price_usd_kwh (given)", w.given),
+        gpu_start_usd_hr=float(g.start_usd_hr),
+        gpu_generation_days=float(g.generation_days),
+        gpu_generation_step=float(g.generation_step),
+        gpu_decay_per_year=float(g.decay_per_year),
+        gpu_reversion_per_day=float(g.reversion_per_day),
+        gpu_vol_per_day=float(g.vol_per_day),
+        gpu_given=_floats("gpu_rent_usd_hr (given)", g.given),
+        correlation=[[float(x) for x in row] for row in sc.correlation],
+        mix_efficiency_jth=eff,
+        mix_hashrate_ths=ths,
+        mix_retire_per_year=ret,
+        tranche_mult=[float(x) for x in fl.tranche_mult],
+        tranche_weight=[float(x) for x in fl.tranche_weight],
+        pue=float(fl.pue),
+        pool_fee=float(fl.pool_fee),
+        hysteresis=float(fl.hysteresis),
+        arrival_efficiency_jth=float(fl.arrival_efficiency_jth),
+        arrival_threshold=float(fl.arrival_threshold),
+        deploy_cap_per_day=float(fl.deploy_cap_per_day),
+        lead_time_days=int(fl.lead_time_days),
+        retire_arrivals_per_year=float(fl.retire_arrivals_per_year),
+        hashrate_given_ehs=_floats("hashrate_ehs (given)", sc.hashrate_ehs),
+        shocks=[(int(s.start_day), int(s.days), float(s.fraction)) for s in sc.shocks],
+    )
+    return d, params
+
+
+def _check_counts(paths: int, seed: int) -> None:
+    if not isinstance(paths, int) or not 1 <= paths <= 2**32 - 1:
+        raise InvalidValueError(f"paths: {paths!r} must be an int in [1, 2^32 − 1]")
+    if not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise InvalidValueError(f"seed: {seed!r} must be an int in [0, 2^64)")
+
+
+def _retarget_frame(raw: pl.DataFrame) -> pl.DataFrame:
+    diff = bits_to_difficulty(raw["bits"])
+    old = bits_to_difficulty(raw["old_bits"])
+    assert isinstance(diff, pl.Series)
+    assert isinstance(old, pl.Series)
+    return raw.select(
+        pl.col("path"),
+        (pl.col("height") // 2016).alias("epoch"),
+        pl.col("height"),
+        pl.col("time").cast(_UTC),
+        pl.col("first_time").cast(_UTC),
+        (pl.col("time").dt.epoch("s") - pl.col("first_time").dt.epoch("s")).alias("timespan_s"),
+        pl.col("old_bits"),
+        pl.col("bits"),
+        diff.alias("difficulty"),
+        (diff / old - 1.0).alias("difficulty_change"),
+    )
+
+
+def _run(
+    sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    nd = _n_days(years) if n_days is None else n_days
+    cfg, params = _to_core(sc, nd)
+    daily, rts = _core.simulate_paths(cfg, params, seed, first, count)
+    return pl.DataFrame(daily), _retarget_frame(pl.DataFrame(rts))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def simulate(
+    scenario: Scenario, *, paths: int = 1000, years: float = 5.0, seed: int = 0
+) -> pl.DataFrame:
+    """Simulate ``paths`` daily paths over ``years`` (365-day years) with ``seed``.
+
+    Returns one row per path and day with the columns of :data:`DAILY_SCHEMA`:
+    ``path, date`` (UTC midnight starting the day), end-of-day ``height, bits, difficulty``,
+    the day's ``hashrate_ehs, price_usd, fees_btc_per_block``, the ``subsidy_btc`` and
+    ``hashprice_usd_ph_day`` at the start of the day, ``power_price_usd_kwh,
+    gpu_rent_usd_hr`` and ``share_under_water`` (share of installed hashrate whose revenue is
+    below its power cost). The same seed gives identical frames whatever the thread count.
+    """
+    _check_counts(paths, seed)
+    return _run(scenario, years, seed, 0, paths)[0]
+
+
+def simulate_with_retargets(
+    scenario: Scenario, *, paths: int = 1000, years: float = 5.0, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Like :func:`simulate`, also returning every retarget (:data:`RETARGET_SCHEMA`):
+    ``path, epoch, height`` (first block of the new epoch), ``time`` and ``first_time`` (the
+    ending epoch's last and first block), ``timespan_s`` (their difference, before the ×4
+    clamp), ``old_bits, bits, difficulty, difficulty_change``."""
+    _check_counts(paths, seed)
+    return _run(scenario, years, seed, 0, paths)
+
+
+def quantile_fan(
+    daily: pl.DataFrame,
+    column: str = "difficulty",
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+) -> pl.DataFrame:
+    """Per date: ``mean`` and the quantiles of ``column`` across paths, in columns named
+    ``q05, q25, q50, …`` (percent, two digits; linear interpolation)."""
+    if column not in daily.columns:
+        raise InvalidValueError(f"column: {column!r} is not in the frame ({daily.columns})")
+    aggs = [pl.col(column).mean().alias("mean")]
+    for q in quantiles:
+        if not 0.0 <= q <= 1.0:
+            raise InvalidValueError(f"quantiles: {q} is outside [0, 1]")
+        aggs.append(
+            pl.col(column).quantile(q, interpolation="linear").alias(f"q{round(q * 100):02d}")
+        )
+    return daily.group_by("date").agg(aggs).sort("date")
+
+
+def retarget_dates(
+    retargets: pl.DataFrame, quantiles: Sequence[float] = (0.1, 0.5, 0.9)
+) -> pl.DataFrame:
+    """Per epoch reached: ``paths`` reaching it, quantiles of the retarget ``time``
+    (``time_q10`` …) and of ``difficulty_change`` (``change_q10`` …)."""
+    aggs: list[pl.Expr] = [pl.len().alias("paths")]
+    ts = pl.col("time").dt.epoch("us")
+    for q in quantiles:
+        tag = f"q{round(q * 100):02d}"
+        aggs.append(
+            ts.quantile(q, interpolation="nearest").cast(pl.Datetime("us")).alias(f"time_{tag}")
+        )
+    for q in quantiles:
+        tag = f"q{round(q * 100):02d}"
+        aggs.append(pl.col("difficulty_change").quantile(q).alias(f"change_{tag}"))
+    out = retargets.group_by("epoch", "height").agg(aggs).sort("epoch")
+    return out.with_columns(pl.col("^time_q.*$").dt.replace_time_zone("UTC"))
+
+
+def _write_atomic(df: pl.DataFrame, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=dest.parent)
+    os.close(fd)
+    try:
+        df.write_parquet(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def simulate_to_parquet(
+    scenario: Scenario,
+    out_dir: str | os.PathLike[str],
+    *,
+    paths: int = 100_000,
+    years: float = 5.0,
+    seed: int = 0,
+    chunk_paths: int = 5_000,
+) -> list[Path]:
+    """Run a large simulation in chunks of ``chunk_paths`` paths, writing each chunk as soon
+    as it is done to ``out_dir/daily/chunk=NNNNN/part.parquet`` and
+    ``out_dir/retargets/chunk=NNNNN/part.parquet`` (each file atomically: temp file +
+    ``os.replace``). Rows equal those of :func:`simulate_with_retargets` with the same seed.
+    Returns the files written; read them back with ``pl.scan_parquet(out_dir/"daily")``.
+    Memory is bounded by one chunk."""
+    _check_counts(paths, seed)
+    if not isinstance(chunk_paths, int) or chunk_paths < 1:
+        raise InvalidValueError(f"chunk_paths: {chunk_paths!r} must be a positive int")
+    root = Path(out_dir)
+    nd = _n_days(years)
+    written: list[Path] = []
+    for k, first in enumerate(range(0, paths, chunk_paths)):
+        count = min(chunk_paths, paths - first)
+        daily, rts = _run(scenario, years, seed, first, count, n_days=nd)
+        for name, df in (("daily", daily), ("retargets", rts)):
+            dest = root / name / f"chunk={k:05d}" / "part.parquet"
+            _write_atomic(df, dest)
+            written.append(dest)
+        del daily, rts
+    return written
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def log_returns(
+    prices: pl.DataFrame, *, date_col: str = "date", price_col: str = "price_usd"
+) -> pl.Series:
+    """Daily log returns ``ln(P_t / P_{t−1})`` of a price frame (sorted by ``date_col`` first;
+    rows with null or non-positive prices are rejected)."""
+    for c in (date_col, price_col):
+        if c not in prices.columns:
+            raise InvalidValueError(f"prices: column {c!r} missing (have {prices.columns})")
+    df = prices.select(date_col, price_col).sort(date_col)
+    bad = df.with_row_index().filter(pl.col(price_col).is_null() | (pl.col(price_col) <= 0))
+    if bad.height:
+        raise InvalidValueError(
+            f"prices (row {bad['index'][0]} after sorting): {price_col} is "
+            f"{bad[price_col][0]}; drop missing or non-positive prices first"
+        )
+    p = df[price_col].cast(pl.Float64)
+    r: pl.Series = (p.log() - p.log().shift(1)).drop_nulls().alias("log_return")
+    return r
+
+
+def fit_gbm(prices: pl.DataFrame, *, date_col: str = "date", price_col: str = "price_usd") -> GBM:
+    """Fit GBM drift and volatility from daily prices (365 trading days a year):
+    ``sigma = sd(r)·√365`` and ``mu = mean(r)·365 + sigma²/2`` (so ``E[P_t] = P_0 e^{mu t}``),
+    with ``r`` the daily log returns (:func:`log_returns`)."""
+    r = log_returns(prices, date_col=date_col, price_col=price_col)
+    if r.len() < 2:
+        raise InvalidValueError("prices: at least 3 rows are needed to fit a GBM")
+    sd = float(r.std(ddof=1))  # type: ignore[arg-type]
+    mean = float(r.mean())  # type: ignore[arg-type]
+    sigma = sd * math.sqrt(365.0)
+    return GBM(mu=mean * 365.0 + 0.5 * sigma * sigma, sigma=sigma)

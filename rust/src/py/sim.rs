@@ -1,0 +1,294 @@
+//! Bindings for `hashpivot.scenario`: the Python wrapper flattens the typed `Scenario`
+//! into a dict of plain values (see `scenario.py::_to_core`); this module turns it into a
+//! [`SimConfig`], runs the engine with the GIL released and returns two Arrow tables.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+    TimestampSecondArray, UInt32Array,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyo3_arrow::PyTable;
+
+use super::consensus::PyNetworkParams;
+use super::errors::dtype_error;
+use crate::sim::{
+    simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GpuModel, PowerModel,
+    PriceModel, Shock, SimConfig, SimOutput,
+};
+
+fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &'static str) -> PyResult<T> {
+    let v = d
+        .get_item(key)?
+        .ok_or_else(|| dtype_error(key, "missing", "a value (internal: scenario dict)"))?;
+    v.extract::<T>().map_err(|_| {
+        dtype_error(
+            key,
+            &v.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            std::any::type_name::<T>(),
+        )
+    })
+}
+
+use pyo3::conversion::FromPyObjectOwned;
+
+fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig> {
+    let price_kind: String = get(d, "price_kind")?;
+    let price = match price_kind.as_str() {
+        "gbm" => PriceModel::Gbm {
+            start_usd: get(d, "price_start_usd")?,
+            mu: get(d, "price_mu")?,
+            sigma: get(d, "price_sigma")?,
+            jump_per_year: get(d, "price_jump_per_year")?,
+            jump_mean: get(d, "price_jump_mean")?,
+            jump_sd: get(d, "price_jump_sd")?,
+        },
+        "bootstrap" => PriceModel::Bootstrap {
+            start_usd: get(d, "price_start_usd")?,
+            log_returns: get(d, "price_log_returns")?,
+            block_days: get(d, "price_block_days")?,
+        },
+        "given" => PriceModel::Given {
+            values: get(d, "price_values")?,
+        },
+        other => {
+            return Err(dtype_error(
+                "price kind",
+                other,
+                "'gbm', 'bootstrap' or 'given'",
+            ))
+        }
+    };
+    let arrivals = match get::<String>(d, "arrivals")?.as_str() {
+        "poisson" => ArrivalMode::Poisson,
+        "deterministic" => ArrivalMode::Deterministic,
+        other => {
+            return Err(dtype_error(
+                "arrivals",
+                other,
+                "'poisson' or 'deterministic'",
+            ))
+        }
+    };
+    let eff: Vec<f64> = get(d, "mix_efficiency_jth")?;
+    let ths: Vec<f64> = get(d, "mix_hashrate_ths")?;
+    let ret: Vec<f64> = get(d, "mix_retire_per_year")?;
+    let classes = eff
+        .iter()
+        .zip(&ths)
+        .zip(&ret)
+        .map(|((&e, &h), &r)| FleetClass {
+            efficiency_jth: e,
+            hashrate_ths: h,
+            retire_per_year: r,
+        })
+        .collect();
+    let corr: Vec<Vec<f64>> = get(d, "correlation")?;
+    let mut correlation = [[0.0; 4]; 4];
+    if corr.len() != 4 || corr.iter().any(|r| r.len() != 4) {
+        return Err(dtype_error(
+            "correlation",
+            "a non-4×4 matrix",
+            "a 4×4 matrix over (price, fees, power, gpu)",
+        ));
+    }
+    for (i, r) in corr.iter().enumerate() {
+        correlation[i].copy_from_slice(r);
+    }
+    let shocks: Vec<(usize, usize, f64)> = get(d, "shocks")?;
+    Ok(SimConfig {
+        network: params.inner.clone(),
+        start: ChainStart {
+            height: get(d, "start_height")?,
+            bits: get(d, "start_bits")?,
+            time: get(d, "start_time")?,
+            epoch_first_time: get(d, "start_epoch_first_time")?,
+        },
+        n_days: get(d, "n_days")?,
+        arrivals,
+        price,
+        fees: FeeModel {
+            start_btc: get(d, "fees_start_btc")?,
+            mean_btc: get(d, "fees_mean_btc")?,
+            reversion_per_day: get(d, "fees_reversion_per_day")?,
+            vol_per_day: get(d, "fees_vol_per_day")?,
+            given: get(d, "fees_given")?,
+        },
+        power: PowerModel {
+            base_usd_kwh: get(d, "power_base_usd_kwh")?,
+            season_amp: get(d, "power_season_amp")?,
+            season_peak_doy: get(d, "power_season_peak_doy")?,
+            reversion_per_day: get(d, "power_reversion_per_day")?,
+            vol_usd_kwh_per_day: get(d, "power_vol_usd_kwh_per_day")?,
+            spike_prob_per_day: get(d, "power_spike_prob_per_day")?,
+            spike_mult: get(d, "power_spike_mult")?,
+            given: get(d, "power_given")?,
+        },
+        gpu: GpuModel {
+            start_usd_hr: get(d, "gpu_start_usd_hr")?,
+            generation_days: get(d, "gpu_generation_days")?,
+            generation_step: get(d, "gpu_generation_step")?,
+            decay_per_year: get(d, "gpu_decay_per_year")?,
+            reversion_per_day: get(d, "gpu_reversion_per_day")?,
+            vol_per_day: get(d, "gpu_vol_per_day")?,
+            given: get(d, "gpu_given")?,
+        },
+        correlation,
+        fleet: FleetModel {
+            classes,
+            tranche_mult: get(d, "tranche_mult")?,
+            tranche_weight: get(d, "tranche_weight")?,
+            pue: get(d, "pue")?,
+            pool_fee: get(d, "pool_fee")?,
+            hysteresis: get(d, "hysteresis")?,
+            arrival_efficiency_jth: get(d, "arrival_efficiency_jth")?,
+            arrival_threshold: get(d, "arrival_threshold")?,
+            deploy_cap_per_day: get(d, "deploy_cap_per_day")?,
+            lead_time_days: get(d, "lead_time_days")?,
+            retire_arrivals_per_year: get(d, "retire_arrivals_per_year")?,
+        },
+        hashrate_given_ehs: get(d, "hashrate_given_ehs")?,
+        shocks: shocks
+            .into_iter()
+            .map(|(start_day, days, fraction)| Shock {
+                start_day,
+                days,
+                fraction,
+            })
+            .collect(),
+    })
+}
+
+fn table(py: Python<'_>, cols: Vec<(&str, DataType, ArrayRef)>) -> PyResult<Py<PyAny>> {
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(n, t, _)| Field::new(*n, t.clone(), false))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|c| c.2).collect())
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    Ok(Bound::new(py, PyTable::try_new(vec![batch], schema)?)?
+        .into_any()
+        .unbind())
+}
+
+fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    let utc: Arc<str> = Arc::from("UTC");
+    let ts_us = DataType::Timestamp(TimeUnit::Microsecond, Some(utc.clone()));
+    let ts_s = DataType::Timestamp(TimeUnit::Second, Some(utc.clone()));
+    let f = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+    let daily = table(
+        py,
+        vec![
+            (
+                "path",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.path)),
+            ),
+            (
+                "date",
+                ts_us.clone(),
+                Arc::new(TimestampMicrosecondArray::from(o.date_us).with_timezone(utc.clone())),
+            ),
+            (
+                "height",
+                DataType::Int64,
+                Arc::new(Int64Array::from(o.height)),
+            ),
+            (
+                "bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.bits)),
+            ),
+            ("difficulty", DataType::Float64, f(o.difficulty)),
+            ("hashrate_ehs", DataType::Float64, f(o.hashrate_ehs)),
+            ("price_usd", DataType::Float64, f(o.price_usd)),
+            (
+                "fees_btc_per_block",
+                DataType::Float64,
+                f(o.fees_btc_per_block),
+            ),
+            ("subsidy_btc", DataType::Float64, f(o.subsidy_btc)),
+            (
+                "hashprice_usd_ph_day",
+                DataType::Float64,
+                f(o.hashprice_usd_ph_day),
+            ),
+            (
+                "power_price_usd_kwh",
+                DataType::Float64,
+                f(o.power_price_usd_kwh),
+            ),
+            ("gpu_rent_usd_hr", DataType::Float64, f(o.gpu_rent_usd_hr)),
+            (
+                "share_under_water",
+                DataType::Float64,
+                f(o.share_under_water),
+            ),
+        ],
+    )?;
+    let rt = table(
+        py,
+        vec![
+            (
+                "path",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_path)),
+            ),
+            (
+                "height",
+                DataType::Int64,
+                Arc::new(Int64Array::from(o.rt_height)),
+            ),
+            (
+                "time",
+                ts_s.clone(),
+                Arc::new(TimestampSecondArray::from(o.rt_time).with_timezone(utc.clone())),
+            ),
+            (
+                "first_time",
+                ts_s,
+                Arc::new(TimestampSecondArray::from(o.rt_first_time).with_timezone(utc)),
+            ),
+            (
+                "old_bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_old_bits)),
+            ),
+            (
+                "bits",
+                DataType::UInt32,
+                Arc::new(UInt32Array::from(o.rt_new_bits)),
+            ),
+        ],
+    )?;
+    Ok((daily, rt))
+}
+
+/// Run the scenario engine for paths `first_path … first_path + n_paths − 1`; returns the
+/// daily table and the retarget table (Arrow, stream-only).
+#[pyfunction]
+#[pyo3(signature = (config, params, seed, first_path, n_paths))]
+fn simulate_paths(
+    py: Python<'_>,
+    config: &Bound<'_, PyDict>,
+    params: &PyNetworkParams,
+    seed: u64,
+    first_path: u32,
+    n_paths: u32,
+) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    let cfg = self::config(config, params)?;
+    let out = py.detach(|| simulate(&cfg, seed, first_path, n_paths))?;
+    tables(py, out)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
+    Ok(())
+}

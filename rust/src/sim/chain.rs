@@ -1,0 +1,179 @@
+//! Blocks and difficulty for one path.
+//!
+//! Within a day the hashrate `H` (hashes/s) is constant, so blocks arrive as a Poisson
+//! process of rate `λ = H / proof(bits)` (CONSENSUS.md §11). Only two block times matter to
+//! consensus in this model: the first and the last block of each epoch (the retarget's time
+//! span). They are sampled exactly, without interpolation:
+//!
+//! * `K ~ Poisson(λR)` arrivals fall in the rest `R` of the day. If the next block starts an
+//!   epoch and `K ≥ 1`, its time is the first of `K` uniform order statistics,
+//!   `now + R·(1 − U^{1/K})`; if `n` blocks remain to the epoch's last block and `K ≥ n`, that
+//!   block's time is the n-th order statistic, `now + R·Beta(n, K − n + 1)`.
+//! * The process then restarts at that block's time (strong Markov property) with the rate of
+//!   the new bits; otherwise the height advances by `K` and the day ends.
+//!
+//! Timestamps are the true times rounded to the nearest second (honest miners; they are
+//! increasing, so the median-time-past rule never binds). At the last block of an epoch the
+//! next bits come from [`calculate_next_work_required`] — the consensus code itself. A
+//! deterministic "fluid" mode replaces the Poisson count by a clock that emits a block every
+//! `1/λ` seconds, for zero-volatility checks.
+
+use rand::{Rng, RngExt};
+use rand_distr::{Beta, Distribution, Poisson};
+
+use super::config::{bad, ArrivalMode, ChainStart};
+use crate::consensus::params::NetworkParams;
+use crate::consensus::retarget::calculate_next_work_required;
+use crate::consensus::target::{bits_proof, bits_to_difficulty, u256_getdouble};
+use crate::error::CoreResult;
+
+/// One retarget event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retarget {
+    /// Height of the first block of the new epoch.
+    pub height: i64,
+    /// Timestamp of the last block of the ending epoch (when the new bits become known).
+    pub time: i64,
+    /// Timestamp of the first block of the ending epoch.
+    pub first_time: i64,
+    pub old_bits: u32,
+    pub new_bits: u32,
+}
+
+/// Chain state of one path.
+#[derive(Debug, Clone)]
+pub struct ChainState<'a> {
+    params: &'a NetworkParams,
+    mode: ArrivalMode,
+    pub height: i64,
+    pub bits: u32,
+    pub epoch_first_time: i64,
+    proof: f64,
+    difficulty: f64,
+    /// Deterministic mode: progress (in blocks) toward the next block.
+    acc: f64,
+}
+
+fn round_time(t: f64) -> i64 {
+    t.round() as i64
+}
+
+impl<'a> ChainState<'a> {
+    pub fn new(
+        params: &'a NetworkParams,
+        mode: ArrivalMode,
+        start: &ChainStart,
+    ) -> CoreResult<Self> {
+        let mut s = Self {
+            params,
+            mode,
+            height: start.height,
+            bits: start.bits,
+            epoch_first_time: start.epoch_first_time.unwrap_or(start.time),
+            proof: 0.0,
+            difficulty: 0.0,
+            acc: 0.0,
+        };
+        s.set_bits(start.bits)?;
+        Ok(s)
+    }
+
+    fn set_bits(&mut self, bits: u32) -> CoreResult<()> {
+        self.bits = bits;
+        self.proof = u256_getdouble(&bits_proof(bits));
+        self.difficulty = bits_to_difficulty(bits)?;
+        Ok(())
+    }
+
+    /// Difficulty of the bits in force (as Core's `GetDifficulty`).
+    #[must_use]
+    pub fn difficulty(&self) -> f64 {
+        self.difficulty
+    }
+
+    fn retarget(&mut self, last_time: i64, out: &mut Vec<Retarget>) -> CoreResult<()> {
+        // Without min-difficulty blocks every block of an epoch has the same bits, so the
+        // first block's bits (BIP94 base) equal the last block's.
+        let new_bits = calculate_next_work_required(
+            self.bits,
+            last_time,
+            self.bits,
+            self.epoch_first_time,
+            self.params,
+        )?;
+        out.push(Retarget {
+            height: self.height + 1,
+            time: last_time,
+            first_time: self.epoch_first_time,
+            old_bits: self.bits,
+            new_bits,
+        });
+        self.set_bits(new_bits)
+    }
+
+    /// Mine blocks from `t0` to `t1` (Unix seconds) at `hashrate_hs` hashes per second.
+    pub fn advance<R: Rng + ?Sized>(
+        &mut self,
+        t0: f64,
+        t1: f64,
+        hashrate_hs: f64,
+        rng: &mut R,
+        out: &mut Vec<Retarget>,
+    ) -> CoreResult<()> {
+        let interval = self.params.interval();
+        let mut now = t0;
+        loop {
+            let rest = t1 - now;
+            let lam = hashrate_hs / self.proof;
+            if rest <= 0.0 || lam.is_nan() || lam <= 0.0 {
+                return Ok(());
+            }
+            let pos = (self.height + 1) % interval; // position of the next block in its epoch
+            let need = if pos == 0 { 1 } else { interval - pos };
+            match self.mode {
+                ArrivalMode::Poisson => {
+                    let mean = lam * rest;
+                    let k = Poisson::new(mean)
+                        .map_err(|e| {
+                            bad(
+                                "hashrate",
+                                format!("{hashrate_hs:e} H/s gives {mean:e} expected blocks in a day ({e}); check the hashrate units (EH/s)"),
+                            )
+                        })?
+                        .sample(rng) as i64;
+                    if k < need {
+                        self.height += k;
+                        return Ok(());
+                    }
+                    let frac = if need == 1 {
+                        let u: f64 = rng.random();
+                        1.0 - u.powf(1.0 / k as f64)
+                    } else {
+                        let b = Beta::new(need as f64, (k - need + 1) as f64)
+                            .map_err(|e| bad("block arrivals", e.to_string()))?;
+                        b.sample(rng)
+                    };
+                    now += rest * frac;
+                }
+                ArrivalMode::Deterministic => {
+                    let dt = (need as f64 - self.acc) / lam;
+                    if dt > rest {
+                        let total = self.acc + lam * rest;
+                        let k = total.floor();
+                        self.height += k as i64;
+                        self.acc = total - k;
+                        return Ok(());
+                    }
+                    now += dt;
+                    self.acc = 0.0;
+                }
+            }
+            self.height += need;
+            if pos == 0 {
+                self.epoch_first_time = round_time(now);
+            } else {
+                self.retarget(round_time(now), out)?;
+            }
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! The scenario specification as plain structs, with validation that names the field and
+//! the fix. Units are in the field names; rates are per year unless `_per_day` says so.
+
+use crate::consensus::params::NetworkParams;
+use crate::error::{CoreError, CoreResult, Position};
+
+/// How blocks arrive given hashrate and target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalMode {
+    /// A Poisson process with rate `hashrate / proof(bits)` (the real law).
+    Poisson,
+    /// A deterministic "fluid" clock: a block every `proof(bits) / hashrate` seconds exactly.
+    /// Used for zero-volatility checks of the retarget arithmetic.
+    Deterministic,
+}
+
+/// BTC price driver (USD).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PriceModel {
+    /// Geometric Brownian motion with drift `mu` and volatility `sigma` (per year, on log
+    /// price, dt = 1/365) plus optional Merton jumps (`jump_per_year` Poisson intensity,
+    /// log-jump size Normal(`jump_mean`, `jump_sd`)); the drift is compensated so that
+    /// `E[P_t] = P_0 · exp(mu · t)` with or without jumps.
+    Gbm {
+        start_usd: f64,
+        mu: f64,
+        sigma: f64,
+        jump_per_year: f64,
+        jump_mean: f64,
+        jump_sd: f64,
+    },
+    /// Block bootstrap of historical daily log returns: every `block_days` days a block start
+    /// is drawn uniformly from the valid starts and its returns are replayed in order.
+    Bootstrap {
+        start_usd: f64,
+        log_returns: Vec<f64>,
+        block_days: usize,
+    },
+    /// A given daily price series (USD), the same on every path.
+    Given { values: Vec<f64> },
+}
+
+/// Mean fees per block (BTC): log-Ornstein–Uhlenbeck around `mean_btc`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeeModel {
+    pub start_btc: f64,
+    pub mean_btc: f64,
+    /// Fraction of the log gap to the mean closed per day, in [0, 1].
+    pub reversion_per_day: f64,
+    /// Standard deviation of the daily log shock.
+    pub vol_per_day: f64,
+    pub given: Option<Vec<f64>>,
+}
+
+/// Site power price (USD/kWh): seasonal level + OU deviation (in USD/kWh) + spikes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PowerModel {
+    pub base_usd_kwh: f64,
+    /// Relative seasonal amplitude: level = base · (1 + amp · cos(2π (doy − peak_doy)/365.25)).
+    pub season_amp: f64,
+    pub season_peak_doy: f64,
+    pub reversion_per_day: f64,
+    pub vol_usd_kwh_per_day: f64,
+    /// Probability of a price spike on a day, and the multiplier applied that day.
+    pub spike_prob_per_day: f64,
+    pub spike_mult: f64,
+    pub given: Option<Vec<f64>>,
+}
+
+/// GPU rent index (USD per GPU-hour of the tracked generation): steps down by
+/// `generation_step` every `generation_days` (a new generation ships), decays continuously
+/// at `decay_per_year`, times exp of a log-OU noise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuModel {
+    pub start_usd_hr: f64,
+    pub generation_days: f64,
+    pub generation_step: f64,
+    pub decay_per_year: f64,
+    pub reversion_per_day: f64,
+    pub vol_per_day: f64,
+    pub given: Option<Vec<f64>>,
+}
+
+/// One efficiency class of the installed fleet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetClass {
+    pub efficiency_jth: f64,
+    pub hashrate_ths: f64,
+    pub retire_per_year: f64,
+}
+
+/// The installed fleet and how it responds to economics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetModel {
+    pub classes: Vec<FleetClass>,
+    /// Each class is split into power-price tranches: the site price times `mult`, holding
+    /// `weight` of the class's hashrate (weights sum to 1).
+    pub tranche_mult: Vec<f64>,
+    pub tranche_weight: Vec<f64>,
+    /// Facility overhead (PUE ≥ 1) and pool fee (fraction).
+    pub pue: f64,
+    pub pool_fee: f64,
+    /// Hysteresis band h: an online cohort switches off when revenue/cost < 1 − h and an
+    /// offline one back on when revenue/cost ≥ 1 + h.
+    pub hysteresis: f64,
+    /// New machines: efficiency, and the revenue/power-cost ratio (at tranche multiplier 1)
+    /// above which they are ordered.
+    pub arrival_efficiency_jth: f64,
+    pub arrival_threshold: f64,
+    /// Orders per day at most `deploy_cap_per_day` × installed hashrate (reached when the
+    /// ratio is twice the threshold; linear in between), delivered after `lead_time_days`.
+    pub deploy_cap_per_day: f64,
+    pub lead_time_days: usize,
+    pub retire_arrivals_per_year: f64,
+}
+
+/// An exogenous hashrate shock: `fraction` of online hashrate off for `days` from `start_day`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shock {
+    pub start_day: usize,
+    pub days: usize,
+    pub fraction: f64,
+}
+
+/// Chain state at the start of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainStart {
+    /// Height of the tip (last mined block).
+    pub height: i64,
+    /// Bits required of the next block.
+    pub bits: u32,
+    /// Unix time (s) at which the simulation clock starts (the tip's time).
+    pub time: i64,
+    /// Time of the first block of the tip's epoch; required unless the tip is the last block
+    /// of an epoch (then the next block starts a new epoch).
+    pub epoch_first_time: Option<i64>,
+}
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    pub network: NetworkParams,
+    pub start: ChainStart,
+    pub n_days: usize,
+    pub arrivals: ArrivalMode,
+    pub price: PriceModel,
+    pub fees: FeeModel,
+    pub power: PowerModel,
+    pub gpu: GpuModel,
+    /// Correlation of the daily normal shocks of (price, fees, power, GPU rent).
+    pub correlation: [[f64; 4]; 4],
+    pub fleet: FleetModel,
+    /// Overrides the network model's online hashrate (EH/s per day), same on every path.
+    pub hashrate_given_ehs: Option<Vec<f64>>,
+    pub shocks: Vec<Shock>,
+}
+
+pub(crate) fn bad(what: &'static str, why: String) -> CoreError {
+    CoreError::InvalidValue {
+        what,
+        at: Position::Scalar,
+        why,
+    }
+}
+
+fn finite_ge(what: &'static str, v: f64, lo: f64) -> CoreResult<()> {
+    if !v.is_finite() || v < lo {
+        return Err(bad(what, format!("{v} must be a finite number ≥ {lo}")));
+    }
+    Ok(())
+}
+
+fn in_unit(what: &'static str, v: f64) -> CoreResult<()> {
+    if !(0.0..=1.0).contains(&v) {
+        return Err(bad(what, format!("{v} must lie in [0, 1]")));
+    }
+    Ok(())
+}
+
+fn series(what: &'static str, v: &[f64], n_days: usize, positive: bool) -> CoreResult<()> {
+    if v.len() < n_days {
+        return Err(bad(
+            what,
+            format!(
+                "has {} daily values but the run needs {n_days}; give at least one value per simulated day or shorten `years`",
+                v.len()
+            ),
+        ));
+    }
+    for (i, &x) in v.iter().take(n_days).enumerate() {
+        if !x.is_finite() || x < 0.0 || (positive && x == 0.0) {
+            return Err(CoreError::InvalidValue {
+                what,
+                at: Position::Row(i),
+                why: format!(
+                    "{x} is not a finite {} number",
+                    if positive { "positive" } else { "non-negative" }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Lower-triangular Cholesky factor of a 4×4 correlation matrix, or an error naming the
+/// problem (asymmetric, unit diagonal missing, not positive definite).
+#[allow(clippy::needless_range_loop)]
+pub fn cholesky4(c: &[[f64; 4]; 4]) -> CoreResult<[[f64; 4]; 4]> {
+    for i in 0..4 {
+        if (c[i][i] - 1.0).abs() > 1e-12 {
+            return Err(bad(
+                "correlation",
+                format!("diagonal entry [{i}][{i}] is {} but must be 1", c[i][i]),
+            ));
+        }
+        for j in 0..4 {
+            if !c[i][j].is_finite() || (c[i][j] - c[j][i]).abs() > 1e-12 || c[i][j].abs() > 1.0 {
+                return Err(bad(
+                    "correlation",
+                    format!(
+                        "entries [{i}][{j}]={} and [{j}][{i}]={} must be equal and within [-1, 1]",
+                        c[i][j], c[j][i]
+                    ),
+                ));
+            }
+        }
+    }
+    let mut l = [[0.0f64; 4]; 4];
+    for i in 0..4 {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = c[i][i] - s;
+                if d <= 1e-12 {
+                    return Err(bad(
+                        "correlation",
+                        "the matrix is not positive definite; lower the correlations (order: price, fees, power, gpu)".into(),
+                    ));
+                }
+                l[i][j] = d.sqrt();
+            } else {
+                l[i][j] = (c[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    Ok(l)
+}
+
+impl SimConfig {
+    /// Check every field; errors name the field and the fix.
+    pub fn validate(&self) -> CoreResult<()> {
+        self.network.validate()?;
+        let n = self.n_days;
+        if n == 0 {
+            return Err(bad("years", "the run must cover at least one day".into()));
+        }
+        let interval = self.network.interval();
+        if self.start.height < 0 {
+            return Err(bad(
+                "start height",
+                format!("{} is negative", self.start.height),
+            ));
+        }
+        if (self.start.height + 1) % interval != 0 && self.start.epoch_first_time.is_none() {
+            return Err(bad(
+                "start epoch_first_time",
+                format!(
+                    "the tip {} is inside an epoch, so the time of that epoch's first block is needed; pass it or start at an epoch boundary",
+                    self.start.height
+                ),
+            ));
+        }
+        crate::consensus::target::derive_target(self.start.bits, &self.network.pow_limit)
+            .map_err(|e| e.at(Position::Height(self.start.height + 1)))?;
+        match &self.price {
+            PriceModel::Gbm {
+                start_usd,
+                mu,
+                sigma,
+                jump_per_year,
+                jump_mean,
+                jump_sd,
+            } => {
+                finite_ge("price start_usd", *start_usd, f64::MIN_POSITIVE)?;
+                finite_ge("price mu", *mu, f64::MIN)?;
+                finite_ge("price sigma", *sigma, 0.0)?;
+                finite_ge("price jump_per_year", *jump_per_year, 0.0)?;
+                finite_ge("price jump_mean", *jump_mean, f64::MIN)?;
+                finite_ge("price jump_sd", *jump_sd, 0.0)?;
+            }
+            PriceModel::Bootstrap {
+                start_usd,
+                log_returns,
+                block_days,
+            } => {
+                finite_ge("price start_usd", *start_usd, f64::MIN_POSITIVE)?;
+                if *block_days == 0 || log_returns.len() < *block_days {
+                    return Err(bad(
+                        "price bootstrap",
+                        format!(
+                            "{} returns cannot fill blocks of {block_days} days; give more history or a shorter block (≥ 1)",
+                            log_returns.len()
+                        ),
+                    ));
+                }
+                if let Some(i) = log_returns.iter().position(|r| !r.is_finite()) {
+                    return Err(CoreError::InvalidValue {
+                        what: "price bootstrap returns",
+                        at: Position::Row(i),
+                        why: "is not finite; drop nulls and non-positive prices first".into(),
+                    });
+                }
+            }
+            PriceModel::Given { values } => series("price_usd (given)", values, n, true)?,
+        }
+        let f = &self.fees;
+        finite_ge("fees start_btc", f.start_btc, f64::MIN_POSITIVE)?;
+        finite_ge("fees mean_btc", f.mean_btc, f64::MIN_POSITIVE)?;
+        in_unit("fees reversion_per_day", f.reversion_per_day)?;
+        finite_ge("fees vol_per_day", f.vol_per_day, 0.0)?;
+        if let Some(g) = &f.given {
+            series("fees_btc_per_block (given)", g, n, false)?;
+        }
+        let p = &self.power;
+        finite_ge("power base_usd_kwh", p.base_usd_kwh, 0.0)?;
+        in_unit("power season_amp", p.season_amp)?;
+        finite_ge("power season_peak_doy", p.season_peak_doy, f64::MIN)?;
+        in_unit("power reversion_per_day", p.reversion_per_day)?;
+        finite_ge("power vol_usd_kwh_per_day", p.vol_usd_kwh_per_day, 0.0)?;
+        in_unit("power spike_prob_per_day", p.spike_prob_per_day)?;
+        finite_ge("power spike_mult", p.spike_mult, 0.0)?;
+        if let Some(g) = &p.given {
+            series("power_price_usd_kwh (given)", g, n, false)?;
+        }
+        let g = &self.gpu;
+        finite_ge("gpu start_usd_hr", g.start_usd_hr, 0.0)?;
+        finite_ge("gpu generation_days", g.generation_days, 1.0)?;
+        in_unit("gpu generation_step", g.generation_step)?;
+        finite_ge("gpu decay_per_year", g.decay_per_year, 0.0)?;
+        in_unit("gpu reversion_per_day", g.reversion_per_day)?;
+        finite_ge("gpu vol_per_day", g.vol_per_day, 0.0)?;
+        if let Some(v) = &g.given {
+            series("gpu_rent_usd_hr (given)", v, n, false)?;
+        }
+        cholesky4(&self.correlation)?;
+        let fl = &self.fleet;
+        if fl.classes.is_empty() && self.hashrate_given_ehs.is_none() {
+            return Err(bad(
+                "mix",
+                "the hardware mix is empty; give at least one efficiency class".into(),
+            ));
+        }
+        for (i, c) in fl.classes.iter().enumerate() {
+            let row = |e: CoreError| e.at(Position::Row(i));
+            finite_ge("mix efficiency_jth", c.efficiency_jth, f64::MIN_POSITIVE).map_err(row)?;
+            finite_ge("mix hashrate_ths", c.hashrate_ths, 0.0).map_err(row)?;
+            in_unit("mix retire_per_year", c.retire_per_year).map_err(row)?;
+        }
+        if fl.tranche_mult.is_empty() || fl.tranche_mult.len() != fl.tranche_weight.len() {
+            return Err(bad(
+                "power tranches",
+                "tranche_mult and tranche_weight must be non-empty and of equal length".into(),
+            ));
+        }
+        for &m in &fl.tranche_mult {
+            finite_ge("power tranche_mult", m, 0.0)?;
+        }
+        for &w in &fl.tranche_weight {
+            finite_ge("power tranche_weight", w, 0.0)?;
+        }
+        let ws: f64 = fl.tranche_weight.iter().sum();
+        if (ws - 1.0).abs() > 1e-9 {
+            return Err(bad(
+                "power tranche_weight",
+                format!("weights sum to {ws}; they must sum to 1"),
+            ));
+        }
+        finite_ge("fleet pue", fl.pue, 1.0)?;
+        in_unit("fleet pool_fee", fl.pool_fee)?;
+        in_unit("fleet hysteresis", fl.hysteresis)?;
+        finite_ge(
+            "fleet arrival_efficiency_jth",
+            fl.arrival_efficiency_jth,
+            f64::MIN_POSITIVE,
+        )?;
+        finite_ge(
+            "fleet arrival_threshold",
+            fl.arrival_threshold,
+            f64::MIN_POSITIVE,
+        )?;
+        in_unit("fleet deploy_cap_per_day", fl.deploy_cap_per_day)?;
+        in_unit(
+            "fleet retire_arrivals_per_year",
+            fl.retire_arrivals_per_year,
+        )?;
+        if let Some(h) = &self.hashrate_given_ehs {
+            series("hashrate_ehs (given)", h, n, false)?;
+        }
+        for (i, s) in self.shocks.iter().enumerate() {
+            in_unit("shock fraction", s.fraction).map_err(|e| e.at(Position::Row(i)))?;
+        }
+        Ok(())
+    }
+}

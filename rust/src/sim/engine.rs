@@ -1,0 +1,497 @@
+//! The path engine: every path runs independently on its own random streams (see
+//! [`super::rng`]) and writes one row per day into preallocated columns; rayon spreads the
+//! paths over threads. Output is identical whatever the thread count.
+
+use rayon::prelude::*;
+
+use super::chain::{ChainState, Retarget};
+use super::config::{cholesky4, SimConfig};
+use super::drivers::{day_trends, DayTrend, Drivers};
+use super::network::{btc_per_th_day, Fleet};
+use super::rng::{stream, STREAM_BLOCKS, STREAM_DRIVERS};
+use crate::consensus::subsidy::block_subsidy;
+use crate::error::CoreResult;
+
+const DAY: i64 = 86_400;
+
+/// Daily rows (`path`-major: rows `p·n_days … p·n_days + n_days − 1` are path `p`) and
+/// the retarget events of every path.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimOutput {
+    pub n_days: usize,
+    pub path: Vec<u32>,
+    /// Start of the day, microseconds since the Unix epoch (UTC midnight).
+    pub date_us: Vec<i64>,
+    /// End-of-day state.
+    pub height: Vec<i64>,
+    pub bits: Vec<u32>,
+    pub difficulty: Vec<f64>,
+    /// During the day.
+    pub hashrate_ehs: Vec<f64>,
+    pub price_usd: Vec<f64>,
+    pub fees_btc_per_block: Vec<f64>,
+    pub subsidy_btc: Vec<f64>,
+    pub hashprice_usd_ph_day: Vec<f64>,
+    pub power_price_usd_kwh: Vec<f64>,
+    pub gpu_rent_usd_hr: Vec<f64>,
+    pub share_under_water: Vec<f64>,
+    /// Retargets: path, height of the new epoch's first block, time (Unix s) of the ending
+    /// epoch's last block, old and new bits.
+    pub rt_path: Vec<u32>,
+    pub rt_height: Vec<i64>,
+    pub rt_time: Vec<i64>,
+    pub rt_first_time: Vec<i64>,
+    pub rt_old_bits: Vec<u32>,
+    pub rt_new_bits: Vec<u32>,
+}
+
+struct PathRows<'a> {
+    path: u32,
+    date_us: &'a mut [i64],
+    height: &'a mut [i64],
+    bits: &'a mut [u32],
+    difficulty: &'a mut [f64],
+    hashrate_ehs: &'a mut [f64],
+    price_usd: &'a mut [f64],
+    fees: &'a mut [f64],
+    subsidy: &'a mut [f64],
+    hashprice: &'a mut [f64],
+    power: &'a mut [f64],
+    gpu: &'a mut [f64],
+    under: &'a mut [f64],
+}
+
+fn run_path(
+    cfg: &SimConfig,
+    trends: &[DayTrend],
+    chol: [[f64; 4]; 4],
+    seed: u64,
+    r: PathRows<'_>,
+) -> CoreResult<Vec<Retarget>> {
+    let p = u64::from(r.path);
+    let mut rng_d = stream(seed, p, STREAM_DRIVERS);
+    let mut rng_b = stream(seed, p, STREAM_BLOCKS);
+    let mut drivers = Drivers::new(cfg, chol)?;
+    let mut fleet = Fleet::new(cfg);
+    let mut chain = ChainState::new(&cfg.network, cfg.arrivals, &cfg.start)?;
+    let interval = cfg.network.subsidy_halving_interval;
+    let mut rets = Vec::with_capacity(cfg.n_days / 13 + 2);
+    let t_start = cfg.start.time;
+    let day0 = t_start.div_euclid(DAY) * DAY;
+    let keep_fee = 1.0 - cfg.fleet.pool_fee;
+    for d in 0..cfg.n_days {
+        let day_start = day0 + DAY * d as i64;
+        let dd = drivers.step(d, trends[d], &mut rng_d);
+        let subsidy_btc = block_subsidy(chain.height + 1, interval)? as f64 / 1e8;
+        let b = btc_per_th_day(subsidy_btc, dd.fees_btc, chain.difficulty());
+        let usd_th_day = b * dd.price_usd;
+        let fd = fleet.step(d, usd_th_day * keep_fee, dd.power_usd_kwh);
+        let mut ths = match &cfg.hashrate_given_ehs {
+            Some(h) => h[d] * 1e6,
+            None => fd.online_ths,
+        };
+        for s in &cfg.shocks {
+            if d >= s.start_day && d < s.start_day + s.days {
+                ths *= 1.0 - s.fraction;
+            }
+        }
+        let t0 = (day_start.max(t_start)) as f64;
+        let t1 = (day_start + DAY) as f64;
+        chain.advance(t0, t1, ths * 1e12, &mut rng_b, &mut rets)?;
+        r.date_us[d] = day_start * 1_000_000;
+        r.height[d] = chain.height;
+        r.bits[d] = chain.bits;
+        r.difficulty[d] = chain.difficulty();
+        r.hashrate_ehs[d] = ths / 1e6;
+        r.price_usd[d] = dd.price_usd;
+        r.fees[d] = dd.fees_btc;
+        r.subsidy[d] = subsidy_btc;
+        r.hashprice[d] = usd_th_day * 1000.0;
+        r.power[d] = dd.power_usd_kwh;
+        r.gpu[d] = dd.gpu_usd_hr;
+        r.under[d] = fd.share_under_water;
+    }
+    Ok(rets)
+}
+
+/// Simulate paths `first_path … first_path + n_paths − 1` of `cfg` with `seed`.
+///
+/// Path `p`'s rows depend only on `(cfg, seed, p)`, so a large run can be computed in
+/// chunks of paths (and threads) with identical results.
+pub fn simulate(
+    cfg: &SimConfig,
+    seed: u64,
+    first_path: u32,
+    n_paths: u32,
+) -> CoreResult<SimOutput> {
+    cfg.validate()?;
+    let chol = cholesky4(&cfg.correlation)?;
+    let nd = cfg.n_days;
+    let trends = day_trends(cfg, cfg.start.time.div_euclid(DAY));
+    let n = nd * n_paths as usize;
+    let mut o = SimOutput {
+        n_days: nd,
+        path: Vec::with_capacity(n),
+        date_us: vec![0; n],
+        height: vec![0; n],
+        bits: vec![0; n],
+        difficulty: vec![0.0; n],
+        hashrate_ehs: vec![0.0; n],
+        price_usd: vec![0.0; n],
+        fees_btc_per_block: vec![0.0; n],
+        subsidy_btc: vec![0.0; n],
+        hashprice_usd_ph_day: vec![0.0; n],
+        power_price_usd_kwh: vec![0.0; n],
+        gpu_rent_usd_hr: vec![0.0; n],
+        share_under_water: vec![0.0; n],
+        ..Default::default()
+    };
+    for p in 0..n_paths {
+        o.path.extend(std::iter::repeat_n(first_path + p, nd));
+    }
+    let mut rows: Vec<PathRows<'_>> = Vec::with_capacity(n_paths as usize);
+    {
+        let mut it_date = o.date_us.chunks_mut(nd);
+        let mut it_h = o.height.chunks_mut(nd);
+        let mut it_b = o.bits.chunks_mut(nd);
+        let mut it_d = o.difficulty.chunks_mut(nd);
+        let mut it_hr = o.hashrate_ehs.chunks_mut(nd);
+        let mut it_p = o.price_usd.chunks_mut(nd);
+        let mut it_f = o.fees_btc_per_block.chunks_mut(nd);
+        let mut it_s = o.subsidy_btc.chunks_mut(nd);
+        let mut it_hp = o.hashprice_usd_ph_day.chunks_mut(nd);
+        let mut it_pw = o.power_price_usd_kwh.chunks_mut(nd);
+        let mut it_g = o.gpu_rent_usd_hr.chunks_mut(nd);
+        let mut it_u = o.share_under_water.chunks_mut(nd);
+        for p in 0..n_paths {
+            let (
+                Some(date_us),
+                Some(height),
+                Some(bits),
+                Some(difficulty),
+                Some(hashrate_ehs),
+                Some(price_usd),
+                Some(fees),
+                Some(subsidy),
+                Some(hashprice),
+                Some(power),
+                Some(gpu),
+                Some(under),
+            ) = (
+                it_date.next(),
+                it_h.next(),
+                it_b.next(),
+                it_d.next(),
+                it_hr.next(),
+                it_p.next(),
+                it_f.next(),
+                it_s.next(),
+                it_hp.next(),
+                it_pw.next(),
+                it_g.next(),
+                it_u.next(),
+            )
+            else {
+                break;
+            };
+            rows.push(PathRows {
+                path: first_path + p,
+                date_us,
+                height,
+                bits,
+                difficulty,
+                hashrate_ehs,
+                price_usd,
+                fees,
+                subsidy,
+                hashprice,
+                power,
+                gpu,
+                under,
+            });
+        }
+    }
+    let results: Vec<(u32, CoreResult<Vec<Retarget>>)> = rows
+        .into_par_iter()
+        .map(|r| {
+            let p = r.path;
+            (p, run_path(cfg, &trends, chol, seed, r))
+        })
+        .collect();
+    for (p, res) in results {
+        for rt in res? {
+            o.rt_path.push(p);
+            o.rt_height.push(rt.height);
+            o.rt_time.push(rt.time);
+            o.rt_first_time.push(rt.first_time);
+            o.rt_old_bits.push(rt.old_bits);
+            o.rt_new_bits.push(rt.new_bits);
+        }
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::params::NetworkParams;
+    use crate::consensus::retarget::calculate_next_work_required;
+    use crate::consensus::target::{bits_proof, u256_getdouble};
+    use crate::sim::config::*;
+
+    const T0: i64 = 19_676 * 86_400; // a UTC midnight
+
+    fn cfg(n_days: usize, height: i64, hashrate_ehs: Vec<f64>, mode: ArrivalMode) -> SimConfig {
+        SimConfig {
+            network: NetworkParams::mainnet(),
+            start: ChainStart {
+                height,
+                bits: 0x1703_4219,
+                time: T0,
+                epoch_first_time: Some(T0 - 600 * 1000),
+            },
+            n_days,
+            arrivals: mode,
+            price: PriceModel::Gbm {
+                start_usd: 60_000.0,
+                mu: 0.0,
+                sigma: 0.0,
+                jump_per_year: 0.0,
+                jump_mean: 0.0,
+                jump_sd: 0.0,
+            },
+            fees: FeeModel {
+                start_btc: 0.1,
+                mean_btc: 0.1,
+                reversion_per_day: 0.1,
+                vol_per_day: 0.0,
+                given: None,
+            },
+            power: PowerModel {
+                base_usd_kwh: 0.05,
+                season_amp: 0.0,
+                season_peak_doy: 0.0,
+                reversion_per_day: 0.1,
+                vol_usd_kwh_per_day: 0.0,
+                spike_prob_per_day: 0.0,
+                spike_mult: 1.0,
+                given: None,
+            },
+            gpu: GpuModel {
+                start_usd_hr: 2.0,
+                generation_days: 365.0,
+                generation_step: 0.3,
+                decay_per_year: 0.0,
+                reversion_per_day: 0.1,
+                vol_per_day: 0.0,
+                given: None,
+            },
+            correlation: [
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, 0.0],
+                [0.0, 0.0, 0.0, 1.0],
+            ],
+            fleet: FleetModel {
+                classes: vec![FleetClass {
+                    efficiency_jth: 20.0,
+                    hashrate_ths: 6e8,
+                    retire_per_year: 0.0,
+                }],
+                tranche_mult: vec![1.0],
+                tranche_weight: vec![1.0],
+                pue: 1.0,
+                pool_fee: 0.0,
+                hysteresis: 0.05,
+                arrival_efficiency_jth: 15.0,
+                arrival_threshold: 2.0,
+                deploy_cap_per_day: 0.0,
+                lead_time_days: 30,
+                retire_arrivals_per_year: 0.0,
+            },
+            hashrate_given_ehs: Some(hashrate_ehs),
+            shocks: vec![],
+        }
+    }
+
+    /// A scenario shaped like the Python default (GBM σ 0.6, 6 classes × 4 tranches).
+    pub(super) fn default_like() -> SimConfig {
+        let mut c = cfg(1825, 2016 * 472 - 1, vec![], ArrivalMode::Poisson);
+        c.hashrate_given_ehs = None;
+        c.price = PriceModel::Gbm {
+            start_usd: 67_000.0,
+            mu: 0.0,
+            sigma: 0.6,
+            jump_per_year: 0.0,
+            jump_mean: 0.0,
+            jump_sd: 0.0,
+        };
+        c.fees.vol_per_day = 0.15;
+        c.power.vol_usd_kwh_per_day = 0.003;
+        c.power.season_amp = 0.15;
+        c.power.spike_prob_per_day = 0.01;
+        c.power.spike_mult = 3.0;
+        c.gpu.vol_per_day = 0.02;
+        c.fleet.classes = [15.0, 17.0, 21.0, 25.0, 30.0, 38.0]
+            .iter()
+            .map(|&e| FleetClass {
+                efficiency_jth: e,
+                hashrate_ths: 1.1e8,
+                retire_per_year: 0.1,
+            })
+            .collect();
+        c.fleet.tranche_mult = vec![0.6, 0.85, 1.15, 1.4];
+        c.fleet.tranche_weight = vec![0.25; 4];
+        c.fleet.pue = 1.1;
+        c.fleet.deploy_cap_per_day = 0.003;
+        c.fleet.lead_time_days = 90;
+        c
+    }
+
+    /// EH/s giving a mean spacing of `spacing` seconds at bits 0x17034219.
+    fn ehs_for_spacing(spacing: f64) -> f64 {
+        u256_getdouble(&bits_proof(0x1703_4219)) / spacing / 1e18
+    }
+
+    const EQ: f64 = 600.0 * 2016.0 / 2015.0;
+
+    #[test]
+    fn constant_hashrate_no_drift_deterministic() {
+        let n = 20 * 14;
+        let c = cfg(
+            n,
+            2016 * 417 - 1,
+            vec![ehs_for_spacing(EQ); n],
+            ArrivalMode::Deterministic,
+        );
+        let o = simulate(&c, 1, 0, 1).unwrap_or_default();
+        assert!(o.rt_height.len() >= 19);
+        for (i, (&ob, &nb)) in o.rt_old_bits.iter().zip(&o.rt_new_bits).enumerate() {
+            let d0 = crate::consensus::target::bits_to_difficulty(ob).unwrap_or(0.0);
+            let d1 = crate::consensus::target::bits_to_difficulty(nb).unwrap_or(0.0);
+            assert!(
+                (d1 / d0 - 1.0).abs() < 1e-5,
+                "epoch {i}: {ob:08x} -> {nb:08x}"
+            );
+        }
+        // spacing: (last − first) over the run's retarget times
+        let k = o.rt_time.len();
+        let spacing = (o.rt_time[k - 1] - o.rt_time[0]) as f64 / (2016.0 * (k - 1) as f64);
+        assert!((spacing - EQ).abs() < 0.01, "{spacing}");
+    }
+
+    #[test]
+    fn drop_and_clamp_follow_the_rule() {
+        let n = 120;
+        let h = ehs_for_spacing(600.0);
+        let mut hr = vec![h; 14];
+        hr.extend(vec![h / 2.0; 28]);
+        hr.extend(vec![h / 10.0; n - 42]);
+        let c = cfg(n, 2016 * 417 - 1, hr, ArrivalMode::Deterministic);
+        let o = simulate(&c, 1, 0, 1).unwrap_or_default();
+        assert!(o.rt_new_bits.len() >= 3);
+        let p = NetworkParams::mainnet();
+        let d = |b: u32| crate::consensus::target::bits_to_difficulty(b).unwrap_or(0.0);
+        // epoch 1 at 600 s: span 2015·600 → difficulty × 2016/2015 (up to compact rounding)
+        assert!((d(o.rt_new_bits[0]) / d(o.rt_old_bits[0]) - 2016.0 / 2015.0).abs() < 1e-5);
+        // epoch 2 at half hashrate: difficulty halves (span doubles)
+        let r2 = d(o.rt_new_bits[1]) / d(o.rt_old_bits[1]);
+        assert!((r2 - 0.5 * 2016.0 / 2015.0).abs() < 2e-3, "{r2}");
+        // epoch 3 at a tenth: span clamped at 4× → exactly the rule's clamped result
+        let last = o.rt_time[2];
+        let want = calculate_next_work_required(
+            o.rt_old_bits[2],
+            last,
+            o.rt_old_bits[2],
+            last - 4 * 1_209_600,
+            &p,
+        )
+        .unwrap_or(0);
+        assert_eq!(o.rt_new_bits[2], want);
+        assert!((d(o.rt_new_bits[2]) / d(o.rt_old_bits[2]) - 0.25).abs() < 1e-4);
+    }
+
+    #[test]
+    fn halving_height_and_subsidy() {
+        let n = 30;
+        let c = cfg(
+            n,
+            839_999 - 144 * 10,
+            vec![ehs_for_spacing(600.0); n],
+            ArrivalMode::Deterministic,
+        );
+        let o = simulate(&c, 1, 0, 1).unwrap_or_default();
+        let mut prev = 839_999 - 144 * 10;
+        for d in 0..n {
+            let want = if prev + 1 >= 840_000 { 3.125 } else { 6.25 };
+            assert_eq!(o.subsidy_btc[d], want, "day {d}");
+            prev = o.height[d];
+        }
+        assert!(o.height[n - 1] > 840_000);
+    }
+
+    #[test]
+    fn same_seed_same_output_any_threads_and_chunks() {
+        let n = 200;
+        let mut c = cfg(n, 2016 * 417 - 1, vec![], ArrivalMode::Poisson);
+        c.hashrate_given_ehs = None;
+        c.price = PriceModel::Gbm {
+            start_usd: 60_000.0,
+            mu: 0.1,
+            sigma: 0.6,
+            jump_per_year: 2.0,
+            jump_mean: -0.1,
+            jump_sd: 0.1,
+        };
+        c.fleet.deploy_cap_per_day = 0.003;
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map(|pool| pool.install(|| simulate(&c, 42, 0, 6).unwrap_or_default()))
+                .unwrap_or_default()
+        };
+        let a = run(1);
+        let b = run(2);
+        assert_eq!(a, b);
+        assert!(!a.rt_height.is_empty());
+        let part = simulate(&c, 42, 3, 2).unwrap_or_default();
+        assert_eq!(&a.price_usd[3 * n..5 * n], &part.price_usd[..]);
+        assert_eq!(&a.height[3 * n..5 * n], &part.height[..]);
+        let other = simulate(&c, 43, 0, 6).unwrap_or_default();
+        assert_ne!(a.price_usd, other.price_usd);
+    }
+
+    #[test]
+    fn invalid_inputs_are_errors() {
+        let mut c = cfg(10, 100, vec![1.0; 5], ArrivalMode::Poisson);
+        assert!(simulate(&c, 1, 0, 1).is_err()); // given hashrate too short
+        c.hashrate_given_ehs = Some(vec![1.0; 10]);
+        c.correlation[0][1] = 0.9;
+        assert!(simulate(&c, 1, 0, 1).is_err()); // asymmetric
+        c.correlation[1][0] = 0.9;
+        c.correlation[0][2] = 0.9;
+        c.correlation[2][0] = 0.9;
+        c.correlation[1][2] = -0.9;
+        c.correlation[2][1] = -0.9;
+        assert!(simulate(&c, 1, 0, 1).is_err()); // not positive definite
+    }
+}
+
+#[cfg(test)]
+mod probe {
+    /// Not a test: a timing probe for profiling (`cargo test --release -- --ignored probe`).
+    #[test]
+    #[ignore = "timing probe for profiling, not a correctness test"]
+    fn probe_default_scenario() {
+        let c = super::tests::default_like();
+        let t = std::time::Instant::now();
+        let o = super::simulate(&c, 1, 0, 2000).unwrap_or_default();
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "{} rows in {dt:.3} s: {:.0} ns per path-day (wall)",
+            o.height.len(),
+            dt * 1e9 / o.height.len() as f64
+        );
+    }
+}

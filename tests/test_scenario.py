@@ -1,0 +1,387 @@
+"""Scenario engine: API, schema, determinism, deterministic (zero-volatility) consensus
+cases, streaming, calibration, and a differential test of the block clock against the
+pure-Python reference in ``hashpivot._reference``."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hashpivot import _reference as ref
+from hashpivot import consensus, scenario
+from hashpivot.exceptions import DtypeError, HashpivotError, InvalidValueError
+from hashpivot.scenario import (
+    GBM,
+    Bootstrap,
+    ChainStart,
+    Fees,
+    Fleet,
+    GivenPath,
+    Power,
+    Scenario,
+    Shock,
+)
+
+T0 = 19_676 * 86_400  # a UTC midnight (2023-11-14)
+BITS = 0x17034219  # block 840,000's bits
+EQ_SPACING = 600.0 * 2016 / 2015  # 600.2978 s: the equilibrium spacing (CONSENSUS.md §4.3)
+
+
+def ehs_for_spacing(spacing: float, bits: int = BITS) -> float:
+    return ref.u256_getdouble(ref.bits_proof(bits)) / spacing / 1e18
+
+
+def boundary_start(height: int = 2016 * 417 - 1, bits: int = BITS) -> ChainStart:
+    return ChainStart(height=height, bits=bits, time=T0)
+
+
+def fixed(hashrate: list[float], **kw: object) -> Scenario:
+    return Scenario(
+        start=boundary_start(),
+        hashrate_ehs=hashrate,
+        arrivals="deterministic",
+        price=GBM(mu=0.0, sigma=0.0),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+# ----------------------------------------------------------------------------- schema/API
+
+
+def test_schema_and_shape() -> None:
+    df = scenario.simulate(Scenario(), paths=3, years=0.1, seed=1)
+    assert df.schema == pl.Schema(scenario.DAILY_SCHEMA)
+    nd = round(0.1 * 365)
+    assert df.height == 3 * nd
+    assert df["path"].unique().sort().to_list() == [0, 1, 2]
+    d = df.filter(pl.col("path") == 0)["date"]
+    assert d.dt.hour().max() == 0
+    assert (d.diff().drop_nulls().dt.total_seconds() == 86_400).all()
+    assert df["price_usd"].min() > 0  # type: ignore[operator]
+    assert df["share_under_water"].is_between(0, 1).all()
+    # difficulty column equals the consensus conversion of the bits column
+    assert df["difficulty"].equals(
+        consensus.bits_to_difficulty(df["bits"]).alias("difficulty"), check_names=False
+    )
+
+
+def test_hashprice_formula() -> None:
+    """hashprice = 1e12·86400·(S+F)/(D_start·2^32)·P·1000 with D_start the difficulty in force
+    at the start of the day (the previous row's end-of-day difficulty)."""
+    df = scenario.simulate(Scenario(), paths=1, years=0.3, seed=5)
+    prev_d = df["difficulty"].shift(1)
+    want = (
+        1e12
+        * 86400
+        * (df["subsidy_btc"] + df["fees_btc_per_block"])
+        / (prev_d * 2**32)
+        * df["price_usd"]
+        * 1000
+    )
+    got = df["hashprice_usd_ph_day"]
+    rel = ((got - want) / want).abs().drop_nulls()
+    assert rel.max() < 1e-12  # type: ignore[operator]
+
+
+def test_retarget_frame_and_summaries() -> None:
+    daily, rts = scenario.simulate_with_retargets(Scenario(), paths=20, years=0.5, seed=3)
+    assert rts.schema == pl.Schema(scenario.RETARGET_SCHEMA)
+    assert (rts["height"] % 2016 == 0).all()
+    # every retarget is the consensus rule applied to its own epoch: the new bits are
+    # reproduced from (old bits, last time, first time), and the transition is permitted
+    assert rts["timespan_s"].min() > 0  # type: ignore[operator]
+    for r in rts.iter_rows(named=True):
+        last, first = int(r["time"].timestamp()), int(r["first_time"].timestamp())
+        assert r["bits"] == consensus.calculate_next_bits(r["old_bits"], last, first)
+        assert consensus.permitted_difficulty_transition(r["height"], r["old_bits"], r["bits"])
+    fan = scenario.quantile_fan(daily, "difficulty")
+    assert fan.columns == ["date", "mean", "q05", "q25", "q50", "q75", "q95"]
+    assert fan.height == daily["date"].n_unique()
+    assert (fan["q05"] <= fan["q50"]).all()
+    assert (fan["q50"] <= fan["q95"]).all()
+    rd = scenario.retarget_dates(rts)
+    assert rd["paths"].max() <= 20  # type: ignore[operator]
+    assert rd.schema["time_q50"] == pl.Datetime("us", "UTC")
+    assert (rd["time_q10"] <= rd["time_q90"]).all()
+
+
+def test_same_seed_same_frame_and_different_seed_differs() -> None:
+    sc = Scenario(price=GBM(mu=0.1, sigma=0.7, jump_per_year=3, jump_mean=-0.05, jump_sd=0.1))
+    a = scenario.simulate(sc, paths=8, years=0.5, seed=11)
+    b = scenario.simulate(sc, paths=8, years=0.5, seed=11)
+    c = scenario.simulate(sc, paths=8, years=0.5, seed=12)
+    assert a.equals(b)
+    assert not a.equals(c)
+    # a path's rows do not depend on how many paths are run
+    small = scenario.simulate(sc, paths=3, years=0.5, seed=11)
+    assert small.equals(a.filter(pl.col("path") < 3))
+
+
+_CHILD = """
+import hashlib, sys
+from hashpivot import scenario
+df, rts = scenario.simulate_with_retargets(scenario.Scenario(), paths=40, years=0.6, seed=7)
+h = hashlib.sha256()
+for c in df.columns:
+    h.update(str(df[c].to_list()).encode())
+h.update(str(rts.rows()).encode())
+print(h.hexdigest())
+"""
+
+
+def test_identical_output_with_1_and_2_threads() -> None:
+    out = []
+    for n in ("1", "2"):
+        env = {**os.environ, "RAYON_NUM_THREADS": n}
+        r = subprocess.run(
+            [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True
+        )
+        out.append(r.stdout.strip())
+    assert len(out[0]) == 64
+    assert out[0] == out[1]
+
+
+# ----------------------------------------------------------------- deterministic (σ = 0)
+
+
+def test_constant_hashrate_gives_600_3_s_and_no_drift() -> None:
+    """At the equilibrium hashrate (spacing 600·2016/2015 s) 2015 intervals take exactly
+    one timespan, so the retarget keeps the bits (up to the 1-second timestamp rounding,
+    far below one compact ulp), and the mean spacing is 600.3 s."""
+    days = 14 * 30
+    _, rts = scenario.simulate_with_retargets(
+        fixed([ehs_for_spacing(EQ_SPACING)] * days), paths=1, years=days / 365, seed=0
+    )
+    assert rts.height >= 29
+    assert (rts["difficulty_change"].abs() < 1e-6).all()
+    t = rts["time"].dt.epoch("s")
+    spacing = (t[-1] - t[0]) / (2016 * (rts.height - 1))
+    assert spacing == pytest.approx(EQ_SPACING, abs=1e-3)
+    assert round(spacing, 1) == 600.3
+
+
+def test_half_hashrate_retarget_and_clamp() -> None:
+    """600 s spacing for one epoch (difficulty ×2016/2015), then half the hashrate (the span
+    doubles → difficulty −50 %), then a tenth from day 70 (the span, 5× a timespan, is clamped
+    at ×4 → the new bits are exactly the rule's clamped result, difficulty −75 %). Tolerances:
+    the epoch-1 boundary falls on a day boundary, so its last block may take one 600 s or
+    1200 s interval at either rate: ≤ 1200 s in a 1.2–2.4 Ms span (≤ 1e-3)."""
+    h = ehs_for_spacing(600.0)
+    hr = [h] * 14 + [h / 2] * 56 + [h / 10] * 120
+    _, rts = scenario.simulate_with_retargets(fixed(hr), paths=1, years=len(hr) / 365, seed=0)
+    r = rts.sort("height")
+    ch = r["difficulty_change"].to_list()
+    assert ch[0] == pytest.approx(2016 / 2015 - 1, abs=1e-3)
+    assert ch[1] == pytest.approx(-0.5, abs=1e-3)
+    clamped = r.filter(pl.col("timespan_s") > 4 * 1_209_600)
+    assert clamped.height == 1
+    row = clamped.row(0, named=True)
+    last = int(row["time"].timestamp())
+    want = consensus.calculate_next_bits(row["old_bits"], last, last - 4 * 1_209_600)
+    assert row["bits"] == want
+    assert row["difficulty_change"] == pytest.approx(-0.75, abs=1e-4)
+    # all other retargets are within the clamp
+    assert (r.filter(pl.col("timespan_s") <= 4 * 1_209_600)["difficulty_change"] > -0.75).all()
+
+
+def test_halvings_fall_where_they_must() -> None:
+    start = ChainStart(height=839_999 - 144 * 20, bits=BITS, time=T0, epoch_first_time=T0 - 1)
+    hr = [ehs_for_spacing(600.0)] * 60
+    sc = Scenario(start=start, hashrate_ehs=hr, arrivals="deterministic")
+    df = scenario.simulate(sc, paths=1, years=60 / 365, seed=0)
+    prev = df["height"].shift(1, fill_value=start.height)
+    want = consensus.block_subsidy(prev + 1)
+    assert isinstance(want, pl.Series)
+    assert (df["subsidy_btc"] == want.cast(pl.Float64) / 1e8).all()
+    assert df["subsidy_btc"][0] == 6.25
+    assert df["subsidy_btc"][-1] == 3.125
+    first_new = df.filter(pl.col("subsidy_btc") == 3.125)
+    assert int(first_new["height"].shift(1, fill_value=0)[0]) <= 840_000
+    assert int(prev.filter(df["subsidy_btc"] == 3.125)[0]) >= 839_999
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    height=st.integers(min_value=0, max_value=2015).map(lambda k: 2016 * 420 + k),
+    bits=st.sampled_from([0x17034219, 0x1702C4E4, 0x1705AE3A, 0x1D00FFFF]),
+    mults=st.lists(st.floats(min_value=0.05, max_value=6.0), min_size=1, max_size=50),
+    offset=st.integers(min_value=0, max_value=86_399),
+)
+def test_fluid_clock_matches_reference(
+    height: int, bits: int, mults: list[float], offset: int
+) -> None:
+    hr = [ehs_for_spacing(600.0, bits) * m for m in mults]
+    start = ChainStart(height=height, bits=bits, time=T0 + offset, epoch_first_time=T0 - 7_000)
+    sc = Scenario(start=start, hashrate_ehs=hr, arrivals="deterministic")
+    daily, rts = scenario.simulate_with_retargets(sc, paths=1, years=len(hr) / 365, seed=0)
+    heights, bits_out, rt = ref.fluid_chain(height, bits, T0 + offset, T0 - 7_000, hr)
+    assert daily["height"].to_list() == heights
+    assert daily["bits"].to_list() == bits_out
+    got = [
+        (r["height"], int(r["time"].timestamp()), r["old_bits"], r["bits"])
+        for r in rts.iter_rows(named=True)
+    ]
+    assert got == rt
+
+
+def test_shock_removes_hashrate_for_its_days() -> None:
+    h = ehs_for_spacing(600.0)
+    sc = Scenario(
+        start=boundary_start(),
+        hashrate_ehs=[h] * 20,
+        shocks=(Shock(start_day=5, days=3, fraction=0.4),),
+        arrivals="deterministic",
+    )
+    df = scenario.simulate(sc, paths=1, years=20 / 365, seed=0)
+    hr = df["hashrate_ehs"].to_list()
+    assert hr[4] == pytest.approx(h)
+    assert hr[8] == pytest.approx(h)
+    assert hr[5:8] == pytest.approx([0.6 * h] * 3)
+    blocks = df["height"].diff().to_list()
+    assert blocks[6] == pytest.approx(0.6 * 144, abs=1)
+
+
+# ----------------------------------------------------------------------------- network
+
+
+def test_fleet_switches_off_under_water_and_back_on() -> None:
+    """A given price path that collapses then recovers: the under-water share rises, the
+    online hashrate falls, and comes back with hysteresis."""
+    n = 120
+    price = [80_000.0] * 30 + [15_000.0] * 40 + [80_000.0] * (n - 70)
+    sc = Scenario(
+        price=GivenPath(price),
+        fees=Fees(vol_per_day=0.0),
+        power=Power(season_amp=0.0, vol_usd_kwh_per_day=0.0, spike_prob_per_day=0.0),
+        fleet=Fleet(deploy_cap_per_day=0.0, retire_per_year=0.0),
+    )
+    df = scenario.simulate(sc, paths=1, years=n / 365, seed=0)
+    hr = df["hashrate_ehs"]
+    uw = df["share_under_water"]
+    assert uw[10] < uw[40]
+    assert hr[40] < 0.6 * hr[10]
+    assert hr[100] > 0.9 * hr[10]
+
+
+def test_arrivals_follow_lead_time_and_cap() -> None:
+    n = 200
+    sc = Scenario(
+        price=GivenPath([500_000.0] * n),  # very profitable: orders at the cap every day
+        fees=Fees(vol_per_day=0.0),
+        power=Power(season_amp=0.0, vol_usd_kwh_per_day=0.0, spike_prob_per_day=0.0),
+        fleet=Fleet(deploy_cap_per_day=0.002, lead_time_days=60, retire_per_year=0.0),
+    )
+    df = scenario.simulate(sc, paths=1, years=n / 365, seed=0)
+    hr = df["hashrate_ehs"]
+    assert hr[59] == pytest.approx(hr[1], rel=1e-12)  # nothing delivered before the lead time
+    assert hr[60] > hr[59]
+    # deliveries compound at ≤ 0.2 %/day after the lead time
+    growth = (hr[199] / hr[60]) ** (1 / 139) - 1
+    assert 0 < growth <= 0.002 + 1e-12
+
+
+def test_mix_by_absolute_hashrate() -> None:
+    mix = pl.DataFrame({"efficiency_jth": [20.0], "hashrate_ths": [3e8]})
+    sc = Scenario(price=GivenPath([1e6] * 5), fleet=Fleet(mix=mix, deploy_cap_per_day=0))
+    df = scenario.simulate(sc, paths=1, years=5 / 365, seed=0)
+    assert df["hashrate_ehs"][0] == pytest.approx(300.0)
+
+
+# ----------------------------------------------------------------------------- streaming
+
+
+def test_parquet_chunks_equal_in_memory(tmp_path: Path) -> None:
+    sc = Scenario()
+    files = scenario.simulate_to_parquet(sc, tmp_path, paths=7, years=0.2, seed=9, chunk_paths=3)
+    assert len(files) == 6
+    assert all(f.exists() for f in files)
+    assert not list(tmp_path.rglob(".tmp-*"))
+    daily = pl.read_parquet(tmp_path / "daily", hive_partitioning=True).drop("chunk")
+    rts = pl.read_parquet(tmp_path / "retargets", hive_partitioning=True).drop("chunk")
+    want_d, want_r = scenario.simulate_with_retargets(sc, paths=7, years=0.2, seed=9)
+    assert daily.sort("path", "date").equals(want_d)
+    assert rts.sort("path", "height").equals(want_r.sort("path", "height"))
+
+
+# ----------------------------------------------------------------------------- calibration
+
+
+def test_fit_gbm_recovers_parameters_from_a_gbm_path() -> None:
+    """One GBM path of n = 3650 days: the fitted daily sd has standard error
+    σ_d/√(2n) (normal sample sd), so σ̂ is within 4·σ/√(2n) of σ; the drift is poorly
+    identified (se of μ̂ = σ/√T = 0.19 for σ = 0.6, T = 10 y), so it is checked at 4 se."""
+    sigma, mu, n = 0.6, 0.2, 3650
+    df = scenario.simulate(Scenario(price=GBM(mu=mu, sigma=sigma)), paths=1, years=n / 365, seed=21)
+    fit = scenario.fit_gbm(df, date_col="date", price_col="price_usd")
+    assert abs(fit.sigma - sigma) < 4 * sigma / math.sqrt(2 * (n - 1))
+    assert abs(fit.mu - mu) < 4 * sigma / math.sqrt((n - 1) / 365)
+
+
+def test_fit_gbm_and_bootstrap_on_real_prices(shared_data: Path) -> None:
+    raw = pl.read_csv(shared_data / "market" / "daily_bitcoin_prices_bitstamp_close_multi_ccy.csv")
+    prices = raw.select(pl.col("Date").str.to_date().alias("date"), pl.col("BTC_USD"))
+    prices = prices.filter(pl.col("date") >= datetime(2020, 1, 1).date()).rename(
+        {"BTC_USD": "price_usd"}
+    )
+    fit = scenario.fit_gbm(prices)
+    assert 0.3 < fit.sigma < 1.2  # BTC's realised vol since 2020 is ~0.5–0.8 a year
+    r = scenario.log_returns(prices)
+    sc = Scenario(price=Bootstrap(r, block_days=20), start_price_usd=50_000.0)
+    df = scenario.simulate(sc, paths=50, years=1.0, seed=2)
+    lr = df.select(pl.col("price_usd").log().diff().over("path")).drop_nulls().to_series()
+    # every simulated return is one of the historical returns
+    assert lr.round(9).is_in(r.round(9)).all()
+
+
+def test_from_epoch_latest_and_2020() -> None:
+    latest = ChainStart.from_epoch()
+    assert (latest.height + 1) % 2016 == 0
+    e303 = ChainStart.from_epoch(303)
+    assert e303.height == 610_847
+    assert e303.bits == 0x171465F2
+    assert datetime.fromtimestamp(e303.time, tz=timezone.utc).year in (2019, 2020)
+    df = scenario.simulate(Scenario(start=e303), paths=1, years=0.05, seed=0)
+    assert df["date"][0].year in (2019, 2020)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("sc", "kw", "match"),
+    [
+        (Scenario(), {"paths": 0}, "paths"),
+        (Scenario(), {"years": -1}, "years"),
+        (Scenario(hashrate_ehs=[1.0]), {"years": 1}, "hashrate_ehs"),
+        (Scenario(price=GivenPath([1.0, -2.0])), {"years": 2 / 365}, "row 1"),
+        (
+            Scenario(
+                correlation=((1, 0.9, 0.9, 0), (0.9, 1, -0.9, 0), (0.9, -0.9, 1, 0), (0, 0, 0, 1))
+            ),
+            {},
+            "positive definite",
+        ),
+        (Scenario(fleet=Fleet(tranche_weight=(0.5, 0.5, 0.5, 0.5))), {}, "sum"),
+        (Scenario(start=ChainStart(height=5, bits=0x1D00FFFF, time=T0)), {}, "epoch_first_time"),
+        (Scenario(fleet=Fleet(mix=pl.DataFrame({"efficiency_jth": [20.0]}))), {}, "hashrate"),
+    ],
+)
+def test_errors_name_the_input(sc: Scenario, kw: dict[str, float], match: str) -> None:
+    with pytest.raises(HashpivotError, match=match):
+        scenario.simulate(sc, **{"paths": 1, "years": 0.1, **kw})  # type: ignore[arg-type]
+
+
+def test_wrong_types_are_dtype_errors() -> None:
+    with pytest.raises(DtypeError):
+        scenario.simulate("not a scenario", paths=1, years=0.1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError):
+        scenario.quantile_fan(pl.DataFrame({"date": [1]}), "nope")
