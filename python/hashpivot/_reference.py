@@ -496,6 +496,8 @@ def fleet_cost_curve(
         if prof_h > 0
         else float("nan"),
     }
+
+
 # ============================================================================ scenario
 
 
@@ -521,6 +523,8 @@ def fluid_chain(
     start_time: int,
     epoch_first_time: int | None,
     hashrate_ehs: list[float],
+    *,
+    interval: int = 2016,
 ) -> tuple[list[int], list[int], list[tuple[int, int, int, int]]]:
     """The scenario engine's deterministic ("fluid") block clock, block by block.
 
@@ -529,6 +533,7 @@ def fluid_chain(
     the nearest second; after an epoch's last block the next bits are
     :func:`calculate_next_work_required`. Returns per-day end heights and bits, and the
     retargets ``(height of new epoch, last block time, old bits, new bits)``.
+    """
     day0 = (start_time // 86400) * 86400
     height, bits = start_height, start_bits
     first_time = start_time if epoch_first_time is None else epoch_first_time
@@ -546,6 +551,7 @@ def fluid_chain(
             rest = end - now
             lam = hs / proof
             if rest <= 0.0 or lam <= 0.0:
+                break
             pos = (height + 1) % interval
             need = 1 if pos == 0 else interval - pos
             dt = (need - acc) / lam
@@ -554,11 +560,13 @@ def fluid_chain(
                 k = int(total)  # total ≥ 0
                 height += k
                 acc = total - k
+                break
             now += dt
             acc = 0.0
             height += need
             if pos == 0:
                 first_time = _round_half_away(now)
+            else:
                 last = _round_half_away(now)
                 new = calculate_next_work_required(bits, last, bits, first_time)
                 rts.append((height + 1, last, bits, new))
