@@ -49,9 +49,49 @@ where
     Ok(out)
 }
 
+/// One parallel pass over chunks: rows that `valid` accepts get the total function `f`
+/// (no `Result` in the hot loop); a rejected non-null row stops with the error the fallible
+/// scalar `explain` gives, at its row (the first in row order across chunks).
+pub fn validate_then_map<I, O, E>(
+    input: &[I],
+    is_null: IsNull<'_>,
+    valid: impl Fn(I) -> bool + Sync,
+    explain: impl Fn(I) -> CoreResult<E> + Sync,
+    f: impl Fn(I) -> O + Sync,
+) -> CoreResult<Vec<O>>
+where
+    I: Copy + Sync,
+    O: Copy + Default + Send,
+{
+    let mut out = vec![O::default(); input.len()];
+    let results: Vec<CoreResult<()>> = out
+        .par_chunks_mut(CHUNK)
+        .zip(input.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(ci, (o, i))| {
+            for (k, (slot, &x)) in o.iter_mut().zip(i).enumerate() {
+                if valid(x) {
+                    *slot = f(x);
+                } else if !is_null(ci * CHUNK + k) {
+                    explain(x).map_err(|e| e.at_row(ci * CHUNK + k))?;
+                }
+            }
+            Ok(())
+        })
+        .collect();
+    results.into_iter().collect::<CoreResult<Vec<()>>>()?;
+    Ok(out)
+}
+
 /// `GetDifficulty` per row; a zero mantissa is an error.
 pub fn difficulty(bits: &[u32], is_null: IsNull<'_>) -> CoreResult<Vec<f64>> {
-    map_rows(bits, is_null, bits_to_difficulty)
+    validate_then_map(
+        bits,
+        is_null,
+        |b| b & 0x00ff_ffff != 0,
+        bits_to_difficulty,
+        |b| bits_to_difficulty(b).unwrap_or(f64::INFINITY),
+    )
 }
 
 fn checked_proof(bits: u32, strict: bool) -> CoreResult<U256> {
@@ -172,9 +212,36 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
             why: format!("{interval} must be > 0 blocks"),
         });
     }
-    map_rows(heights, is_null, |h| {
-        super::subsidy::block_subsidy(h, interval)
-    })
+    // height / interval by a float reciprocal, corrected to the exact integer quotient below
+    // 2^52 (heights there are exact in f64); plain division above.
+    let inv = 1.0 / interval as f64;
+    validate_then_map(
+        heights,
+        is_null,
+        |h| h >= 0,
+        |h| super::subsidy::block_subsidy(h, interval),
+        move |h| {
+            let h = h.max(0);
+            let q = if h < (1 << 52) {
+                // h and h·inv are exact to within one unit here: at most one correction.
+                let q = (h as f64 * inv) as i64;
+                if q.saturating_mul(interval) > h {
+                    q - 1
+                } else if (q + 1).saturating_mul(interval) <= h {
+                    q + 1
+                } else {
+                    q
+                }
+            } else {
+                h / interval
+            };
+            if q >= 64 {
+                0
+            } else {
+                super::subsidy::INITIAL_SUBSIDY_SAT >> q
+            }
+        },
+    )
 }
 
 #[cfg(test)]
@@ -260,6 +327,6 @@ mod tests {
             }
         }
         let s = subsidy(&[0, 840_000, -1], &|i| i == 2, 210_000).unwrap_or_default();
-        assert_eq!(s, vec![5_000_000_000, 312_500_000, 0]);
+        assert_eq!(s[..2], [5_000_000_000, 312_500_000]); // row 2 is null: any value
     }
 }
