@@ -1,0 +1,720 @@
+"""Strategies: how a site's MW are allocated among revenue models over time, and their value.
+
+Three kinds (ECONOMICS.md §4):
+
+* :class:`Static` — a fixed mix of MW per model for the whole horizon (fixed);
+* :class:`Staged` — a planned conversion: at given days, MW move from one model to another,
+  the same on every path (fixed: decided in advance);
+* :class:`SwitchRule` — a state-contingent rule, e.g. "move 40 MW from self-mining to AI
+  colocation when the 30-day mean hashprice falls below $45/PH/day" (flexible: it reacts to
+  each path).
+
+Moves carry a strategy-level ``switch_cost_usd_per_mw`` (decommissioning, moving machines;
+on the trigger day) and ``lead_time_days`` (the MW sit idle between leaving one model and
+joining the other). These come *on top of* the models' own capex and lead times (an AI hall's
+conversion capex and build time are parameters of :class:`~hashpivot.builtin_plugins.
+ai_colocation.AiColocation`).
+
+:func:`evaluate` runs every strategy over every path and day of a scenario and returns polars
+frames: per path NPV, IRR, payback; per strategy mean, quantiles, P(loss), CVaR; and the value
+of flexibility (best flexible minus best fixed strategy, by mean NPV).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import polars as pl
+
+from hashpivot.exceptions import InvalidValueError, PluginError
+from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
+from hashpivot.revenue import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    PreparedScenario,
+    RevenueModel,
+    SiteContext,
+    allocation_series,
+    per_day,
+    prepare_scenario,
+    validate_cash_flows,
+)
+
+__all__ = [
+    "Allocation",
+    "Evaluation",
+    "Stage",
+    "Staged",
+    "Static",
+    "Strategy",
+    "SwitchRule",
+    "evaluate",
+]
+
+SWITCHING = "switching"
+_EPS_MW = 1e-9
+
+
+@dataclass
+class Allocation:
+    """A strategy's MW per model, row-aligned with the scenario, plus its own switching cost.
+
+    ``keys`` identify identical allocations across strategies (so a model runs once for them).
+    """
+
+    mw: dict[str, pl.Series]
+    keys: dict[str, Hashable]
+    switch_capex: pl.Series | None = None
+
+
+class Strategy(Protocol):
+    """What :func:`evaluate` needs from a strategy."""
+
+    name: str
+
+    @property
+    def flexible(self) -> bool:
+        """True when the allocation reacts to the path (a rule), False for fixed plans."""
+        ...
+
+    def models(self) -> set[str]:
+        """Names of the revenue models the strategy uses."""
+        ...
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        """The MW per model on every scenario row."""
+        ...
+
+
+def _check_mix(name: str, mix: Mapping[str, float], site: SiteContext) -> None:
+    for m, v in mix.items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise InvalidValueError(
+                f"strategy {name!r}: MW for model {m!r} must be a finite number >= 0, got {v!r}"
+            )
+    total = sum(mix.values())
+    if total > site.capacity_mw + _EPS_MW:
+        raise InvalidValueError(
+            f"strategy {name!r} allocates {total:g} MW but site {site.name!r} has "
+            f"{site.capacity_mw:g} MW; lower the mix or raise SiteContext.capacity_mw"
+        )
+
+
+@dataclass(frozen=True)
+class Static:
+    """A fixed mix: ``mix`` maps model name → MW, for every day and path."""
+
+    name: str
+    mix: Mapping[str, float]
+
+    @property
+    def flexible(self) -> bool:
+        return False
+
+    def models(self) -> set[str]:
+        return {m for m, v in self.mix.items() if v > 0}
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        _check_mix(self.name, self.mix, site)
+        mw = {m: allocation_series(float(v), scenario) for m, v in self.mix.items() if v > 0}
+        return Allocation(mw=mw, keys={m: ("const", float(v)) for m, v in self.mix.items()})
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Move ``mw`` MW from ``from_model`` to ``to_model`` on day ``at_day`` (0 = first day).
+
+    ``from_model=None`` takes unallocated capacity; ``to_model=None`` leaves the MW idle.
+    """
+
+    at_day: int
+    mw: float
+    from_model: str | None
+    to_model: str | None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A planned conversion: start from ``start`` (model → MW) and apply ``stages`` in order."""
+
+    name: str
+    start: Mapping[str, float]
+    stages: Sequence[Stage]
+    lead_time_days: int = 0
+    switch_cost_usd_per_mw: float = 0.0
+
+    @property
+    def flexible(self) -> bool:
+        return False
+
+    def models(self) -> set[str]:
+        out = {m for m, v in self.start.items() if v > 0}
+        for s in self.stages:
+            out |= {m for m in (s.from_model, s.to_model) if m is not None}
+        return out
+
+    def _steps(self, site: SiteContext) -> dict[str, list[tuple[int, float]]]:
+        _check_mix(self.name, self.start, site)
+        level = dict(self.start)
+        steps: dict[str, list[tuple[int, float]]] = {m: [(0, v)] for m, v in self.start.items()}
+        for i, s in enumerate(sorted(self.stages, key=lambda s: s.at_day)):
+            if s.at_day < 0 or s.mw <= 0:
+                raise InvalidValueError(
+                    f"strategy {self.name!r} stage {i}: at_day must be >= 0 and mw > 0, got "
+                    f"at_day={s.at_day}, mw={s.mw}"
+                )
+            if s.from_model is not None:
+                have = level.get(s.from_model, 0.0)
+                if have + _EPS_MW < s.mw:
+                    raise InvalidValueError(
+                        f"strategy {self.name!r} stage {i} moves {s.mw:g} MW out of "
+                        f"{s.from_model!r}, which holds {have:g} MW on day {s.at_day}"
+                    )
+                level[s.from_model] = have - s.mw
+                steps.setdefault(s.from_model, []).append((s.at_day, -s.mw))
+            if s.to_model is not None:
+                level[s.to_model] = level.get(s.to_model, 0.0) + s.mw
+                steps.setdefault(s.to_model, []).append((s.at_day + self.lead_time_days, s.mw))
+            _check_mix(self.name, level, site)
+        return steps
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        steps = self._steps(site)
+        day = pl.int_range(0, scenario.n_days, eager=True)
+        mw: dict[str, pl.Series] = {}
+        keys: dict[str, Hashable] = {}
+        for m, st in steps.items():
+            curve = pl.select(
+                pl.sum_horizontal(
+                    [pl.when(day >= d).then(pl.lit(v)).otherwise(0.0) for d, v in st]
+                )
+            ).to_series()
+            if (curve.abs() > _EPS_MW).any():
+                mw[m] = per_day(scenario.frame, curve).alias("mw")
+                keys[m] = ("staged", tuple(st))
+        cost = self.switch_cost_usd_per_mw
+        switch = None
+        if cost:
+            cap = pl.Series([0.0] * scenario.n_days)
+            for s in self.stages:
+                if s.at_day < scenario.n_days:
+                    cap[s.at_day] = cap[s.at_day] + s.mw * cost
+            switch = per_day(scenario.frame, cap)
+        return Allocation(mw=mw, keys=keys, switch_capex=switch)
+
+
+@dataclass(frozen=True)
+class SwitchRule:
+    """Move ``mw`` MW from ``from_model`` to ``to_model`` on each path the first day the
+    ``window_days`` rolling mean of ``signal`` is below ``below`` (or above ``above``).
+
+    The switch happens at most once per path and is irreversible (a conversion). The moved
+    MW are idle for ``lead_time_days`` and cost ``switch_cost_usd_per_mw`` on the trigger day.
+    """
+
+    name: str
+    start: Mapping[str, float]
+    from_model: str
+    to_model: str
+    mw: float
+    below: float | None = None
+    above: float | None = None
+    signal: str = "hashprice_usd_ph_day"
+    window_days: int = 30
+    lead_time_days: int = 0
+    switch_cost_usd_per_mw: float = 0.0
+
+    @property
+    def flexible(self) -> bool:
+        return True
+
+    def models(self) -> set[str]:
+        return {m for m, v in self.start.items() if v > 0} | {self.from_model, self.to_model}
+
+    def trigger_day(self, scenario: PreparedScenario) -> pl.Series:
+        """Per path (in path order) the first day the rule fires; null where it never does."""
+        if (self.below is None) == (self.above is None):
+            raise InvalidValueError(
+                f"strategy {self.name!r}: give exactly one of below= or above="
+            )
+        if self.window_days < 1:
+            raise InvalidValueError(f"strategy {self.name!r}: window_days must be >= 1")
+        frame = scenario.frame
+        if self.signal not in frame.columns or not frame.schema[self.signal].is_numeric():
+            raise InvalidValueError(
+                f"strategy {self.name!r}: signal {self.signal!r} is not a numeric scenario "
+                f"column; use one of {', '.join(c for c, t in frame.schema.items() if t.is_float())}"
+            )
+        w = self.window_days
+        # Rolling mean within each path from one global cumulative sum (regular layout).
+        cs = frame[self.signal].cast(pl.Float64).cum_sum()
+        roll = (cs - cs.shift(w).fill_null(0.0)) / w
+        valid = frame["day"] >= (w - 1)
+        hit = valid & ((roll < self.below) if self.below is not None else (roll > self.above))
+        idx = hit.arg_true().cast(pl.Int64)
+        p = idx // scenario.n_days
+        first = (p != p.shift(1)).fill_null(True)
+        out = pl.Series("trigger_day", [None] * scenario.n_paths, dtype=pl.Int64)
+        if idx.len():
+            out = out.scatter(p.filter(first), (idx.filter(first) % scenario.n_days))
+        return out
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        _check_mix(self.name, self.start, site)
+        have = self.start.get(self.from_model, 0.0)
+        if have + _EPS_MW < self.mw or self.mw <= 0:
+            raise InvalidValueError(
+                f"strategy {self.name!r} moves {self.mw:g} MW out of {self.from_model!r}, which "
+                f"starts with {have:g} MW; mw must be > 0 and at most the start allocation"
+            )
+        trig = self.trigger_day(scenario).fill_null(scenario.n_days + self.lead_time_days + 1)
+        n = scenario.frame.height
+        row_trig = trig.gather(pl.int_range(0, n, eager=True) // scenario.n_days)
+        day = scenario.frame["day"]
+        moved_out = (day >= row_trig).cast(pl.Float64) * self.mw
+        moved_in = (day >= row_trig + self.lead_time_days).cast(pl.Float64) * self.mw
+        key = ("rule", self.signal, self.window_days, self.below, self.above, self.mw)
+        mw: dict[str, pl.Series] = {}
+        keys: dict[str, Hashable] = {}
+        for m in self.models():
+            base = float(self.start.get(m, 0.0))
+            s = allocation_series(base, scenario)
+            k: tuple[Any, ...] = ("const", base)
+            if m == self.from_model:
+                s, k = s - moved_out, (*key, "out", base)
+            if m == self.to_model:
+                s, k = s + moved_in, (*key, "in", self.lead_time_days, base)
+            mw[m] = s.alias("mw")
+            keys[m] = k
+        switch = None
+        if self.switch_cost_usd_per_mw:
+            switch = (day == row_trig).cast(pl.Float64) * (self.mw * self.switch_cost_usd_per_mw)
+        return Allocation(mw=mw, keys=keys, switch_capex=switch)
+
+
+@dataclass
+class Evaluation:
+    """The result of :func:`evaluate`; every table is a polars DataFrame.
+
+    Attributes
+    ----------
+    per_path
+        ``strategy`` (String), ``path`` (Int64), ``npv_usd``, ``irr`` (annual, null when the
+        flows have no sign change in −99 %…1000 %), ``payback_years`` (null when cumulative
+        cash never stays ≥ 0 within the horizon), ``revenue_usd``, ``opex_usd``,
+        ``capex_usd`` (undiscounted totals) — Float64.
+    summary
+        One row per strategy: ``strategy``, ``flexible`` (Boolean), ``mean_npv_usd``,
+        ``std_npv_usd``, ``npv_qXX_usd`` per quantile, ``p_loss`` (share of paths with NPV < 0),
+        ``cvar_usd`` (mean NPV of the worst ``cvar_level`` share of paths), ``median_irr``,
+        ``median_payback_years``, ``share_paid_back``.
+    by_model
+        ``strategy``, ``model``, ``mean_npv_usd``, ``mean_revenue_usd``, ``mean_opex_usd``,
+        ``mean_capex_usd`` (mean over paths).
+    flexibility
+        One row: ``best_fixed``, ``best_fixed_mean_npv_usd``, ``best_flexible``,
+        ``best_flexible_mean_npv_usd``, ``value_of_flexibility_usd`` (nulls when a kind is
+        missing).
+    failures
+        ``strategy``, ``model``, ``plugin``, ``distribution``, ``stage``, ``message``: plugins
+        that failed; strategies using a failed model are left out of the other tables.
+    """
+
+    per_path: pl.DataFrame
+    summary: pl.DataFrame
+    by_model: pl.DataFrame
+    flexibility: pl.DataFrame
+    failures: pl.DataFrame
+    discount_rate: float = 0.0
+    plugin_failures: list[PluginFailure] = field(default_factory=list)
+
+
+@dataclass
+class _Agg:
+    """Per-path aggregates of one model run (linear, so strategies add them up)."""
+
+    npv: pl.Series
+    revenue: pl.Series
+    opex: pl.Series
+    capex: pl.Series
+    periods: list[pl.Series]
+
+
+def _period_ends(n_days: int) -> list[int]:
+    """Last day index of each 1/12-year period (30.44 days) covering ``n_days``."""
+    k = math.ceil(n_days / DAYS_PER_MONTH)
+    ends = [min(n_days, math.floor((i + 1) * DAYS_PER_MONTH + 1e-9)) - 1 for i in range(k)]
+    return sorted(set(e for e in ends if e >= 0))
+
+
+class _Aggregator:
+    def __init__(self, scenario: PreparedScenario, discount_rate: float) -> None:
+        self.sc = scenario
+        d = pl.int_range(0, scenario.n_days, eager=True).cast(pl.Float64)
+        disc = pl.select(pl.lit(1.0 + discount_rate).pow(-d / DAYS_PER_YEAR)).to_series()
+        self.df_row = per_day(scenario.frame, disc)
+        ends = _period_ends(scenario.n_days)
+        self.n_periods = len(ends)
+        base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * scenario.n_days
+        # global row index of every (path, period end), path-major
+        self.end_idx = [base + e for e in ends]
+        self.start_idx = base
+
+    def _sum(self, s: pl.Series) -> pl.Series:
+        return s.reshape((self.sc.n_paths, self.sc.n_days)).arr.sum()
+
+    def __call__(self, rev: pl.Series, opex: pl.Series, capex: pl.Series) -> _Agg:
+        net = rev - opex - capex
+        cs = net.cum_sum()
+        before = cs.gather(self.start_idx) - net.gather(self.start_idx)
+        periods = []
+        prev = before
+        for e in self.end_idx:
+            cur = cs.gather(e)
+            periods.append(cur - prev)
+            prev = cur
+        return _Agg(
+            npv=self._sum(net * self.df_row),
+            revenue=self._sum(rev),
+            opex=self._sum(opex),
+            capex=self._sum(capex),
+            periods=periods,
+        )
+
+
+def _add(a: _Agg | None, b: _Agg) -> _Agg:
+    if a is None:
+        return b
+    return _Agg(
+        npv=a.npv + b.npv,
+        revenue=a.revenue + b.revenue,
+        opex=a.opex + b.opex,
+        capex=a.capex + b.capex,
+        periods=[x + y for x, y in zip(a.periods, b.periods)],
+    )
+
+
+def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
+    """Σ cf_k · (1+r)^(-k/12) by Horner in v = (1+r)^(-1/12), per path."""
+    v = (rate + 1.0).pow(-1.0 / 12.0)
+    acc = periods[-1]
+    for cf in reversed(periods[:-1]):
+        acc = acc * v + cf
+    return acc
+
+
+def _irr(periods: list[pl.Series], iterations: int = 48) -> pl.Series:
+    """Annual IRR per path by bisection on ``[-0.99, 10]``; null without a sign change."""
+    n = periods[0].len()
+    lo = pl.Series([-0.99] * n)
+    hi = pl.Series([10.0] * n)
+    f_lo = _npv_periods(periods, lo)
+    f_hi = _npv_periods(periods, hi)
+    ok = (f_lo * f_hi) <= 0
+    for _ in range(iterations):
+        mid = (lo + hi) * 0.5
+        f_mid = _npv_periods(periods, mid)
+        left = (f_lo * f_mid) <= 0
+        hi = pl.select(pl.when(left).then(mid).otherwise(hi)).to_series()
+        lo = pl.select(pl.when(left).then(lo).otherwise(mid)).to_series()
+        f_lo = pl.select(pl.when(left).then(f_lo).otherwise(f_mid)).to_series()
+    irr = (lo + hi) * 0.5
+    return pl.select(pl.when(ok).then(irr).otherwise(None)).to_series().alias("irr")
+
+
+def _payback_years(periods: list[pl.Series]) -> pl.Series:
+    """Years until cumulative net cash stays >= 0 (period resolution); null if never."""
+    n = periods[0].len()
+    cum = pl.Series([0.0] * n)
+    last_neg = pl.Series([-1] * n, dtype=pl.Int64)
+    for k, cf in enumerate(periods):
+        cum = cum + cf
+        last_neg = pl.select(pl.when(cum < 0).then(k).otherwise(last_neg)).to_series()
+    yrs = (last_neg + 1).cast(pl.Float64) / 12.0
+    return pl.select(pl.when(cum >= 0).then(yrs).otherwise(None)).to_series().alias("payback")
+
+
+def _resolve_models(models: Any) -> RevenueModels:
+    if models is None:
+        return get_revenue_models()
+    if isinstance(models, RevenueModels):
+        return models
+    out = RevenueModels()
+    items = models.values() if isinstance(models, Mapping) else models
+    for m in items:
+        out.models[m.name] = m
+        out.plugin_of[m.name] = "(passed to evaluate)"
+        out.distribution_of[m.name] = "(not installed)"
+    return out
+
+
+def evaluate(
+    site: SiteContext,
+    scenario_result: Any,
+    strategies: Iterable[Strategy],
+    *,
+    discount_rate: float = 0.10,
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    cvar_level: float = 0.05,
+    models: Mapping[str, RevenueModel] | Iterable[RevenueModel] | None = None,
+    strict: bool = False,
+) -> Evaluation:
+    """Evaluate strategies over every path of a scenario.
+
+    Parameters
+    ----------
+    site
+        The site (capacity, fleet efficiency, optional fixed power price).
+    scenario_result
+        The daily scenario frame of :func:`hashpivot.scenario.simulate` (or an object with a
+        ``daily`` frame); see :func:`hashpivot.revenue.prepare_scenario`.
+    strategies
+        :class:`Static`, :class:`Staged`, :class:`SwitchRule` or any :class:`Strategy`.
+    discount_rate
+        Annual discount rate for NPV; daily flows are discounted by ``(1+r)^(-day/365.25)``.
+    quantiles
+        NPV quantiles for the summary.
+    cvar_level
+        Tail share for CVaR (expected NPV of the worst ``cvar_level`` of paths).
+    models
+        Revenue models to use; default: every model the plugins register.
+    strict
+        Raise :class:`PluginError` on the first failing model instead of recording it.
+
+    Returns
+    -------
+    Evaluation
+        Frames ``per_path``, ``summary``, ``by_model``, ``flexibility``, ``failures``.
+    """
+    strategies = list(strategies)
+    names = [s.name for s in strategies]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InvalidValueError(f"strategy names must be unique; repeated: {', '.join(dupes)}")
+    if not strategies:
+        raise InvalidValueError("evaluate() needs at least one strategy")
+    if not (0.0 < cvar_level <= 1.0):
+        raise InvalidValueError(f"cvar_level must be in (0, 1], got {cvar_level}")
+    if not discount_rate > -1.0:
+        raise InvalidValueError(f"discount_rate must be > -1, got {discount_rate}")
+    registry = _resolve_models(models)
+    sc = prepare_scenario(scenario_result)
+    agg = _Aggregator(sc, discount_rate)
+    frame = sc.frame
+
+    failures: list[tuple[str, PluginFailure]] = []
+    failed_models: dict[str, PluginFailure] = {}
+    for f in registry.failures:
+        if f.model:
+            failed_models.setdefault(f.model, f)
+    cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
+    results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
+    for strat in strategies:
+        unknown = sorted(m for m in strat.models() if m not in registry)
+        if unknown:
+            failed = [failed_models[m] for m in unknown if m in failed_models]
+            if failed:
+                for f in failed:
+                    failures.append((strat.name, f))
+                if strict:
+                    raise failed[0].as_error()
+                continue
+            raise InvalidValueError(
+                f"strategy {strat.name!r} uses unknown revenue model(s) {', '.join(unknown)}; "
+                f"registered: {', '.join(sorted(registry))}"
+            )
+        alloc = strat.allocate(site, sc)
+        total: _Agg | None = None
+        parts: dict[str, _Agg] = {}
+        broken = False
+        for mname, mw in alloc.mw.items():
+            key = (mname, alloc.keys.get(mname, ("id", id(mw))))
+            got = cache.get(key)
+            if got is None:
+                got = _run_model(registry, mname, site, sc, mw, agg)
+                cache[key] = got
+            if isinstance(got, PluginFailure):
+                failures.append((strat.name, got))
+                if strict:
+                    raise got.as_error()
+                broken = True
+                continue
+            parts[mname] = got
+            total = _add(total, got)
+        if alloc.switch_capex is not None:
+            zero = pl.repeat(0.0, frame.height, eager=True)
+            parts[SWITCHING] = agg(zero, zero, alloc.switch_capex)
+            total = _add(total, parts[SWITCHING])
+        if broken:
+            continue
+        if total is None:
+            zero = pl.repeat(0.0, frame.height, eager=True)
+            total = agg(zero, zero, zero)
+        results[strat.name] = (total, parts)
+
+    paths = frame["path"].gather_every(sc.n_days)
+    per_path_frames = []
+    by_model_rows = []
+    for sname, (total, parts) in results.items():
+        per_path_frames.append(
+            pl.DataFrame(
+                {
+                    "strategy": pl.repeat(sname, sc.n_paths, eager=True, dtype=pl.String),
+                    "path": paths,
+                    "npv_usd": total.npv,
+                    "irr": _irr(total.periods),
+                    "payback_years": _payback_years(total.periods),
+                    "revenue_usd": total.revenue,
+                    "opex_usd": total.opex,
+                    "capex_usd": total.capex,
+                }
+            )
+        )
+        for mname, a in parts.items():
+            by_model_rows.append(
+                {
+                    "strategy": sname,
+                    "model": mname,
+                    "mean_npv_usd": a.npv.mean(),
+                    "mean_revenue_usd": a.revenue.mean(),
+                    "mean_opex_usd": a.opex.mean(),
+                    "mean_capex_usd": a.capex.mean(),
+                }
+            )
+    per_path_schema = {
+        "strategy": pl.String,
+        "path": pl.Int64,
+        "npv_usd": pl.Float64,
+        "irr": pl.Float64,
+        "payback_years": pl.Float64,
+        "revenue_usd": pl.Float64,
+        "opex_usd": pl.Float64,
+        "capex_usd": pl.Float64,
+    }
+    per_path = (
+        pl.concat(per_path_frames) if per_path_frames else pl.DataFrame(schema=per_path_schema)
+    )
+    flexible = {s.name: bool(s.flexible) for s in strategies}
+    summary = _summary(per_path, flexible, quantiles, cvar_level)
+    by_model = pl.DataFrame(
+        by_model_rows,
+        schema={
+            "strategy": pl.String,
+            "model": pl.String,
+            "mean_npv_usd": pl.Float64,
+            "mean_revenue_usd": pl.Float64,
+            "mean_opex_usd": pl.Float64,
+            "mean_capex_usd": pl.Float64,
+        },
+    )
+    failures_frame = pl.DataFrame(
+        [
+            {
+                "strategy": s,
+                "model": f.model,
+                "plugin": f.plugin,
+                "distribution": f.distribution,
+                "stage": f.stage,
+                "message": f.message,
+            }
+            for s, f in failures
+        ],
+        schema={
+            k: pl.String
+            for k in ("strategy", "model", "plugin", "distribution", "stage", "message")
+        },
+    )
+    return Evaluation(
+        per_path=per_path,
+        summary=summary,
+        by_model=by_model,
+        flexibility=_flexibility(summary),
+        failures=failures_frame,
+        discount_rate=discount_rate,
+        plugin_failures=list(registry.failures),
+    )
+
+
+def _run_model(
+    registry: RevenueModels,
+    name: str,
+    site: SiteContext,
+    sc: PreparedScenario,
+    mw: pl.Series,
+    agg: _Aggregator,
+) -> _Agg | PluginFailure:
+    model = registry[name]
+    plugin = registry.plugin_of.get(name, "?")
+    dist = registry.distribution_of.get(name, "(not installed)")
+    try:
+        out = model.cash_flows(site, sc.frame, mw.alias("mw"))
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "cash_flows", f"{type(exc).__name__}: {exc}", name)
+    try:
+        cf = validate_cash_flows(out, sc, name)
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "schema", str(exc), name)
+    return agg(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
+
+
+def _summary(
+    per_path: pl.DataFrame,
+    flexible: Mapping[str, bool],
+    quantiles: Sequence[float],
+    cvar_level: float,
+) -> pl.DataFrame:
+    q_cols = [
+        pl.col("npv_usd").quantile(q, interpolation="linear").alias(f"npv_q{round(q * 100):02d}_usd")
+        for q in quantiles
+    ]
+    k = pl.max_horizontal(pl.lit(1), (pl.len() * cvar_level).ceil().cast(pl.Int64))
+    out = (
+        per_path.group_by("strategy", maintain_order=True)
+        .agg(
+            pl.col("npv_usd").mean().alias("mean_npv_usd"),
+            pl.col("npv_usd").std().alias("std_npv_usd"),
+            *q_cols,
+            (pl.col("npv_usd") < 0).mean().alias("p_loss"),
+            pl.col("npv_usd").sort().head(k).mean().alias("cvar_usd"),
+            pl.col("irr").median().alias("median_irr"),
+            pl.col("payback_years").median().alias("median_payback_years"),
+            pl.col("payback_years").is_not_null().mean().alias("share_paid_back"),
+        )
+        .with_columns(
+            pl.col("strategy")
+            .replace_strict(dict(flexible), return_dtype=pl.Boolean)
+            .alias("flexible")
+        )
+    )
+    return out.select("strategy", "flexible", pl.exclude("strategy", "flexible"))
+
+
+def _flexibility(summary: pl.DataFrame) -> pl.DataFrame:
+    def best(flag: bool) -> tuple[str | None, float | None]:
+        sub = summary.filter(pl.col("flexible") == flag).sort("mean_npv_usd", descending=True)
+        if sub.height == 0:
+            return None, None
+        return sub["strategy"][0], sub["mean_npv_usd"][0]
+
+    fx, fx_v = best(False)
+    fl, fl_v = best(True)
+    value = fl_v - fx_v if fx_v is not None and fl_v is not None else None
+    return pl.DataFrame(
+        {
+            "best_fixed": [fx],
+            "best_fixed_mean_npv_usd": [fx_v],
+            "best_flexible": [fl],
+            "best_flexible_mean_npv_usd": [fl_v],
+            "value_of_flexibility_usd": [value],
+        },
+        schema={
+            "best_fixed": pl.String,
+            "best_fixed_mean_npv_usd": pl.Float64,
+            "best_flexible": pl.String,
+            "best_flexible_mean_npv_usd": pl.Float64,
+            "value_of_flexibility_usd": pl.Float64,
+        },
+    )
