@@ -44,14 +44,19 @@ __all__ = [
     "CASH_FLOW_COLUMNS",
     "DAYS_PER_MONTH",
     "DAYS_PER_YEAR",
+    "REQUIRED_SCENARIO_COLUMNS",
     "SCENARIO_COLUMNS",
     "UNIT_SUFFIXES",
+    "LinearRevenueModel",
     "PreparedScenario",
     "RevenueModel",
     "SiteContext",
     "active_mw",
     "added_mw",
+    "allocation_series",
+    "cash_flow_frame",
     "lag_days",
+    "parameters",
     "per_day",
     "prepare_scenario",
     "site_power_price",
@@ -416,3 +421,73 @@ def parameters(model: Any) -> Mapping[str, Any]:
     if not fields:
         return {}
     return {k: getattr(model, k) for k in fields}
+
+
+class LinearRevenueModel:
+    """Base class for models whose daily flows are linear in the MW they hold.
+
+    A subclass gives per-MW daily flows (:meth:`unit_flows`), a lead time (attribute
+    ``lead_time_days``, default 0) and capex per added MW (:meth:`capex_per_mw`). Then
+
+    * ``revenue_usd = active · unit revenue``, ``opex_usd = active · unit opex`` (extra unit
+      columns scale the same way), with ``active = min(mw(t), mw(t - lead))``;
+    * ``capex_usd = added MW · capex_per_mw`` on the day the MW are allocated.
+
+    :meth:`cash_flows` implements the protocol from these; :func:`hashpivot.strategy.evaluate`
+    also uses the parts directly to value step-shaped allocations (static mixes, staged
+    conversions, switching rules) from one pass over the scenario per model instead of one per
+    strategy. Both give the same numbers (``tests/test_strategy.py`` checks it).
+    """
+
+    name: str
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per-MW daily ``revenue_usd`` and ``opex_usd`` (and extra unit columns) per row."""
+        raise NotImplementedError
+
+    def capex_per_mw(self, site: SiteContext) -> float:
+        """Capital spent per MW added (USD/MW)."""
+        return 0.0
+
+    @property
+    def lead_days(self) -> int:
+        """Days an added MW waits before it earns (``lead_time_days`` if the model has it)."""
+        return int(getattr(self, "lead_time_days", 0))
+
+    def full_unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`unit_flows`, checked and broadcast to one Float64 row per scenario row."""
+        unit = self.unit_flows(site, scenario)
+        if not isinstance(unit, pl.DataFrame) or not {"revenue_usd", "opex_usd"} <= set(
+            unit.columns
+        ):
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() must return a DataFrame with "
+                "revenue_usd and opex_usd (USD per MW-day)"
+            )
+        n = scenario.height
+        if unit.height == 1 and n != 1:
+            unit = pl.DataFrame(
+                [pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c) for c in unit.columns]
+            )
+        if unit.height != n:
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() returned {unit.height} rows for a "
+                f"scenario of {n} rows"
+            )
+        return unit.cast(pl.Float64)
+
+    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
+        unit = self.full_unit_flows(site, scenario)
+        m = pl.col("mw")
+        act = active_mw(m, self.lead_days)
+        cpm = self.capex_per_mw(site)
+        cols = {c: act * pl.col(f"_u_{c}") for c in unit.columns}
+        cols["capex_usd"] = added_mw(m) * cpm if cpm else pl.lit(0.0)
+        frame = scenario.select("path", "date", "day", mw.alias("mw"))
+        frame = frame.with_columns(unit.rename({c: f"_u_{c}" for c in unit.columns}))
+        out = frame.select("path", "date", "mw", *(e.alias(k) for k, e in cols.items()))
+        return out.select(
+            "path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd", pl.exclude(
+                "path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"
+            )
+        )

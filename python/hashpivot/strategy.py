@@ -33,6 +33,7 @@ from hashpivot.exceptions import InvalidValueError, PluginError
 from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
+    LinearRevenueModel,
     DAYS_PER_YEAR,
     PreparedScenario,
     RevenueModel,
@@ -58,16 +59,49 @@ SWITCHING = "switching"
 _EPS_MW = 1e-9
 
 
+Day = int | pl.Series
+"""A day index (0 = first day), or per path (Int64 Series in path order; null = never)."""
+
+
+@dataclass
+class Steps:
+    """A model's MW over time: ``start_mw`` from day 0 plus signed steps ``(mw, day)``."""
+
+    start_mw: float
+    steps: list[tuple[float, Day]] = field(default_factory=list)
+    key: Hashable = None
+
+    def monotone(self) -> bool:
+        """All steps add, or all steps remove."""
+        signs = {x > 0 for x, _ in self.steps}
+        return len(signs) <= 1
+
+    def materialize(self, scenario: PreparedScenario) -> pl.Series:
+        """The row-aligned Float64 ``mw`` Series."""
+        mw = allocation_series(self.start_mw, scenario)
+        day = scenario.frame["day"]
+        for x, d in self.steps:
+            mw = mw + (day >= _row_day(d, scenario)).cast(pl.Float64) * x
+        return mw.alias("mw")
+
+
+def _row_day(d: Day, scenario: PreparedScenario) -> int | pl.Series:
+    if isinstance(d, int):
+        return d
+    never = scenario.n_days + 1
+    rows = pl.int_range(0, scenario.frame.height, eager=True) // scenario.n_days
+    return d.fill_null(never).gather(rows)
+
+
 @dataclass
 class Allocation:
-    """A strategy's MW per model, row-aligned with the scenario, plus its own switching cost.
+    """A strategy's MW per model as :class:`Steps`, plus its own switching costs.
 
-    ``keys`` identify identical allocations across strategies (so a model runs once for them).
+    ``switch_capex`` lists ``(usd, day)`` spent by the strategy itself (not by a model).
     """
 
-    mw: dict[str, pl.Series]
-    keys: dict[str, Hashable]
-    switch_capex: pl.Series | None = None
+    mw: dict[str, Steps]
+    switch_capex: list[tuple[float, Day]] = field(default_factory=list)
 
 
 class Strategy(Protocol):
@@ -119,8 +153,11 @@ class Static:
 
     def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
         _check_mix(self.name, self.mix, site)
-        mw = {m: allocation_series(float(v), scenario) for m, v in self.mix.items() if v > 0}
-        return Allocation(mw=mw, keys={m: ("const", float(v)) for m, v in self.mix.items()})
+        return Allocation(
+            mw={
+                m: Steps(float(v), key=("const", float(v))) for m, v in self.mix.items() if v > 0
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -156,54 +193,40 @@ class Staged:
             out |= {m for m in (s.from_model, s.to_model) if m is not None}
         return out
 
-    def _steps(self, site: SiteContext) -> dict[str, list[tuple[int, float]]]:
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
         _check_mix(self.name, self.start, site)
         level = dict(self.start)
-        steps: dict[str, list[tuple[int, float]]] = {m: [(0, v)] for m, v in self.start.items()}
-        for i, s in enumerate(sorted(self.stages, key=lambda s: s.at_day)):
-            if s.at_day < 0 or s.mw <= 0:
+        steps: dict[str, list[tuple[float, Day]]] = {}
+        cost: list[tuple[float, Day]] = []
+        for i, st in enumerate(sorted(self.stages, key=lambda s: s.at_day)):
+            if st.at_day < 0 or st.mw <= 0:
                 raise InvalidValueError(
                     f"strategy {self.name!r} stage {i}: at_day must be >= 0 and mw > 0, got "
-                    f"at_day={s.at_day}, mw={s.mw}"
+                    f"at_day={st.at_day}, mw={st.mw}"
                 )
-            if s.from_model is not None:
-                have = level.get(s.from_model, 0.0)
-                if have + _EPS_MW < s.mw:
+            if st.from_model is not None:
+                have = level.get(st.from_model, 0.0)
+                if have + _EPS_MW < st.mw:
                     raise InvalidValueError(
-                        f"strategy {self.name!r} stage {i} moves {s.mw:g} MW out of "
-                        f"{s.from_model!r}, which holds {have:g} MW on day {s.at_day}"
+                        f"strategy {self.name!r} stage {i} moves {st.mw:g} MW out of "
+                        f"{st.from_model!r}, which holds {have:g} MW on day {st.at_day}"
                     )
-                level[s.from_model] = have - s.mw
-                steps.setdefault(s.from_model, []).append((s.at_day, -s.mw))
-            if s.to_model is not None:
-                level[s.to_model] = level.get(s.to_model, 0.0) + s.mw
-                steps.setdefault(s.to_model, []).append((s.at_day + self.lead_time_days, s.mw))
-            _check_mix(self.name, level, site)
-        return steps
-
-    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
-        steps = self._steps(site)
-        day = pl.int_range(0, scenario.n_days, eager=True)
-        mw: dict[str, pl.Series] = {}
-        keys: dict[str, Hashable] = {}
-        for m, st in steps.items():
-            curve = pl.select(
-                pl.sum_horizontal(
-                    [pl.when(day >= d).then(pl.lit(v)).otherwise(0.0) for d, v in st]
+                level[st.from_model] = have - st.mw
+                steps.setdefault(st.from_model, []).append((-st.mw, st.at_day))
+            if st.to_model is not None:
+                level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
+                steps.setdefault(st.to_model, []).append(
+                    (st.mw, st.at_day + self.lead_time_days)
                 )
-            ).to_series()
-            if (curve.abs() > _EPS_MW).any():
-                mw[m] = per_day(scenario.frame, curve).alias("mw")
-                keys[m] = ("staged", tuple(st))
-        cost = self.switch_cost_usd_per_mw
-        switch = None
-        if cost:
-            cap = pl.Series([0.0] * scenario.n_days)
-            for s in self.stages:
-                if s.at_day < scenario.n_days:
-                    cap[s.at_day] = cap[s.at_day] + s.mw * cost
-            switch = per_day(scenario.frame, cap)
-        return Allocation(mw=mw, keys=keys, switch_capex=switch)
+            _check_mix(self.name, level, site)
+            if self.switch_cost_usd_per_mw:
+                cost.append((st.mw * self.switch_cost_usd_per_mw, st.at_day))
+        mw = {}
+        for m in self.models():
+            c = float(self.start.get(m, 0.0))
+            st_m = steps.get(m, [])
+            mw[m] = Steps(c, st_m, key=("staged", c, tuple((x, int(d)) for x, d in st_m)))  # type: ignore[arg-type]
+        return Allocation(mw=mw, switch_capex=cost)
 
 
 @dataclass(frozen=True)
@@ -270,29 +293,24 @@ class SwitchRule:
                 f"strategy {self.name!r} moves {self.mw:g} MW out of {self.from_model!r}, which "
                 f"starts with {have:g} MW; mw must be > 0 and at most the start allocation"
             )
-        trig = self.trigger_day(scenario).fill_null(scenario.n_days + self.lead_time_days + 1)
-        n = scenario.frame.height
-        row_trig = trig.gather(pl.int_range(0, n, eager=True) // scenario.n_days)
-        day = scenario.frame["day"]
-        moved_out = (day >= row_trig).cast(pl.Float64) * self.mw
-        moved_in = (day >= row_trig + self.lead_time_days).cast(pl.Float64) * self.mw
+        trig = self.trigger_day(scenario)
         key = ("rule", self.signal, self.window_days, self.below, self.above, self.mw)
-        mw: dict[str, pl.Series] = {}
-        keys: dict[str, Hashable] = {}
+        mw: dict[str, Steps] = {}
         for m in self.models():
             base = float(self.start.get(m, 0.0))
-            s = allocation_series(base, scenario)
+            st: list[tuple[float, Day]] = []
             k: tuple[Any, ...] = ("const", base)
             if m == self.from_model:
-                s, k = s - moved_out, (*key, "out", base)
+                st.append((-self.mw, trig))
+                k = (*key, "out", base)
             if m == self.to_model:
-                s, k = s + moved_in, (*key, "in", self.lead_time_days, base)
-            mw[m] = s.alias("mw")
-            keys[m] = k
-        switch = None
+                st.append((self.mw, trig + self.lead_time_days))
+                k = (*key, "in", self.lead_time_days, base)
+            mw[m] = Steps(base, st, key=k)
+        cost: list[tuple[float, Day]] = []
         if self.switch_cost_usd_per_mw:
-            switch = (day == row_trig).cast(pl.Float64) * (self.mw * self.switch_cost_usd_per_mw)
-        return Allocation(mw=mw, keys=keys, switch_capex=switch)
+            cost.append((self.mw * self.switch_cost_usd_per_mw, trig))
+        return Allocation(mw=mw, switch_capex=cost)
 
 
 @dataclass
@@ -350,39 +368,134 @@ def _period_ends(n_days: int) -> list[int]:
     return sorted(set(e for e in ends if e >= 0))
 
 
+@dataclass
+class _Sums:
+    """Global cumulative sums of a model's daily flows (path-major rows)."""
+
+    npv: pl.Series
+    rev: pl.Series
+    opex: pl.Series
+    capex: pl.Series | None
+
+
 class _Aggregator:
+    """Per-path aggregates from cumulative sums.
+
+    Rows are path-major with ``n_days`` rows per path, so the sum of a column over rows
+    ``[i, j)`` is ``C(j) - C(i)`` with ``C`` its cumulative sum: a path's total, its sum from
+    an activation day on, or a 1/12-year period sum each cost one gather per path.
+    """
+
     def __init__(self, scenario: PreparedScenario, discount_rate: float) -> None:
         self.sc = scenario
-        d = pl.int_range(0, scenario.n_days, eager=True).cast(pl.Float64)
-        disc = pl.select(pl.lit(1.0 + discount_rate).pow(-d / DAYS_PER_YEAR)).to_series()
-        self.df_row = per_day(scenario.frame, disc)
-        ends = _period_ends(scenario.n_days)
-        self.n_periods = len(ends)
-        base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * scenario.n_days
-        # global row index of every (path, period end), path-major
-        self.end_idx = [base + e for e in ends]
-        self.start_idx = base
+        n_days = scenario.n_days
+        d = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
+        self.disc_day = pl.select(pl.lit(1.0 + discount_rate).pow(-d / DAYS_PER_YEAR)).to_series()
+        self.df_row = per_day(scenario.frame, self.disc_day)
+        ends = _period_ends(n_days)
+        self.ends = ends
+        self.starts = [0] + [e + 1 for e in ends[:-1]]
+        period_of_day = []
+        for k, (a, b) in enumerate(zip(self.starts, ends)):
+            period_of_day += [k] * (b - a + 1)
+        self.period_of_day = pl.Series(period_of_day, dtype=pl.Int64)
+        self.base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * n_days
+        self.zero = pl.Series([0.0] * scenario.n_paths)
 
-    def _sum(self, s: pl.Series) -> pl.Series:
-        return s.reshape((self.sc.n_paths, self.sc.n_days)).arr.sum()
+    def sums(self, rev: pl.Series, opex: pl.Series, capex: pl.Series | None = None) -> _Sums:
+        net = rev - opex if capex is None else rev - opex - capex
+        return _Sums(
+            npv=(net * self.df_row).cum_sum(),
+            rev=rev.cum_sum(),
+            opex=opex.cum_sum(),
+            capex=None if capex is None else capex.cum_sum(),
+        )
 
-    def __call__(self, rev: pl.Series, opex: pl.Series, capex: pl.Series) -> _Agg:
-        net = rev - opex - capex
-        cs = net.cum_sum()
-        before = cs.gather(self.start_idx) - net.gather(self.start_idx)
+    @staticmethod
+    def _c(cs: pl.Series, idx: pl.Series) -> pl.Series:
+        """C(idx) = sum of rows [0, idx): the cumulative sum shifted by one, C(0) = 0."""
+        return cs.gather((idx - 1).clip(lower_bound=0)) * (idx > 0).cast(pl.Float64)
+
+    def _day_rows(self, day: Day) -> pl.Series:
+        n_days = self.sc.n_days
+        if isinstance(day, int):
+            return self.base + min(max(day, 0), n_days)
+        return self.base + day.fill_null(n_days).clip(0, n_days)
+
+    def term(self, sums: _Sums, amount: float, start: Day) -> _Agg:
+        """Aggregates of ``amount`` times the flows from day ``start`` (per path) on."""
+        lo = self._day_rows(start)
+        hi = self.base + self.sc.n_days
+
+        def tot(cs: pl.Series) -> pl.Series:
+            return (self._c(cs, hi) - self._c(cs, lo)) * amount
+
         periods = []
-        prev = before
-        for e in self.end_idx:
-            cur = cs.gather(e)
-            periods.append(cur - prev)
-            prev = cur
+        for a, b in zip(self.starts, self.ends):
+            p_hi = self.base + (b + 1)
+            p_lo = pl.select(
+                pl.min_horizontal(pl.max_horizontal(lo, self.base + a), p_hi)
+            ).to_series()
+            net = (
+                self._c(sums.rev, p_hi)
+                - self._c(sums.rev, p_lo)
+                - self._c(sums.opex, p_hi)
+                + self._c(sums.opex, p_lo)
+            )
+            if sums.capex is not None:
+                net = net - self._c(sums.capex, p_hi) + self._c(sums.capex, p_lo)
+            periods.append(net * amount)
         return _Agg(
-            npv=self._sum(net * self.df_row),
-            revenue=self._sum(rev),
-            opex=self._sum(opex),
-            capex=self._sum(capex),
+            npv=tot(sums.npv),
+            revenue=tot(sums.rev),
+            opex=tot(sums.opex),
+            capex=self.zero if sums.capex is None else tot(sums.capex),
             periods=periods,
         )
+
+    def point(self, usd: float, day: Day) -> _Agg:
+        """Aggregates of a capital outlay of ``usd`` on ``day`` (per path; null = never)."""
+        n_days = self.sc.n_days
+        if isinstance(day, int):
+            d = pl.Series([day] * self.sc.n_paths, dtype=pl.Int64)
+        else:
+            d = day.cast(pl.Int64)
+        on = (d.is_not_null() & (d >= 0) & (d < n_days)).fill_null(False)
+        di = pl.select(pl.when(on).then(d).otherwise(0)).to_series()
+        amount = on.cast(pl.Float64) * usd
+        k = self.period_of_day.gather(di)
+        return _Agg(
+            npv=-amount * self.disc_day.gather(di),
+            revenue=self.zero,
+            opex=self.zero,
+            capex=amount,
+            periods=[-amount * (k == i).cast(pl.Float64) for i in range(len(self.ends))],
+        )
+
+    def steps(self, sums: _Sums, steps: Steps, lead: int, capex_per_mw: float) -> _Agg:
+        """Aggregates of a linear model holding ``steps`` MW (see ``LinearRevenueModel``)."""
+        total = self.term(sums, steps.start_mw, lead) if steps.start_mw else None
+        for x, d in steps.steps:
+            if x > 0:
+                act: Day = d + lead
+            elif isinstance(d, int):
+                act = max(d, lead)
+            else:
+                act = pl.select(pl.max_horizontal(d, pl.lit(lead, dtype=pl.Int64))).to_series()
+            total = _add(total, self.term(sums, x, act))
+        if capex_per_mw:
+            if steps.start_mw:
+                total = _add(total, self.point(steps.start_mw * capex_per_mw, 0))
+            for x, d in steps.steps:
+                if x > 0:
+                    total = _add(total, self.point(x * capex_per_mw, d))
+        if total is None:
+            total = self.term(sums, 0.0, 0)
+        return total
+
+    def full(self, rev: pl.Series, opex: pl.Series, capex: pl.Series) -> _Agg:
+        """Aggregates of a model's complete cash-flow columns."""
+        return self.term(self.sums(rev, opex, capex), 1.0, 0)
 
 
 def _add(a: _Agg | None, b: _Agg) -> _Agg:
@@ -461,6 +574,7 @@ def evaluate(
     cvar_level: float = 0.05,
     models: Mapping[str, RevenueModel] | Iterable[RevenueModel] | None = None,
     strict: bool = False,
+    fast: bool = True,
 ) -> Evaluation:
     """Evaluate strategies over every path of a scenario.
 
@@ -483,6 +597,10 @@ def evaluate(
         Revenue models to use; default: every model the plugins register.
     strict
         Raise :class:`PluginError` on the first failing model instead of recording it.
+    fast
+        Value step-shaped allocations of :class:`~hashpivot.revenue.LinearRevenueModel`
+        models from one pass per model (default). ``False`` calls every model's
+        ``cash_flows`` once per distinct allocation instead; the numbers agree.
 
     Returns
     -------
@@ -511,6 +629,7 @@ def evaluate(
         if f.model:
             failed_models.setdefault(f.model, f)
     cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
+    unit_cache: dict[str, _Sums | PluginFailure] = {}
     results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
     for strat in strategies:
         unknown = sorted(m for m in strat.models() if m not in registry)
@@ -530,12 +649,25 @@ def evaluate(
         total: _Agg | None = None
         parts: dict[str, _Agg] = {}
         broken = False
-        for mname, mw in alloc.mw.items():
-            key = (mname, alloc.keys.get(mname, ("id", id(mw))))
-            got = cache.get(key)
-            if got is None:
-                got = _run_model(registry, mname, site, sc, mw, agg)
-                cache[key] = got
+        for mname, steps in alloc.mw.items():
+            model = registry[mname]
+            got: _Agg | PluginFailure
+            if fast and isinstance(model, LinearRevenueModel) and steps.monotone():
+                sums = unit_cache.get(mname)
+                if sums is None:
+                    sums = _unit_sums(registry, mname, site, sc, agg)
+                    unit_cache[mname] = sums
+                if isinstance(sums, PluginFailure):
+                    got = sums
+                else:
+                    got = agg.steps(sums, steps, model.lead_days, model.capex_per_mw(site))
+            else:
+                key = (mname, steps.key if steps.key is not None else ("id", id(steps)))
+                cached = cache.get(key)
+                if cached is None:
+                    cached = _run_model(registry, mname, site, sc, steps.materialize(sc), agg)
+                    cache[key] = cached
+                got = cached
             if isinstance(got, PluginFailure):
                 failures.append((strat.name, got))
                 if strict:
@@ -544,15 +676,13 @@ def evaluate(
                 continue
             parts[mname] = got
             total = _add(total, got)
-        if alloc.switch_capex is not None:
-            zero = pl.repeat(0.0, frame.height, eager=True)
-            parts[SWITCHING] = agg(zero, zero, alloc.switch_capex)
-            total = _add(total, parts[SWITCHING])
+        for usd, day in alloc.switch_capex:
+            parts[SWITCHING] = _add(parts.get(SWITCHING), agg.point(usd, day))
+            total = _add(total, agg.point(usd, day))
         if broken:
             continue
         if total is None:
-            zero = pl.repeat(0.0, frame.height, eager=True)
-            total = agg(zero, zero, zero)
+            total = agg.point(0.0, 0)
         results[strat.name] = (total, parts)
 
     paths = frame["path"].gather_every(sc.n_days)
@@ -638,6 +768,20 @@ def evaluate(
     )
 
 
+def _unit_sums(
+    registry: RevenueModels, name: str, site: SiteContext, sc: PreparedScenario, agg: _Aggregator
+) -> _Sums | PluginFailure:
+    model = registry[name]
+    assert isinstance(model, LinearRevenueModel)
+    plugin = registry.plugin_of.get(name, "?")
+    dist = registry.distribution_of.get(name, "(not installed)")
+    try:
+        unit = model.full_unit_flows(site, sc.frame)
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "unit_flows", f"{type(exc).__name__}: {exc}", name)
+    return agg.sums(unit["revenue_usd"], unit["opex_usd"])
+
+
 def _run_model(
     registry: RevenueModels,
     name: str,
@@ -657,7 +801,7 @@ def _run_model(
         cf = validate_cash_flows(out, sc, name)
     except Exception as exc:
         return PluginFailure(plugin, dist, "schema", str(exc), name)
-    return agg(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
+    return agg.full(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
 
 
 def _summary(

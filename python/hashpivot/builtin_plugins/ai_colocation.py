@@ -27,17 +27,15 @@ from hashpivot.revenue import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     RevenueModel,
+    LinearRevenueModel,
     SiteContext,
-    active_mw,
-    added_mw,
-    cash_flow_frame,
     per_day,
     site_power_price,
 )
 
 
 @dataclass(frozen=True)
-class AiColocation:
+class AiColocation(LinearRevenueModel):
     """AI/HPC colocation lease. Defaults are *illustrative* (ECONOMICS.md §4.3).
 
     Parameters
@@ -90,21 +88,19 @@ class AiColocation:
             .otherwise(0.0)
         ).to_series()
 
-    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
+    def capex_per_mw(self, site: SiteContext) -> float:
+        return self.conversion_capex_usd_per_mw
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
         n_days = int(scenario["day"][-1]) + 1
-        factor = per_day(scenario, self.day_factor(n_days)).alias("_f")
-        m = pl.col("mw")
-        act = active_mw(m, self.lead_time_days)
+        factor = per_day(scenario, self.day_factor(n_days))
         billed = max(self.utilisation, self.take_or_pay)
         per_mw_day = 1000.0 / self.pue * billed * self.rent_usd_kw_month / DAYS_PER_MONTH
-        revenue = act * per_mw_day * pl.col("_f")
-        opex = act * (self.opex_usd_mw_month / DAYS_PER_MONTH)
+        opex: pl.Expr = pl.lit(self.opex_usd_mw_month / DAYS_PER_MONTH)
         if not self.power_pass_through:
-            opex = opex + act * (1000.0 * 24.0 * self.utilisation) * site_power_price(site)
-        capex = added_mw(m) * self.conversion_capex_usd_per_mw
-        return cash_flow_frame(
-            scenario.with_columns(factor), mw, revenue_usd=revenue, opex_usd=opex, capex_usd=capex
-        )
+            opex = opex + (1000.0 * 24.0 * self.utilisation) * site_power_price(site)
+        return scenario.select(revenue_usd=factor * per_mw_day, opex_usd=opex)
 
 
 @hookimpl

@@ -23,15 +23,14 @@ from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
     RevenueModel,
+    LinearRevenueModel,
     SiteContext,
-    added_mw,
-    cash_flow_frame,
     site_power_price,
 )
 
 
 @dataclass(frozen=True)
-class AsicHosting:
+class AsicHosting(LinearRevenueModel):
     """ASIC hosting (host side). Defaults are *illustrative*.
 
     Parameters
@@ -65,20 +64,22 @@ class AsicHosting:
     opex_usd_mw_month: float = 2_000.0
     capex_usd_per_mw: float = 0.0
 
-    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
-        m = pl.col("mw")
+    def capex_per_mw(self, site: SiteContext) -> float:
+        return self.capex_usd_per_mw
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
         p = site_power_price(site)
         credit = self.sla_credit_share if self.uptime < self.uptime_sla else 0.0
         kwh = 1000.0 * self.occupancy * 24.0 * self.uptime
-        revenue = m * (kwh / self.overhead_k * self.hosting_rate_usd_kwh * (1.0 - credit))
-        power = m * kwh * p
+        revenue: pl.Expr = pl.lit(kwh / self.overhead_k * self.hosting_rate_usd_kwh * (1.0 - credit))
+        power = kwh * p
         if self.curtail_pass_through:
             on = p * self.overhead_k <= self.hosting_rate_usd_kwh
             revenue = pl.when(on).then(revenue).otherwise(0.0)
             power = pl.when(on).then(power).otherwise(0.0)
-        opex = power + m * (self.opex_usd_mw_month / DAYS_PER_MONTH)
-        capex = added_mw(m) * self.capex_usd_per_mw if self.capex_usd_per_mw else pl.lit(0.0)
-        return cash_flow_frame(scenario, mw, revenue_usd=revenue, opex_usd=opex, capex_usd=capex)
+        opex = power + self.opex_usd_mw_month / DAYS_PER_MONTH
+        return scenario.select(revenue_usd=revenue, opex_usd=opex)
 
 
 @hookimpl

@@ -26,17 +26,15 @@ from hashpivot.revenue import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     RevenueModel,
+    LinearRevenueModel,
     SiteContext,
-    active_mw,
-    added_mw,
-    cash_flow_frame,
     per_day,
     site_power_price,
 )
 
 
 @dataclass(frozen=True)
-class GpuCloud:
+class GpuCloud(LinearRevenueModel):
     """GPU cloud. Defaults are *illustrative* (H100 class, ECONOMICS.md §4.4–§5).
 
     Parameters
@@ -82,37 +80,25 @@ class GpuCloud:
         """GPUs per MW at the wall."""
         return 1000.0 / (self.kw_per_gpu * self.pue)
 
-    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
+    def capex_per_mw(self, site: SiteContext) -> float:
+        return self.gpus_per_mw() * self.capex_usd_per_gpu + self.conversion_capex_usd_per_mw
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
         n_days = int(scenario["day"][-1]) + 1
         days = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
         decay = pl.select(pl.lit(1.0 - self.rent_decay_per_year).pow(days / DAYS_PER_YEAR))
         dep_on = (days < self.depreciation_years * DAYS_PER_YEAR).cast(pl.Float64)
-        frame = scenario.with_columns(
-            per_day(scenario, decay.to_series()).alias("_decay"),
-            per_day(scenario, dep_on).alias("_dep"),
-        )
-        m = pl.col("mw")
-        act = active_mw(m, self.lead_time_days)
         gpus = self.gpus_per_mw()
-        revenue = (
-            act
-            * (gpus * 24.0 * self.utilisation * self.rent_multiplier)
-            * pl.col("gpu_rent_usd_hr")
-            * pl.col("_decay")
-        )
         load = self.idle_power_share + (1.0 - self.idle_power_share) * self.utilisation
-        opex = act * (1000.0 * 24.0 * load) * site_power_price(site) + act * (
-            self.opex_usd_mw_month / DAYS_PER_MONTH
-        )
-        capex = added_mw(m) * (gpus * self.capex_usd_per_gpu + self.conversion_capex_usd_per_mw)
-        dep = act * (gpus * self.capex_usd_per_gpu / (self.depreciation_years * DAYS_PER_YEAR))
-        return cash_flow_frame(
-            frame,
-            mw,
-            revenue_usd=revenue,
-            opex_usd=opex,
-            capex_usd=capex,
-            depreciation_usd=dep * pl.col("_dep"),
+        dep = gpus * self.capex_usd_per_gpu / (self.depreciation_years * DAYS_PER_YEAR)
+        return scenario.select(
+            revenue_usd=pl.col("gpu_rent_usd_hr")
+            * (gpus * 24.0 * self.utilisation * self.rent_multiplier)
+            * per_day(scenario, decay.to_series()),
+            opex_usd=(1000.0 * 24.0 * load) * site_power_price(site)
+            + self.opex_usd_mw_month / DAYS_PER_MONTH,
+            depreciation_usd=per_day(scenario, dep_on) * dep,
         )
 
 

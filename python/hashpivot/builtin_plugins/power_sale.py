@@ -24,14 +24,14 @@ from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
     RevenueModel,
+    LinearRevenueModel,
     SiteContext,
-    cash_flow_frame,
     site_power_price,
 )
 
 
 @dataclass(frozen=True)
-class PowerSale:
+class PowerSale(LinearRevenueModel):
     """Power sale / demand response. Defaults are *illustrative*.
 
     Parameters
@@ -49,19 +49,17 @@ class PowerSale:
     dr_credit_usd_mw_day: float = 30.0
     opex_usd_mw_month: float = 500.0
 
-    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
-        m = pl.col("mw")
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
         q = pl.col("power_price_usd_kwh")
         p = site_power_price(site)
         sell = q * self.resale_share > p
-        energy = m * (1000.0 * 24.0)
-        revenue = pl.when(sell).then(energy * q * self.resale_share).otherwise(0.0) + m * (
-            self.dr_credit_usd_mw_day
+        revenue = pl.when(sell).then(q * (24_000.0 * self.resale_share)).otherwise(0.0)
+        opex = pl.when(sell).then(p * 24_000.0).otherwise(0.0)
+        return scenario.select(
+            revenue_usd=revenue + self.dr_credit_usd_mw_day,
+            opex_usd=opex + self.opex_usd_mw_month / DAYS_PER_MONTH,
         )
-        opex = pl.when(sell).then(energy * p).otherwise(0.0) + m * (
-            self.opex_usd_mw_month / DAYS_PER_MONTH
-        )
-        return cash_flow_frame(scenario, mw, revenue_usd=revenue, opex_usd=opex, capex_usd=pl.lit(0.0))
 
 
 @hookimpl

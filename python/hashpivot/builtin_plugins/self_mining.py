@@ -26,15 +26,14 @@ from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
     RevenueModel,
+    LinearRevenueModel,
     SiteContext,
-    added_mw,
-    cash_flow_frame,
     site_power_price,
 )
 
 
 @dataclass(frozen=True)
-class SelfMining:
+class SelfMining(LinearRevenueModel):
     """Self-mining. Defaults are *illustrative*.
 
     Parameters
@@ -73,32 +72,28 @@ class SelfMining:
         e = self.efficiency_jth if self.efficiency_jth is not None else site.efficiency_jth
         return 1000.0 / (self.overhead_k * e)
 
-    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
-        m = pl.col("mw")
-        gross = m * (self.ph_per_mw(site) * self.uptime * (1.0 - self.pool_fee)) * pl.col(
-            "hashprice_usd_ph_day"
-        )
-        power = m * (1000.0 * 24.0 * self.uptime) * site_power_price(site)
-        fixed = m * (self.opex_usd_mw_month / DAYS_PER_MONTH)
+    def capex_per_mw(self, site: SiteContext) -> float:
+        return self.capex_usd_per_mw
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
+        hp = pl.col("hashprice_usd_ph_day")
+        gross = hp * (self.ph_per_mw(site) * self.uptime * (1.0 - self.pool_fee))
+        power = (1000.0 * 24.0 * self.uptime) * site_power_price(site)
+        fixed = self.opex_usd_mw_month / DAYS_PER_MONTH
         if self.shutdown_when_unprofitable:
             run = gross > power
             revenue = pl.when(run).then(gross).otherwise(0.0)
             opex = pl.when(run).then(power).otherwise(0.0) + fixed
         else:
             revenue, opex = gross, power + fixed
-        extra: dict[str, pl.Expr] = {}
+        cols = {"revenue_usd": revenue, "opex_usd": opex}
         if self.hedge_strike_usd_ph_day is not None and self.hedge_share != 0.0:
-            hedge = (m * (self.hedge_share * self.ph_per_mw(site))) * (
-                self.hedge_strike_usd_ph_day - pl.col("hashprice_usd_ph_day")
+            hedge = (self.hedge_share * self.ph_per_mw(site)) * (
+                self.hedge_strike_usd_ph_day - hp
             )
-            revenue = revenue + hedge
-            extra["hedge_pnl_usd"] = hedge
-        capex = (
-            added_mw(m) * self.capex_usd_per_mw if self.capex_usd_per_mw else pl.lit(0.0)
-        )
-        return cash_flow_frame(
-            scenario, mw, revenue_usd=revenue, opex_usd=opex, capex_usd=capex, **extra
-        )
+            cols = {"revenue_usd": revenue + hedge, "opex_usd": opex, "hedge_pnl_usd": hedge}
+        return scenario.select(**cols)
 
 
 @hookimpl
