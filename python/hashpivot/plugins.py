@@ -252,14 +252,17 @@ class RevenueModels(Mapping[str, RevenueModel]):
 def get_revenue_models(pm: pluggy.PluginManager | None = None) -> RevenueModels:
     """Call ``register_revenue_models`` on every plugin, one plugin at a time.
 
-    Each plugin is called through its own hook caller (so tracing still sees it). A plugin
+    Plugins are called in registration order (builtins, entry points, then plugins
+    registered later); the first to register a name keeps it. Each plugin is called through its own hook caller (so tracing still sees it). A plugin
     that raises, registers an object that is not a :class:`RevenueModel`, or a name already
     taken is recorded in ``failures``; the other plugins' models are kept.
     """
     pm = pm if pm is not None else plugin_manager()
     out = RevenueModels(failures=list(getattr(pm, "failures", [])))
     hook = pm.hook.register_revenue_models
-    impls = list(reversed(hook.get_hookimpls()))  # pluggy's call order
+    # Registration order: builtins first, then entry points, then plugins registered later;
+    # the first plugin to register a name keeps it (a plugin cannot take a builtin's name).
+    impls = list(hook.get_hookimpls())
     plugins = [i.plugin for i in impls]
     for impl in impls:
         name = impl.plugin_name

@@ -481,7 +481,7 @@ class _Aggregator:
             elif isinstance(d, int):
                 act = max(d, lead)
             else:
-                act = pl.select(pl.max_horizontal(d, pl.lit(lead, dtype=pl.Int64))).to_series()
+                act = d.clip(lower_bound=lead)  # null (never) stays null
             total = _add(total, self.term(sums, x, act))
         if capex_per_mw:
             if steps.start_mw:
@@ -539,14 +539,15 @@ def _irr(periods: list[pl.Series], iterations: int = 48) -> pl.Series:
 
 
 def _payback_years(periods: list[pl.Series]) -> pl.Series:
-    """Years until cumulative net cash stays >= 0 (period resolution); null if never."""
+    """End (in years) of the first 1/12-year period from which the cumulative net cash is
+    >= 0 at every period end; null if it is negative at the horizon."""
     n = periods[0].len()
     cum = pl.Series([0.0] * n)
     last_neg = pl.Series([-1] * n, dtype=pl.Int64)
     for k, cf in enumerate(periods):
         cum = cum + cf
         last_neg = pl.select(pl.when(cum < 0).then(k).otherwise(last_neg)).to_series()
-    yrs = (last_neg + 1).cast(pl.Float64) / 12.0
+    yrs = (last_neg + 2).cast(pl.Float64) / 12.0
     return pl.select(pl.when(cum >= 0).then(yrs).otherwise(None)).to_series().alias("payback")
 
 
