@@ -178,7 +178,8 @@ def test_disabled_plugins_builtin_and_entry_point(monkeypatch: pytest.MonkeyPatc
     pm = get_plugin_manager()
     reg = get_revenue_models(pm)
     assert set(reg) == BUILTINS - {"gpu_cloud"}
-    assert pm.is_blocked("gpu_cloud") and pm.is_blocked("a")
+    assert pm.is_blocked("gpu_cloud")
+    assert pm.is_blocked("a")
     # a strategy needing the disabled model is a user error naming what is registered
     with pytest.raises(Exception, match="unknown revenue model"):
         evaluate(
@@ -225,7 +226,9 @@ def test_raising_plugin_is_reported_others_run(monkeypatch: pytest.MonkeyPatch) 
     assert (f.plugin, f.distribution) == ("bad", "bad-dist 0.9")
     err = f.as_error()
     assert isinstance(err, PluginError)
-    assert "'bad'" in str(err) and "bad-dist 0.9" in str(err) and "boom" in str(err)
+    assert "'bad'" in str(err)
+    assert "bad-dist 0.9" in str(err)
+    assert "boom" in str(err)
 
 
 def test_entry_point_that_fails_to_import(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,16 +245,21 @@ def test_entry_point_that_fails_to_import(monkeypatch: pytest.MonkeyPatch) -> No
 def test_duplicate_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_distributions(
         monkeypatch,
-        FakeDist("dupe-dist", "3.1", [FakeEntryPoint("dupe", plugin_with(Constant("self_mining")))]),
+        FakeDist(
+            "dupe-dist", "3.1", [FakeEntryPoint("dupe", plugin_with(Constant("self_mining")))]
+        ),
     )
     reg = get_revenue_models(get_plugin_manager())
     assert set(reg) == BUILTINS
     [f] = reg.failures
-    assert f.plugin == "dupe" and f.distribution == "dupe-dist 3.1" and f.model == "self_mining"
-    assert "duplicate" in f.message and "'self_mining'" in f.message
+    assert f.plugin == "dupe"
+    assert f.distribution == "dupe-dist 3.1"
+    assert f.model == "self_mining"
+    assert "duplicate" in f.message
+    assert "'self_mining'" in f.message
 
 
-def test_not_a_model(register_plugin: Any) -> None:
+def test_not_a_model(register_plugin: Any) -> None:  # noqa: F811
     register_plugin(plugin_with(object()), name="junk")
     reg = get_revenue_models()
     assert set(reg) == BUILTINS
@@ -269,7 +277,7 @@ class Raising(Constant):
         raise ZeroDivisionError("bad day")
 
 
-def test_wrong_schema_and_raising_model_at_evaluation(register_plugin: Any) -> None:
+def test_wrong_schema_and_raising_model_at_evaluation(register_plugin: Any) -> None:  # noqa: F811
     register_plugin(plugin_with(WrongSchema("wrong"), Raising("raiser")), name="faulty")
     ev = evaluate(
         SiteContext(),
@@ -298,7 +306,7 @@ def test_wrong_schema_and_raising_model_at_evaluation(register_plugin: Any) -> N
         )
 
 
-def test_hook_without_spec_is_dropped_and_reported(register_plugin: Any) -> None:
+def test_hook_without_spec_is_dropped_and_reported(register_plugin: Any) -> None:  # noqa: F811
     @hookimpl
     def register_revenue_modelz(register: Any) -> None:  # typo: no such hook
         pass
@@ -314,7 +322,7 @@ def test_hook_without_spec_is_dropped_and_reported(register_plugin: Any) -> None
 # ---- resolver hook ------------------------------------------------------------------------
 
 
-def test_resolve_series_first_result_wins(register_plugin: Any) -> None:
+def test_resolve_series_first_result_wins(register_plugin: Any) -> None:  # noqa: F811
     frame = pl.DataFrame({"date": [1], "price_usd": [1.0]})
 
     class Knows:
@@ -363,8 +371,8 @@ class Random(Constant):
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
         self.calls += 1
-        return super().cash_flows(site, scenario, mw).with_columns(
-            pl.col("revenue_usd") + self.calls
+        return (
+            super().cash_flows(site, scenario, mw).with_columns(pl.col("revenue_usd") + self.calls)
         )
 
 
@@ -385,7 +393,7 @@ def test_kit_catches_loop_nondeterminism_units() -> None:
         check_revenue_model(object())
 
 
-def test_register_plugin_fixture_unregisters(register_plugin: Any) -> None:
+def test_register_plugin_fixture_unregisters(register_plugin: Any) -> None:  # noqa: F811
     name = register_plugin(plugin_with(Constant("temp")), name="temp")
     assert name == "temp"
     assert "temp" in get_revenue_models()

@@ -79,10 +79,10 @@ def test_self_mining_hand_computed() -> None:
     gross = [100 * h for h in HP[0] + HP[1]]
     power = [48_000 * p for p in PW[0] + PW[1]]
     # path 0: day 2 2,000 < 2,400 → off; day 3 6,000 > 3,840 → on. path 1: 3,000 > 1,920.
-    run_ = [g > p for g, p in zip(gross, power)]
+    run_ = [g > p for g, p in zip(gross, power, strict=False)]
     assert run_ == [True, True, False, True, True, True, True, True]
-    expected_rev = [g if r else 0.0 for g, r in zip(gross, run_)]
-    expected_opex = [(p if r else 0.0) + 2 * 100.0 for p, r in zip(power, run_)]
+    expected_rev = [g if r else 0.0 for g, r in zip(gross, run_, strict=False)]
+    expected_opex = [(p if r else 0.0) + 2 * 100.0 for p, r in zip(power, run_, strict=False)]
     assert col(cf, "revenue_usd") == pytest.approx(expected_rev, rel=1e-12)
     assert col(cf, "opex_usd") == pytest.approx(expected_opex, rel=1e-12)
     assert col(cf, "capex_usd") == [0.0] * 8
@@ -118,7 +118,9 @@ def test_self_mining_fee_uptime_overhead_hedge_capex() -> None:
     pw = PW[0] + PW[1]
     hedge = [20 * (45 - h) for h in hp]
     assert col(cf, "hedge_pnl_usd") == pytest.approx(hedge)
-    assert col(cf, "revenue_usd") == pytest.approx([44.1 * h + x for h, x in zip(hp, hedge)])
+    assert col(cf, "revenue_usd") == pytest.approx(
+        [44.1 * h + x for h, x in zip(hp, hedge, strict=False)]
+    )
     assert col(cf, "opex_usd") == pytest.approx([21_600 * p for p in pw])
     # capex only on each path's first day (1 MW added), $1,000/MW
     assert col(cf, "capex_usd") == [1000.0, 0, 0, 0, 1000.0, 0, 0, 0]
@@ -139,7 +141,7 @@ def test_asic_hosting_hand_computed() -> None:
     assert on == [True, True, True, False, True, True, True, True]
     assert col(cf, "revenue_usd") == pytest.approx([3360.0 if o else 0.0 for o in on])
     assert col(cf, "opex_usd") == pytest.approx(
-        [(48_000 * p if o else 0.0) + 200.0 for p, o in zip(PW[0] + PW[1], on)]
+        [(48_000 * p if o else 0.0) + 200.0 for p, o in zip(PW[0] + PW[1], on, strict=False)]
     )
 
 
@@ -211,7 +213,8 @@ def test_ai_colocation_escalator_and_tenor() -> None:
     m = AiColocation(escalator=0.03, lead_time_days=10, tenor_years=1.0, default_prob_year=0.0)
     f = m.day_factor(800)
     # day 0–365: 1; day 366–375 (year 1, still inside 10 + 365.25 days): 1.03; after: 0
-    assert f[0] == 1.0 and f[365] == 1.0
+    assert f[0] == 1.0
+    assert f[365] == 1.0
     assert f[366] == pytest.approx(1.03)
     assert f[375] == pytest.approx(1.03)
     assert f[376] == 0.0
@@ -239,7 +242,9 @@ def test_gpu_cloud_hand_computed() -> None:
     rev = [a * 800 * 24 * 0.5 * 2.0 for a in active] + [a * 800 * 24 * 0.5 * 3.0 for a in active]
     assert col(cf, "revenue_usd") == pytest.approx(rev)
     pw = PW[0] + PW[1]
-    assert col(cf, "opex_usd") == pytest.approx([a * 12_000 * p for a, p in zip(active * 2, pw)])
+    assert col(cf, "opex_usd") == pytest.approx(
+        [a * 12_000 * p for a, p in zip(active * 2, pw, strict=False)]
+    )
     assert col(cf, "capex_usd") == pytest.approx([9e6, 0, 18e6, 0] * 2)
     # depreciation: 800 GPUs · $10,000 / (4 · 365.25) per active MW-day
     dep = 800 * 10_000 / (4 * 365.25)
@@ -281,9 +286,10 @@ def test_wrong_dtype_and_nulls() -> None:
     with pytest.raises(DtypeError, match="date"):
         prepare_scenario(tiny().with_columns(pl.col("date").cast(pl.String)))
     bad = tiny().with_columns(
-        pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("price_usd")).alias(
-            "price_usd"
-        )
+        pl.when(pl.int_range(pl.len()) == 5)
+        .then(None)
+        .otherwise(pl.col("price_usd"))
+        .alias("price_usd")
     )
     with pytest.raises(SchemaError, match="row 5"):
         prepare_scenario(bad)
@@ -305,7 +311,8 @@ def test_unsorted_is_sorted_and_ragged_rejected() -> None:
 
 def test_day_column_and_lazy_input() -> None:
     sc = prepare_scenario(tiny().lazy())
-    assert sc.n_paths == 2 and sc.n_days == 4
+    assert sc.n_paths == 2
+    assert sc.n_days == 4
     assert sc.frame["day"].to_list() == [0, 1, 2, 3] * 2
 
 

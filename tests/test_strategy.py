@@ -41,11 +41,16 @@ class Flat(LinearRevenueModel):
 def strategies() -> list[Any]:
     return [
         Static("mine", {"self_mining": 100}),
-        Static("mix", {"self_mining": 50, "ai_colocation": 30, "gpu_cloud": 10, "asic_hosting": 10}),
+        Static(
+            "mix", {"self_mining": 50, "ai_colocation": 30, "gpu_cloud": 10, "asic_hosting": 10}
+        ),
         Staged(
             "staged",
             {"self_mining": 100},
-            [Stage(40, 30, "self_mining", "ai_colocation"), Stage(90, 20, "self_mining", "gpu_cloud")],
+            [
+                Stage(40, 30, "self_mining", "ai_colocation"),
+                Stage(90, 20, "self_mining", "gpu_cloud"),
+            ],
             lead_time_days=5,
             switch_cost_usd_per_mw=50_000.0,
         ),
@@ -61,8 +66,14 @@ def strategies() -> list[Any]:
             switch_cost_usd_per_mw=100_000.0,
         ),
         SwitchRule(
-            "rule_up", {"asic_hosting": 50}, "asic_hosting", "gpu_cloud", 25, above=2.0,
-            signal="gpu_rent_usd_hr", window_days=10,
+            "rule_up",
+            {"asic_hosting": 50},
+            "asic_hosting",
+            "gpu_cloud",
+            25,
+            above=2.0,
+            signal="gpu_rent_usd_hr",
+            window_days=10,
         ),
     ]
 
@@ -99,7 +110,8 @@ def test_payback_and_irr_against_reference() -> None:
     assert ev.per_path["payback_years"].to_list() == [ref.payback_years(periods)] * 2
     assert ev.per_path["payback_years"][0] == pytest.approx(9 / 12)
     irr = ref.irr_periods(periods)
-    assert irr is not None and irr > 0
+    assert irr is not None
+    assert irr > 0
     assert ev.per_path["irr"].to_list() == pytest.approx([irr] * 2, rel=1e-9)
     # and at that rate the period flows' NPV is ~0
     assert abs(sum(c * (1 + irr) ** (-k / 12) for k, c in enumerate(periods))) < 1e-3
@@ -115,7 +127,7 @@ def test_against_per_path_loop_reference() -> None:
     assert got["strategy"].to_list() == expected["strategy"].to_list()
     assert got["path"].to_list() == expected["path"].to_list()
     for c in ("npv_usd", "irr"):
-        for a, b in zip(got[c].to_list(), expected[c].to_list()):
+        for a, b in zip(got[c].to_list(), expected[c].to_list(), strict=False):
             if b is None:
                 assert a is None
             else:
@@ -139,7 +151,8 @@ def test_rule_trigger_matches_reference() -> None:
     hp = sc.frame["hashprice_usd_ph_day"].to_list()
     want = [ref.rolling_trigger(hp[p * 120 : (p + 1) * 120], 30, 30.0, None) for p in range(8)]
     assert got == want
-    assert any(w is not None for w in want) and any(w is None for w in want)
+    assert any(w is not None for w in want)
+    assert any(w is None for w in want)
 
 
 @given(
@@ -171,7 +184,7 @@ def test_rule_trigger_property(
     got = rule.trigger_day(prep).to_list()
     # float rounding of the cumulative-sum window can differ from a direct sum only at exact
     # ties; hypothesis floats make ties unlikely but allow them: compare away from ties
-    for g, w, p in zip(got, want, range(n_paths)):
+    for g, w, p in zip(got, want, range(n_paths), strict=False):
         if g != w:
             d = min(x for x in (g, w) if x is not None)
             seg = sig[p * n_days + d - window + 1 : p * n_days + d + 1]
@@ -216,7 +229,14 @@ def test_switch_cost_and_lead_time_of_rule() -> None:
 
     sc = synthetic_scenario(1, 10)
     rule = SwitchRule(
-        "r", {"flat": 10}, "flat", "flat2", 10, below=1e9, window_days=1, lead_time_days=3,
+        "r",
+        {"flat": 10},
+        "flat",
+        "flat2",
+        10,
+        below=1e9,
+        window_days=1,
+        lead_time_days=3,
         switch_cost_usd_per_mw=1_000.0,
     )
     ev = evaluate(SITE, sc, [rule], models=[Flat(), Flat2()], discount_rate=0.0)
@@ -232,9 +252,7 @@ def test_validation_errors() -> None:
     with pytest.raises(InvalidValueError, match="unknown revenue model"):
         evaluate(SITE, sc, [Static("x", {"nope": 1})], models=[Flat()])
     with pytest.raises(InvalidValueError, match="holds 0 MW"):
-        evaluate(
-            SITE, sc, [Staged("s", {}, [Stage(1, 5, "flat", None)])], models=[Flat()]
-        )
+        evaluate(SITE, sc, [Staged("s", {}, [Stage(1, 5, "flat", None)])], models=[Flat()])
     with pytest.raises(InvalidValueError, match="exactly one of"):
         evaluate(SITE, sc, [SwitchRule("r", {"flat": 5}, "flat", "flat", 1)], models=[Flat()])
     with pytest.raises(InvalidValueError, match="unique"):

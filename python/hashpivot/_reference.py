@@ -128,7 +128,7 @@ DAYS_PER_YEAR = 365.25
 
 def npv_daily(flows: list[float], rate: float) -> float:
     """Σ flow_d · (1 + rate)^(−d / 365.25)."""
-    return sum(f * (1.0 + rate) ** (-d / DAYS_PER_YEAR) for d, f in enumerate(flows))
+    return float(sum(f * (1.0 + rate) ** (-d / DAYS_PER_YEAR) for d, f in enumerate(flows)))
 
 
 def period_sums(flows: list[float]) -> list[float]:
@@ -150,7 +150,7 @@ def irr_periods(periods: list[float], lo: float = -0.99, hi: float = 10.0) -> fl
     """Annual IRR of period flows at t = k/12 years, by bisection; None without a sign change."""
 
     def f(r: float) -> float:
-        return sum(c * (1.0 + r) ** (-k / 12.0) for k, c in enumerate(periods))
+        return float(sum(c * (1.0 + r) ** (-k / 12.0) for k, c in enumerate(periods)))
 
     f_lo, f_hi = f(lo), f(hi)
     if f_lo * f_hi > 0:
@@ -211,7 +211,7 @@ def evaluate_path_loop(
                         mw[t] += x
                 cf = models[mname].cash_flows(site, frame, pl.Series("mw", mw))
                 for t, (r, o, c) in enumerate(
-                    zip(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
+                    zip(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"], strict=False)
                 ):
                     net[t] += r - o - c
             for usd, d in alloc.switch_capex:

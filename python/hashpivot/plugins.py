@@ -253,8 +253,9 @@ def get_revenue_models(pm: pluggy.PluginManager | None = None) -> RevenueModels:
     """Call ``register_revenue_models`` on every plugin, one plugin at a time.
 
     Plugins are called in registration order (builtins, entry points, then plugins
-    registered later); the first to register a name keeps it. Each plugin is called through its own hook caller (so tracing still sees it). A plugin
-    that raises, registers an object that is not a :class:`RevenueModel`, or a name already
+    registered later); the first to register a name keeps it. Each plugin is called through
+    its own hook caller (so tracing still sees it). A plugin that raises, registers an object
+    that is not a :class:`RevenueModel`, or a name already
     taken is recorded in ``failures``; the other plugins' models are kept.
     """
     pm = pm if pm is not None else plugin_manager()
@@ -304,9 +305,7 @@ def get_revenue_models(pm: pluggy.PluginManager | None = None) -> RevenueModels:
             caller(register=register)
         except Exception as exc:
             out.failures.append(
-                PluginFailure(
-                    name, dist, "register_revenue_models", f"{type(exc).__name__}: {exc}"
-                )
+                PluginFailure(name, dist, "register_revenue_models", f"{type(exc).__name__}: {exc}")
             )
             log.warning("%s", out.failures[-1])
     return out

@@ -155,7 +155,10 @@ class SiteContext:
 class RevenueModel(Protocol):
     """A revenue model: a unique ``name`` and a vectorised ``cash_flows`` method."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The model's unique name (what strategies allocate MW to)."""
+        ...
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
         """Daily cash flows of ``mw`` MW run by this model over every path and day.
@@ -245,7 +248,9 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
             )
     if scenario.height == 0:
         raise SchemaError("scenario frame is empty; simulate at least one path and one day")
-    casts = {c: pl.Float64 for c in REQUIRED_SCENARIO_COLUMNS[2:] if schema[c] != pl.Float64}
+    casts: dict[str, Any] = {
+        c: pl.Float64 for c in REQUIRED_SCENARIO_COLUMNS[2:] if schema[c] != pl.Float64
+    }
     if schema["path"] != pl.Int64:
         casts["path"] = pl.Int64
     if casts:
@@ -391,7 +396,8 @@ def validate_cash_flows(
                 )
     if "model" not in frame.columns:
         frame = frame.with_columns(pl.lit(model_name, dtype=pl.String).alias("model"))
-    return frame.drop("day", strict=False)
+    out: pl.DataFrame = frame.drop("day", strict=False)
+    return out
 
 
 def allocation_series(mw: float | pl.Series, scenario: PreparedScenario) -> pl.Series:
@@ -401,7 +407,8 @@ def allocation_series(mw: float | pl.Series, scenario: PreparedScenario) -> pl.S
             raise InvalidValueError(
                 f"allocation has {mw.len()} rows for a scenario of {scenario.frame.height} rows"
             )
-        return mw.cast(pl.Float64).alias("mw")
+        s: pl.Series = mw.cast(pl.Float64).alias("mw")
+        return s
     return pl.repeat(float(mw), scenario.frame.height, dtype=pl.Float64, eager=True).alias("mw")
 
 
@@ -467,7 +474,10 @@ class LinearRevenueModel:
         n = scenario.height
         if unit.height == 1 and n != 1:
             unit = pl.DataFrame(
-                [pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c) for c in unit.columns]
+                [
+                    pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c)
+                    for c in unit.columns
+                ]
             )
         if unit.height != n:
             raise SchemaError(
@@ -487,7 +497,11 @@ class LinearRevenueModel:
         frame = frame.with_columns(unit.rename({c: f"_u_{c}" for c in unit.columns}))
         out = frame.select("path", "date", "mw", *(e.alias(k) for k, e in cols.items()))
         return out.select(
-            "path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd", pl.exclude(
-                "path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"
-            )
+            "path",
+            "date",
+            "mw",
+            "revenue_usd",
+            "opex_usd",
+            "capex_usd",
+            pl.exclude("path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"),
         )

@@ -29,12 +29,12 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from hashpivot.exceptions import InvalidValueError, PluginError
+from hashpivot.exceptions import InvalidValueError
 from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
-    LinearRevenueModel,
     DAYS_PER_YEAR,
+    LinearRevenueModel,
     PreparedScenario,
     RevenueModel,
     SiteContext,
@@ -154,9 +154,7 @@ class Static:
     def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
         _check_mix(self.name, self.mix, site)
         return Allocation(
-            mw={
-                m: Steps(float(v), key=("const", float(v))) for m, v in self.mix.items() if v > 0
-            }
+            mw={m: Steps(float(v), key=("const", float(v))) for m, v in self.mix.items() if v > 0}
         )
 
 
@@ -215,9 +213,7 @@ class Staged:
                 steps.setdefault(st.from_model, []).append((-st.mw, st.at_day))
             if st.to_model is not None:
                 level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
-                steps.setdefault(st.to_model, []).append(
-                    (st.mw, st.at_day + self.lead_time_days)
-                )
+                steps.setdefault(st.to_model, []).append((st.mw, st.at_day + self.lead_time_days))
             _check_mix(self.name, level, site)
             if self.switch_cost_usd_per_mw:
                 cost.append((st.mw * self.switch_cost_usd_per_mw, st.at_day))
@@ -260,16 +256,15 @@ class SwitchRule:
     def trigger_day(self, scenario: PreparedScenario) -> pl.Series:
         """Per path (in path order) the first day the rule fires; null where it never does."""
         if (self.below is None) == (self.above is None):
-            raise InvalidValueError(
-                f"strategy {self.name!r}: give exactly one of below= or above="
-            )
+            raise InvalidValueError(f"strategy {self.name!r}: give exactly one of below= or above=")
         if self.window_days < 1:
             raise InvalidValueError(f"strategy {self.name!r}: window_days must be >= 1")
         frame = scenario.frame
         if self.signal not in frame.columns or not frame.schema[self.signal].is_numeric():
+            floats = ", ".join(c for c, t in frame.schema.items() if t.is_float())
             raise InvalidValueError(
                 f"strategy {self.name!r}: signal {self.signal!r} is not a numeric scenario "
-                f"column; use one of {', '.join(c for c, t in frame.schema.items() if t.is_float())}"
+                f"column; use one of {floats}"
             )
         w = self.window_days
         # Rolling mean within each path from one global cumulative sum (regular layout).
@@ -396,7 +391,7 @@ class _Aggregator:
         self.ends = ends
         self.starts = [0] + [e + 1 for e in ends[:-1]]
         period_of_day = []
-        for k, (a, b) in enumerate(zip(self.starts, ends)):
+        for k, (a, b) in enumerate(zip(self.starts, ends, strict=False)):
             period_of_day += [k] * (b - a + 1)
         self.period_of_day = pl.Series(period_of_day, dtype=pl.Int64)
         self.base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * n_days
@@ -414,13 +409,17 @@ class _Aggregator:
     @staticmethod
     def _c(cs: pl.Series, idx: pl.Series) -> pl.Series:
         """C(idx) = sum of rows [0, idx): the cumulative sum shifted by one, C(0) = 0."""
-        return cs.gather((idx - 1).clip(lower_bound=0)) * (idx > 0).cast(pl.Float64)
+        out: pl.Series = cs.gather((idx - 1).clip(lower_bound=0)) * (idx > 0).cast(pl.Float64)
+        return out
 
     def _day_rows(self, day: Day) -> pl.Series:
         n_days = self.sc.n_days
+        out: pl.Series
         if isinstance(day, int):
-            return self.base + min(max(day, 0), n_days)
-        return self.base + day.fill_null(n_days).clip(0, n_days)
+            out = self.base + min(max(day, 0), n_days)
+        else:
+            out = self.base + day.fill_null(n_days).clip(0, n_days)
+        return out
 
     def term(self, sums: _Sums, amount: float, start: Day) -> _Agg:
         """Aggregates of ``amount`` times the flows from day ``start`` (per path) on."""
@@ -428,10 +427,11 @@ class _Aggregator:
         hi = self.base + self.sc.n_days
 
         def tot(cs: pl.Series) -> pl.Series:
-            return (self._c(cs, hi) - self._c(cs, lo)) * amount
+            out: pl.Series = (self._c(cs, hi) - self._c(cs, lo)) * amount
+            return out
 
         periods = []
-        for a, b in zip(self.starts, self.ends):
+        for a, b in zip(self.starts, self.ends, strict=False):
             p_hi = self.base + (b + 1)
             p_lo = pl.select(
                 pl.min_horizontal(pl.max_horizontal(lo, self.base + a), p_hi)
@@ -506,7 +506,7 @@ def _add(a: _Agg | None, b: _Agg) -> _Agg:
         revenue=a.revenue + b.revenue,
         opex=a.opex + b.opex,
         capex=a.capex + b.capex,
-        periods=[x + y for x, y in zip(a.periods, b.periods)],
+        periods=[x + y for x, y in zip(a.periods, b.periods, strict=False)],
     )
 
 
@@ -812,7 +812,9 @@ def _summary(
     cvar_level: float,
 ) -> pl.DataFrame:
     q_cols = [
-        pl.col("npv_usd").quantile(q, interpolation="linear").alias(f"npv_q{round(q * 100):02d}_usd")
+        pl.col("npv_usd")
+        .quantile(q, interpolation="linear")
+        .alias(f"npv_q{round(q * 100):02d}_usd")
         for q in quantiles
     ]
     k = pl.max_horizontal(pl.lit(1), (pl.len() * cvar_level).ceil().cast(pl.Int64))

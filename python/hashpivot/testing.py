@@ -103,9 +103,9 @@ def synthetic_scenario(
         (pl.lit(t0) + pl.duration(days=pl.col("day"))).dt.cast_time_unit("us").alias("date"),
         (height0 + pl.col("day") * 144).alias("height"),
         pl.lit(_BITS_935424, dtype=pl.UInt32).alias("bits"),
-        (
-            _D0 * (0.6 * pl.col("_logret")).exp() * (1.0 + 0.2 * years.cast(pl.Float64))
-        ).alias("difficulty"),
+        (_D0 * (0.6 * pl.col("_logret")).exp() * (1.0 + 0.2 * years.cast(pl.Float64))).alias(
+            "difficulty"
+        ),
         (price_usd * pl.col("_logret").exp()).alias("price_usd"),
         pl.lit(0.02).alias("fees_btc_per_block"),
         pl.when(height0 + pl.col("day") * 144 >= 1_050_000)
@@ -205,9 +205,7 @@ def check_revenue_model(
 
     def run(n_paths: int) -> tuple[pl.DataFrame, pl.Series, Any]:
         sc = prepare_scenario(synthetic_scenario(n_paths, n_days, seed=7))
-        mw = (
-            pl.when(sc.frame["day"] >= n_days // 2).then(pl.lit(10.0)).otherwise(pl.lit(4.0))
-        )
+        mw = pl.when(sc.frame["day"] >= n_days // 2).then(pl.lit(10.0)).otherwise(pl.lit(4.0))
         mw_s = sc.frame.select(mw.alias("mw"))["mw"]
         return sc.frame, mw_s, sc
 

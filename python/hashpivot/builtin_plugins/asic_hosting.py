@@ -22,8 +22,8 @@ import polars as pl
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
-    RevenueModel,
     LinearRevenueModel,
+    RevenueModel,
     SiteContext,
     site_power_price,
 )
@@ -72,7 +72,9 @@ class AsicHosting(LinearRevenueModel):
         p = site_power_price(site)
         credit = self.sla_credit_share if self.uptime < self.uptime_sla else 0.0
         kwh = 1000.0 * self.occupancy * 24.0 * self.uptime
-        revenue: pl.Expr = pl.lit(kwh / self.overhead_k * self.hosting_rate_usd_kwh * (1.0 - credit))
+        revenue: pl.Expr = pl.lit(
+            kwh / self.overhead_k * self.hosting_rate_usd_kwh * (1.0 - credit)
+        )
         power = kwh * p
         if self.curtail_pass_through:
             on = p * self.overhead_k <= self.hosting_rate_usd_kwh

@@ -25,8 +25,8 @@ from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
-    RevenueModel,
     LinearRevenueModel,
+    RevenueModel,
     SiteContext,
     per_day,
     site_power_price,

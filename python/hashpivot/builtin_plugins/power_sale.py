@@ -23,8 +23,8 @@ import polars as pl
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
-    RevenueModel,
     LinearRevenueModel,
+    RevenueModel,
     SiteContext,
     site_power_price,
 )

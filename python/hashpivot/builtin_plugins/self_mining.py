@@ -25,8 +25,8 @@ import polars as pl
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
-    RevenueModel,
     LinearRevenueModel,
+    RevenueModel,
     SiteContext,
     site_power_price,
 )
@@ -89,9 +89,7 @@ class SelfMining(LinearRevenueModel):
             revenue, opex = gross, power + fixed
         cols = {"revenue_usd": revenue, "opex_usd": opex}
         if self.hedge_strike_usd_ph_day is not None and self.hedge_share != 0.0:
-            hedge = (self.hedge_share * self.ph_per_mw(site)) * (
-                self.hedge_strike_usd_ph_day - hp
-            )
+            hedge = (self.hedge_share * self.ph_per_mw(site)) * (self.hedge_strike_usd_ph_day - hp)
             cols = {"revenue_usd": revenue + hedge, "opex_usd": opex, "hedge_pnl_usd": hedge}
         return scenario.select(**cols)
 
