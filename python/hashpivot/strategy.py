@@ -353,7 +353,7 @@ class _Agg:
     revenue: pl.Series
     opex: pl.Series
     capex: pl.Series
-    periods: list[pl.Series]
+    periods: pl.Series  # period-major: row k·n_paths + p = net flow of path p in period k
 
 
 def _period_ends(n_days: int) -> list[int]:
@@ -396,14 +396,32 @@ class _Aggregator:
         self.period_of_day = pl.Series(period_of_day, dtype=pl.Int64)
         self.base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * n_days
         self.zero = pl.Series([0.0] * scenario.n_paths)
+        k = len(ends)
+        self.n_periods = k
+        self.base_k = pl.concat([self.base] * k)
+        rep_p = (
+            pl.int_range(0, k * scenario.n_paths, eager=True, dtype=pl.Int64) // scenario.n_paths
+        )
+        self.start_k = pl.Series(self.starts, dtype=pl.Int64).gather(rep_p)
+        self.end1_k = pl.Series(ends, dtype=pl.Int64).gather(rep_p) + 1
+        self.hi_k = self.base_k + self.end1_k
+        self.zero_k = pl.Series([0.0] * (k * scenario.n_paths))
 
     def sums(self, rev: pl.Series, opex: pl.Series, capex: pl.Series | None = None) -> _Sums:
-        net = rev - opex if capex is None else rev - opex - capex
+        frame = pl.DataFrame([rev.alias("r"), opex.alias("o"), self.df_row.alias("d")])
+        net = pl.col("r") - pl.col("o")
+        exprs = [pl.col("r").cum_sum(), pl.col("o").cum_sum()]
+        if capex is not None:
+            frame = frame.with_columns(capex.alias("c"))
+            net = net - pl.col("c")
+            exprs.append(pl.col("c").cum_sum())
+        # one select: polars runs the cumulative sums in parallel
+        out = frame.select((net * pl.col("d")).cum_sum().alias("n"), *exprs)
         return _Sums(
-            npv=(net * self.df_row).cum_sum(),
-            rev=rev.cum_sum(),
-            opex=opex.cum_sum(),
-            capex=None if capex is None else capex.cum_sum(),
+            npv=out["n"],
+            rev=out["r"],
+            opex=out["o"],
+            capex=out["c"] if capex is not None else None,
         )
 
     @staticmethod
@@ -430,21 +448,17 @@ class _Aggregator:
             out: pl.Series = (self._c(cs, hi) - self._c(cs, lo)) * amount
             return out
 
-        periods = []
-        for a, b in zip(self.starts, self.ends, strict=False):
-            p_hi = self.base + (b + 1)
-            p_lo = pl.select(
-                pl.min_horizontal(pl.max_horizontal(lo, self.base + a), p_hi)
-            ).to_series()
-            net = (
-                self._c(sums.rev, p_hi)
-                - self._c(sums.rev, p_lo)
-                - self._c(sums.opex, p_hi)
-                + self._c(sums.opex, p_lo)
-            )
-            if sums.capex is not None:
-                net = net - self._c(sums.capex, p_hi) + self._c(sums.capex, p_lo)
-            periods.append(net * amount)
+        off_k = pl.concat([lo - self.base] * self.n_periods)
+        lo_k = self.base_k + off_k.clip(self.start_k, self.end1_k)
+
+        def per(cs: pl.Series) -> pl.Series:
+            out: pl.Series = self._c(cs, self.hi_k) - self._c(cs, lo_k)
+            return out
+
+        net = per(sums.rev) - per(sums.opex)
+        if sums.capex is not None:
+            net = net - per(sums.capex)
+        periods = net * amount
         return _Agg(
             npv=tot(sums.npv),
             revenue=tot(sums.rev),
@@ -464,12 +478,13 @@ class _Aggregator:
         di = pl.select(pl.when(on).then(d).otherwise(0)).to_series()
         amount = on.cast(pl.Float64) * usd
         k = self.period_of_day.gather(di)
+        idx = k * self.sc.n_paths + pl.int_range(0, self.sc.n_paths, eager=True, dtype=pl.Int64)
         return _Agg(
             npv=-amount * self.disc_day.gather(di),
             revenue=self.zero,
             opex=self.zero,
             capex=amount,
-            periods=[-amount * (k == i).cast(pl.Float64) for i in range(len(self.ends))],
+            periods=self.zero_k.clone().scatter(idx, -amount),
         )
 
     def steps(self, sums: _Sums, steps: Steps, lead: int, capex_per_mw: float) -> _Agg:
@@ -506,7 +521,7 @@ def _add(a: _Agg | None, b: _Agg) -> _Agg:
         revenue=a.revenue + b.revenue,
         opex=a.opex + b.opex,
         capex=a.capex + b.capex,
-        periods=[x + y for x, y in zip(a.periods, b.periods, strict=False)],
+        periods=a.periods + b.periods,
     )
 
 
@@ -519,8 +534,10 @@ def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
     return acc
 
 
-def _irr(periods: list[pl.Series], iterations: int = 48) -> pl.Series:
-    """Annual IRR per path by bisection on ``[-0.99, 10]``; null without a sign change."""
+def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
+    """Annual IRR per path by bisection on ``[-0.99, 10]``; null without a sign change.
+
+    ``periods[k]`` holds every path's flow in period k (all strategies stacked)."""
     n = periods[0].len()
     lo = pl.Series([-0.99] * n)
     hi = pl.Series([10.0] * n)
@@ -531,11 +548,12 @@ def _irr(periods: list[pl.Series], iterations: int = 48) -> pl.Series:
         mid = (lo + hi) * 0.5
         f_mid = _npv_periods(periods, mid)
         left = (f_lo * f_mid) <= 0
-        hi = pl.select(pl.when(left).then(mid).otherwise(hi)).to_series()
-        lo = pl.select(pl.when(left).then(lo).otherwise(mid)).to_series()
-        f_lo = pl.select(pl.when(left).then(f_lo).otherwise(f_mid)).to_series()
+        hi = mid.zip_with(left, hi)
+        lo = lo.zip_with(left, mid)
+        f_lo = f_lo.zip_with(left, f_mid)
     irr = (lo + hi) * 0.5
-    return pl.select(pl.when(ok).then(irr).otherwise(None)).to_series().alias("irr")
+    out: pl.Series = irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
+    return out
 
 
 def _payback_years(periods: list[pl.Series]) -> pl.Series:
@@ -546,9 +564,17 @@ def _payback_years(periods: list[pl.Series]) -> pl.Series:
     last_neg = pl.Series([-1] * n, dtype=pl.Int64)
     for k, cf in enumerate(periods):
         cum = cum + cf
-        last_neg = pl.select(pl.when(cum < 0).then(k).otherwise(last_neg)).to_series()
+        last_neg = pl.Series([k] * n, dtype=pl.Int64).zip_with(cum < 0, last_neg)
     yrs = (last_neg + 2).cast(pl.Float64) / 12.0
-    return pl.select(pl.when(cum >= 0).then(yrs).otherwise(None)).to_series().alias("payback")
+    out: pl.Series = yrs.zip_with(cum >= 0, pl.Series([None] * n, dtype=pl.Float64))
+    return out.alias("payback")
+
+
+def _split_periods(aggs: list[_Agg], n_paths: int, n_periods: int) -> list[pl.Series]:
+    """Period k of every strategy, stacked: ``out[k][s·n_paths + p]``."""
+    return [
+        pl.concat([a.periods.slice(k * n_paths, n_paths) for a in aggs]) for k in range(n_periods)
+    ]
 
 
 def _resolve_models(models: Any) -> RevenueModels:
@@ -689,15 +715,21 @@ def evaluate(
     paths = frame["path"].gather_every(sc.n_days)
     per_path_frames = []
     by_model_rows = []
-    for sname, (total, parts) in results.items():
+    names_ok = list(results)
+    stacked = _split_periods([results[n][0] for n in names_ok], sc.n_paths, agg.n_periods)
+    irr_all = _irr(stacked) if names_ok else None
+    pay_all = _payback_years(stacked) if names_ok else None
+    for i, sname in enumerate(names_ok):
+        total, parts = results[sname]
+        assert irr_all is not None and pay_all is not None
         per_path_frames.append(
             pl.DataFrame(
                 {
                     "strategy": pl.repeat(sname, sc.n_paths, eager=True, dtype=pl.String),
                     "path": paths,
                     "npv_usd": total.npv,
-                    "irr": _irr(total.periods),
-                    "payback_years": _payback_years(total.periods),
+                    "irr": irr_all.slice(i * sc.n_paths, sc.n_paths),
+                    "payback_years": pay_all.slice(i * sc.n_paths, sc.n_paths),
                     "revenue_usd": total.revenue,
                     "opex_usd": total.opex,
                     "capex_usd": total.capex,
