@@ -32,7 +32,7 @@ Net cash flow = ``revenue_usd - opex_usd - capex_usd``. Extra columns (``depreci
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -255,9 +255,23 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
         casts["path"] = pl.Int64
     if casts:
         scenario = scenario.with_columns(pl.col(c).cast(t) for c, t in casts.items())
-    if not _is_path_date_sorted(scenario):
+    try:
+        n_paths, n_days = _check_layout(scenario)
+    except SchemaError:
+        # not (yet) in path/date order: sort once and check again (errors now stand)
         scenario = scenario.sort("path", "date")
+        n_paths, n_days = _check_layout(scenario)
+    day = pl.int_range(0, n_days, dtype=pl.Int32, eager=True)
+    day_col = pl.concat([day] * n_paths, rechunk=True) if n_paths > 1 else day
+    frame = scenario.with_columns(day_col.alias("day"))
+    return PreparedScenario(frame=frame, n_paths=n_paths, n_days=n_days)
+
+
+def _check_layout(scenario: pl.DataFrame) -> tuple[int, int]:
+    """(n_paths, n_days) if rows are path-major, date-sorted, every path on the same dates."""
     path = scenario["path"]
+    if not path.is_sorted():
+        raise SchemaError("scenario is not sorted by path")
     n = scenario.height
     n_days = int(path.search_sorted(path[0], side="right"))
     n_paths = n // n_days
@@ -274,29 +288,21 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
             f"(path {path[0]} has {n_days})"
         )
     date = scenario["date"]
-    first = date.head(n_days)
-    if first.n_unique() != n_days:
-        raise SchemaError(f"scenario path {path[0]} repeats a date; one row per path and day")
-    tiled = pl.concat([first.to_physical()] * n_paths, rechunk=True) if n_paths > 1 else None
-    if tiled is not None and not (date.to_physical() == tiled).all():
-        bad = (date.to_physical() != tiled).arg_true()[0]
+    first = date.head(n_days).to_physical()
+    if n_days > 1 and not (first.diff().drop_nulls() > 0).all():
         raise SchemaError(
-            f"scenario path {path[int(bad)]} is not on the same dates as path {path[0]} "
-            f"(row {int(bad)}); every path must cover the same dates"
+            f"scenario path {path[0]} has repeated or unsorted dates; one row per path and day"
         )
-    day = pl.int_range(0, n_days, dtype=pl.Int32, eager=True)
-    day_col = pl.concat([day] * n_paths, rechunk=True) if n_paths > 1 else day
-    frame = scenario.with_columns(day_col.alias("day"))
-    return PreparedScenario(frame=frame, n_paths=n_paths, n_days=n_days)
-
-
-def _is_path_date_sorted(df: pl.DataFrame) -> bool:
-    path = df["path"]
-    if not path.is_sorted():
-        return False
-    same = path == path.shift(1)
-    step = df["date"].to_physical().diff()
-    return bool((~same | (step > 0)).fill_null(True).all())
+    if n_paths > 1:
+        tiled = pl.concat([first] * n_paths, rechunk=True)
+        same = date.to_physical() == tiled
+        if not same.all():
+            bad = int((~same).arg_true()[0])
+            raise SchemaError(
+                f"scenario path {path[bad]} is not on the same dates as path {path[0]} "
+                f"(row {bad}); every path must cover the same dates"
+            )
+    return n_paths, n_days
 
 
 def lag_days(expr: pl.Expr, days: int, fill: float = 0.0) -> pl.Expr:
@@ -448,8 +454,11 @@ class LinearRevenueModel:
 
     name: str
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
-        """Per-MW daily ``revenue_usd`` and ``opex_usd`` (and extra unit columns) per row."""
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
+        """Per-MW daily ``revenue_usd`` and ``opex_usd`` (and extra unit columns) per row.
+
+        May return a LazyFrame: the host then computes only the columns it needs
+        (``evaluate`` needs revenue and opex, not informative extras)."""
         raise NotImplementedError
 
     def capex_per_mw(self, site: SiteContext) -> float:
@@ -461,9 +470,16 @@ class LinearRevenueModel:
         """Days an added MW waits before it earns (``lead_time_days`` if the model has it)."""
         return int(getattr(self, "lead_time_days", 0))
 
-    def full_unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
-        """:meth:`unit_flows`, checked and broadcast to one Float64 row per scenario row."""
+    def full_unit_flows(
+        self, site: SiteContext, scenario: pl.DataFrame, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """:meth:`unit_flows` (only ``columns`` if given), checked and broadcast to one
+        Float64 row per scenario row."""
         unit = self.unit_flows(site, scenario)
+        if isinstance(unit, pl.LazyFrame):
+            unit = (unit.select(columns) if columns else unit).collect()
+        elif columns and isinstance(unit, pl.DataFrame):
+            unit = unit.select(columns)
         if not isinstance(unit, pl.DataFrame) or not {"revenue_usd", "opex_usd"} <= set(
             unit.columns
         ):
@@ -484,7 +500,9 @@ class LinearRevenueModel:
                 f"revenue model {self.name!r}: unit_flows() returned {unit.height} rows for a "
                 f"scenario of {n} rows"
             )
-        return unit.cast(pl.Float64)
+        if any(t != pl.Float64 for t in unit.schema.values()):
+            unit = unit.cast(pl.Float64)
+        return unit
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
         unit = self.full_unit_flows(site, scenario)

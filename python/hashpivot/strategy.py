@@ -365,12 +365,12 @@ def _period_ends(n_days: int) -> list[int]:
 
 @dataclass
 class _Sums:
-    """Global cumulative sums of a model's daily flows (path-major rows)."""
+    """Cumulative sums of a model's daily flows (path-major rows) and their values at every
+    path end and every period end (the same for all terms of the model)."""
 
-    npv: pl.Series
-    rev: pl.Series
-    opex: pl.Series
-    capex: pl.Series | None
+    cs: pl.DataFrame  # columns n (net · discount), r (revenue), o (opex), optional c (capex)
+    at_end: pl.DataFrame  # C(path end), one row per path
+    at_period_end: pl.DataFrame  # C(period end), period-major (k · n_paths + p)
 
 
 class _Aggregator:
@@ -416,19 +416,20 @@ class _Aggregator:
             net = net - pl.col("c")
             exprs.append(pl.col("c").cum_sum())
         # one select: polars runs the cumulative sums in parallel
-        out = frame.select((net * pl.col("d")).cum_sum().alias("n"), *exprs)
+        cs = frame.select((net * pl.col("d")).cum_sum().alias("n"), *exprs)
         return _Sums(
-            npv=out["n"],
-            rev=out["r"],
-            opex=out["o"],
-            capex=out["c"] if capex is not None else None,
+            cs=cs,
+            at_end=self._c(cs, self.base + self.sc.n_days),
+            at_period_end=self._c(cs, self.hi_k),
         )
 
     @staticmethod
-    def _c(cs: pl.Series, idx: pl.Series) -> pl.Series:
-        """C(idx) = sum of rows [0, idx): the cumulative sum shifted by one, C(0) = 0."""
-        out: pl.Series = cs.gather((idx - 1).clip(lower_bound=0)) * (idx > 0).cast(pl.Float64)
-        return out
+    def _c(cs: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
+        """C(idx) = sums of rows [0, idx) for every column (C(0) = 0), one row per index."""
+        rows: pl.DataFrame = cs[(idx - 1).clip(lower_bound=0)]
+        if idx.min() == 0:  # only path 0's first day can be 0
+            rows = rows.select(pl.all() * (idx > 0).cast(pl.Float64))
+        return rows
 
     def _day_rows(self, day: Day) -> pl.Series:
         n_days = self.sc.n_days
@@ -442,29 +443,19 @@ class _Aggregator:
     def term(self, sums: _Sums, amount: float, start: Day) -> _Agg:
         """Aggregates of ``amount`` times the flows from day ``start`` (per path) on."""
         lo = self._day_rows(start)
-        hi = self.base + self.sc.n_days
-
-        def tot(cs: pl.Series) -> pl.Series:
-            out: pl.Series = (self._c(cs, hi) - self._c(cs, lo)) * amount
-            return out
-
+        tot = sums.at_end - self._c(sums.cs, lo)
         off_k = pl.concat([lo - self.base] * self.n_periods)
         lo_k = self.base_k + off_k.clip(self.start_k, self.end1_k)
-
-        def per(cs: pl.Series) -> pl.Series:
-            out: pl.Series = self._c(cs, self.hi_k) - self._c(cs, lo_k)
-            return out
-
-        net = per(sums.rev) - per(sums.opex)
-        if sums.capex is not None:
-            net = net - per(sums.capex)
-        periods = net * amount
+        per = sums.at_period_end - self._c(sums.cs, lo_k)
+        net = per["r"] - per["o"]
+        if "c" in per.columns:
+            net = net - per["c"]
         return _Agg(
-            npv=tot(sums.npv),
-            revenue=tot(sums.rev),
-            opex=tot(sums.opex),
-            capex=self.zero if sums.capex is None else tot(sums.capex),
-            periods=periods,
+            npv=tot["n"] * amount,
+            revenue=tot["r"] * amount,
+            opex=tot["o"] * amount,
+            capex=tot["c"] * amount if "c" in tot.columns else self.zero,
+            periods=net * amount,
         )
 
     def point(self, usd: float, day: Day) -> _Agg:
@@ -717,11 +708,11 @@ def evaluate(
     by_model_rows = []
     names_ok = list(results)
     stacked = _split_periods([results[n][0] for n in names_ok], sc.n_paths, agg.n_periods)
-    irr_all = _irr(stacked) if names_ok else None
-    pay_all = _payback_years(stacked) if names_ok else None
+    empty = pl.Series([], dtype=pl.Float64)
+    irr_all = _irr(stacked) if names_ok else empty
+    pay_all = _payback_years(stacked) if names_ok else empty
     for i, sname in enumerate(names_ok):
         total, parts = results[sname]
-        assert irr_all is not None and pay_all is not None
         per_path_frames.append(
             pl.DataFrame(
                 {
@@ -809,7 +800,7 @@ def _unit_sums(
     plugin = registry.plugin_of.get(name, "?")
     dist = registry.distribution_of.get(name, "(not installed)")
     try:
-        unit = model.full_unit_flows(site, sc.frame)
+        unit = model.full_unit_flows(site, sc.frame, columns=("revenue_usd", "opex_usd"))
     except Exception as exc:
         return PluginFailure(plugin, dist, "unit_flows", f"{type(exc).__name__}: {exc}", name)
     return agg.sums(unit["revenue_usd"], unit["opex_usd"])

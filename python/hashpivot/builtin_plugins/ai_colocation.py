@@ -91,7 +91,7 @@ class AiColocation(LinearRevenueModel):
     def capex_per_mw(self, site: SiteContext) -> float:
         return self.conversion_capex_usd_per_mw
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
         n_days = int(scenario["day"][-1]) + 1
         factor = per_day(scenario, self.day_factor(n_days))
@@ -100,7 +100,7 @@ class AiColocation(LinearRevenueModel):
         opex: pl.Expr = pl.lit(self.opex_usd_mw_month / DAYS_PER_MONTH)
         if not self.power_pass_through:
             opex = opex + (1000.0 * 24.0 * self.utilisation) * site_power_price(site)
-        return scenario.select(revenue_usd=factor * per_mw_day, opex_usd=opex)
+        return scenario.lazy().select(revenue_usd=factor * per_mw_day, opex_usd=opex)
 
 
 @hookimpl

@@ -67,7 +67,7 @@ class AsicHosting(LinearRevenueModel):
     def capex_per_mw(self, site: SiteContext) -> float:
         return self.capex_usd_per_mw
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
         p = site_power_price(site)
         credit = self.sla_credit_share if self.uptime < self.uptime_sla else 0.0
@@ -81,7 +81,7 @@ class AsicHosting(LinearRevenueModel):
             revenue = pl.when(on).then(revenue).otherwise(0.0)
             power = pl.when(on).then(power).otherwise(0.0)
         opex = power + self.opex_usd_mw_month / DAYS_PER_MONTH
-        return scenario.select(revenue_usd=revenue, opex_usd=opex)
+        return scenario.lazy().select(revenue_usd=revenue, opex_usd=opex)
 
 
 @hookimpl

@@ -83,7 +83,7 @@ class GpuCloud(LinearRevenueModel):
     def capex_per_mw(self, site: SiteContext) -> float:
         return self.gpus_per_mw() * self.capex_usd_per_gpu + self.conversion_capex_usd_per_mw
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
         n_days = int(scenario["day"][-1]) + 1
         days = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
@@ -92,7 +92,7 @@ class GpuCloud(LinearRevenueModel):
         gpus = self.gpus_per_mw()
         load = self.idle_power_share + (1.0 - self.idle_power_share) * self.utilisation
         dep = gpus * self.capex_usd_per_gpu / (self.depreciation_years * DAYS_PER_YEAR)
-        return scenario.select(
+        return scenario.lazy().select(
             revenue_usd=pl.col("gpu_rent_usd_hr")
             * (gpus * 24.0 * self.utilisation * self.rent_multiplier)
             * per_day(scenario, decay.to_series()),

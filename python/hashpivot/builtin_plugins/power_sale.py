@@ -49,14 +49,14 @@ class PowerSale(LinearRevenueModel):
     dr_credit_usd_mw_day: float = 30.0
     opex_usd_mw_month: float = 500.0
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
         q = pl.col("power_price_usd_kwh")
         p = site_power_price(site)
         sell = q * self.resale_share > p
         revenue = pl.when(sell).then(q * (24_000.0 * self.resale_share)).otherwise(0.0)
         opex = pl.when(sell).then(p * 24_000.0).otherwise(0.0)
-        return scenario.select(
+        return scenario.lazy().select(
             revenue_usd=revenue + self.dr_credit_usd_mw_day,
             opex_usd=opex + self.opex_usd_mw_month / DAYS_PER_MONTH,
         )

@@ -75,7 +75,7 @@ class SelfMining(LinearRevenueModel):
     def capex_per_mw(self, site: SiteContext) -> float:
         return self.capex_usd_per_mw
 
-    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""
         hp = pl.col("hashprice_usd_ph_day")
         gross = hp * (self.ph_per_mw(site) * self.uptime * (1.0 - self.pool_fee))
@@ -91,7 +91,7 @@ class SelfMining(LinearRevenueModel):
         if self.hedge_strike_usd_ph_day is not None and self.hedge_share != 0.0:
             hedge = (self.hedge_share * self.ph_per_mw(site)) * (self.hedge_strike_usd_ph_day - hp)
             cols = {"revenue_usd": revenue + hedge, "opex_usd": opex, "hedge_pnl_usd": hedge}
-        return scenario.select(**cols)
+        return scenario.lazy().select(**cols)
 
 
 @hookimpl
