@@ -1,7 +1,7 @@
 """The example plugin, installed into a fresh virtual environment and found by its entry point.
 
-How: ``python -m venv --without-pip`` creates the environment; a ``.pth`` file in it points
-at this project's environment's site-packages (so ``hashpivot``, polars, pluggy and
+How: ``python -m venv --without-pip`` creates the environment; a ``.pth`` file in it adds
+this project's environment's site-packages with ``site.addsitedir`` (so ``hashpivot``, polars, pluggy and
 setuptools are importable without downloads or a wheel build of the Rust extension); the
 project .venv's pip installs the example with ``--python <fresh venv> --no-deps
 --no-build-isolation``. A subprocess in the fresh environment then lists the plugins,
@@ -61,7 +61,10 @@ def test_example_plugin_in_fresh_venv(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
-    (Path(purelib) / "_hashpivot_project.pth").write_text("\n".join(sorted(ours)) + "\n")
+    # "import" lines in a .pth run at startup; addsitedir also processes the .pth files there
+    # (maturin's editable install of hashpivot is one)
+    lines = [f"import site; site.addsitedir({d!r})" for d in sorted(ours)]
+    (Path(purelib) / "_hashpivot_project.pth").write_text("\n".join(lines) + "\n")
     subprocess.run(
         [
             sys.executable,
