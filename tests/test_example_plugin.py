@@ -1,7 +1,8 @@
 """The example plugin, installed into a fresh virtual environment and found by its entry point.
 
 How: ``python -m venv --without-pip`` creates the environment; a ``.pth`` file in it adds
-this project's environment's site-packages with ``site.addsitedir`` (so ``hashpivot``, polars, pluggy and
+this project's environment's site-packages with ``site.addsitedir`` (so ``hashpivot``,
+polars, pluggy and
 setuptools are importable without downloads or a wheel build of the Rust extension); the
 project .venv's pip installs the example with ``--python <fresh venv> --no-deps
 --no-build-isolation``. A subprocess in the fresh environment then lists the plugins,

@@ -408,15 +408,13 @@ class _Aggregator:
         self.zero_k = pl.Series([0.0] * (k * scenario.n_paths))
 
     def sums(self, rev: pl.Series, opex: pl.Series, capex: pl.Series | None = None) -> _Sums:
-        frame = pl.DataFrame([rev.alias("r"), opex.alias("o"), self.df_row.alias("d")])
-        net = pl.col("r") - pl.col("o")
-        exprs = [pl.col("r").cum_sum(), pl.col("o").cum_sum()]
+        # Series-at-a-time: measured faster than one select of three cum_sums on this box
+        net = rev - opex if capex is None else rev - opex - capex
+        cols = [(net * self.df_row).cum_sum().alias("n"), rev.cum_sum().alias("r")]
+        cols.append(opex.cum_sum().alias("o"))
         if capex is not None:
-            frame = frame.with_columns(capex.alias("c"))
-            net = net - pl.col("c")
-            exprs.append(pl.col("c").cum_sum())
-        # one select: polars runs the cumulative sums in parallel
-        cs = frame.select((net * pl.col("d")).cum_sum().alias("n"), *exprs)
+            cols.append(capex.cum_sum().alias("c"))
+        cs = pl.DataFrame(cols)
         return _Sums(
             cs=cs,
             at_end=self._c(cs, self.base + self.sc.n_days),
