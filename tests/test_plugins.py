@@ -14,7 +14,7 @@ import pytest
 from hashpivot import hookimpl
 from hashpivot import plugins as hp_plugins
 from hashpivot.builtin_plugins.self_mining import SelfMining
-from hashpivot.exceptions import PluginError
+from hashpivot.exceptions import InvalidValueError, PluginError
 from hashpivot.plugins import (
     DEFAULT_PLUGINS,
     get_plugin_manager,
@@ -181,7 +181,7 @@ def test_disabled_plugins_builtin_and_entry_point(monkeypatch: pytest.MonkeyPatc
     assert pm.is_blocked("gpu_cloud")
     assert pm.is_blocked("a")
     # a strategy needing the disabled model is a user error naming what is registered
-    with pytest.raises(Exception, match="unknown revenue model"):
+    with pytest.raises(InvalidValueError, match="unknown revenue model"):
         evaluate(
             SiteContext(),
             synthetic_scenario(2, 30),
