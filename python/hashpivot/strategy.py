@@ -267,9 +267,9 @@ class SwitchRule:
                 f"column; use one of {floats}"
             )
         w = self.window_days
-        # Rolling mean within each path from one global cumulative sum (regular layout).
-        cs = frame[self.signal].cast(pl.Float64).cum_sum()
-        roll = (cs - cs.shift(w).fill_null(0.0)) / w
+        # A rolling mean over all rows: windows that cross into the previous path end before
+        # day w-1 of a path, and those days are masked (regular path-major layout).
+        roll = frame[self.signal].cast(pl.Float64).rolling_mean(w)
         valid = frame["day"] >= (w - 1)
         hit = valid & ((roll < self.below) if self.below is not None else (roll > self.above))
         idx = hit.arg_true().cast(pl.Int64)
