@@ -575,3 +575,117 @@ def fluid_chain(
         heights.append(height)
         bits_out.append(bits)
     return heights, bits_out, rts
+
+
+# ============================================================================ strategy (issue #6)
+# A per-path Python loop: what a naive host does (slice one path, call the model, loop over
+# days). Slow by design; the vectorised hashpivot.strategy.evaluate must agree with it.
+
+from typing import Any  # noqa: E402
+
+DAYS_PER_YEAR = 365.25
+
+
+def npv_daily(flows: list[float], rate: float) -> float:
+    """Σ flow_d · (1 + rate)^(−d / 365.25)."""
+    return float(sum(f * (1.0 + rate) ** (-d / DAYS_PER_YEAR) for d, f in enumerate(flows)))
+
+
+def period_sums(flows: list[float]) -> list[float]:
+    """Sums over 1/12-year periods: day d is in period ⌊d / 30.4375⌋ (with float fuzz)."""
+    out: list[float] = []
+    k_day = DAYS_PER_YEAR / 12.0
+    for d, f in enumerate(flows):
+        # a day belongs to the period whose end ⌊(k+1)·30.4375⌋ − 1 is the first ≥ d
+        k = 0
+        while int((k + 1) * k_day + 1e-9) - 1 < d:
+            k += 1
+        while len(out) <= k:
+            out.append(0.0)
+        out[k] += f
+    return out
+
+
+def irr_periods(periods: list[float], lo: float = -0.99, hi: float = 10.0) -> float | None:
+    """Annual IRR of period flows at t = k/12 years, by bisection; None without a sign change."""
+
+    def f(r: float) -> float:
+        return float(sum(c * (1.0 + r) ** (-k / 12.0) for k, c in enumerate(periods)))
+
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo * f_hi > 0:
+        return None
+    for _ in range(48):
+        mid = (lo + hi) / 2
+        f_mid = f(mid)
+        if f_lo * f_mid <= 0:
+            hi = mid
+        else:
+            lo, f_lo = mid, f_mid
+    return (lo + hi) / 2
+
+
+def payback_years(periods: list[float]) -> float | None:
+    """End of the first period (years) from which the cumulative flow stays ≥ 0 at period ends;
+    None if it ends < 0."""
+    cum = 0.0
+    last_neg = -1
+    for k, c in enumerate(periods):
+        cum += c
+        if cum < 0:
+            last_neg = k
+    return None if cum < 0 else (last_neg + 2) / 12.0
+
+
+def rolling_trigger(
+    values: list[float], window: int, below: float | None, above: float | None
+) -> int | None:
+    """First day whose trailing ``window``-day mean is below/above the threshold."""
+    for d in range(window - 1, len(values)):
+        m = sum(values[d - window + 1 : d + 1]) / window
+        if (below is not None and m < below) or (above is not None and m > above):
+            return d
+    return None
+
+
+def evaluate_path_loop(
+    site: Any, scenario: Any, strategies: list[Any], models: dict[str, Any], rate: float
+) -> list[dict[str, Any]]:
+    """Per strategy and path: npv_usd, irr, payback_years, from one model call per path."""
+    import polars as pl  # local: the consensus section stays dependency-free
+
+    n_days = scenario.n_days
+    out = []
+    for strat in strategies:
+        alloc = strat.allocate(site, scenario)
+        for p in range(scenario.n_paths):
+            frame = scenario.frame.slice(p * n_days, n_days)
+            net = [0.0] * n_days
+            for mname, steps in alloc.mw.items():
+                mw = [steps.start_mw] * n_days
+                for x, d in steps.steps:
+                    s = d if isinstance(d, int) else d[p]
+                    if s is None:
+                        continue
+                    for t in range(max(s, 0), n_days):
+                        mw[t] += x
+                cf = models[mname].cash_flows(site, frame, pl.Series("mw", mw))
+                for t, (r, o, c) in enumerate(
+                    zip(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"], strict=False)
+                ):
+                    net[t] += r - o - c
+            for usd, d in alloc.switch_capex:
+                s = d if isinstance(d, int) else d[p]
+                if s is not None and 0 <= s < n_days:
+                    net[s] -= usd
+            periods = period_sums(net)
+            out.append(
+                {
+                    "strategy": strat.name,
+                    "path": int(frame["path"][0]),
+                    "npv_usd": npv_daily(net, rate),
+                    "irr": irr_periods(periods),
+                    "payback_years": payback_years(periods),
+                }
+            )
+    return out

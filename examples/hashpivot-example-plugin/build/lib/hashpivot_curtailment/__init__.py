@@ -1,0 +1,1 @@
+"""Example hashpivot plugin: a curtailment-credit revenue model."""

@@ -1,0 +1,107 @@
+"""GPU cloud: we own GPUs and rent them by the hour (ECONOMICS.md §4.4).
+
+Per day, for ``mw`` MW at the wall:
+
+* GPUs per MW ``= 1000 / (kw_per_gpu · pue)``; capex on each added MW ``= GPUs ·
+  capex_usd_per_gpu + conversion_capex_usd_per_mw``;
+* lead time: ``active = min(mw(t), mw(t − lead_time_days))``;
+* revenue ``= active GPUs · 24 · utilisation · gpu_rent_usd_hr · rent_multiplier ·
+  (1 − rent_decay_per_year)^years`` (the scenario's rent index is for current hardware; our
+  vintage loses ``rent_decay_per_year`` against it each year from the scenario start);
+* power ``= active · 1000 · 24 · (idle_power_share + (1 − idle_power_share) · utilisation) · p``;
+  fixed opex ``= active · opex_usd_mw_month · 12 / 365.25``;
+* ``depreciation_usd`` (informative, not a cash flow): active GPUs · capex per GPU /
+  (``depreciation_years`` · 365.25) during the first ``depreciation_years`` after the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from hashpivot.hookspecs import hookimpl
+from hashpivot.revenue import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    LinearRevenueModel,
+    RevenueModel,
+    SiteContext,
+    per_day,
+    site_power_price,
+)
+
+
+@dataclass(frozen=True)
+class GpuCloud(LinearRevenueModel):
+    """GPU cloud. Defaults are *illustrative* (H100 class, ECONOMICS.md §4.4–§5).
+
+    Parameters
+    ----------
+    kw_per_gpu
+        IT power per GPU incl. its share of server and network, 1.3 kW (spec 1.2–1.4).
+    pue
+        PUE of the GPU hall, 1.3.
+    capex_usd_per_gpu
+        GPU + server + network per GPU, $35,000 (spec $30–40 k).
+    conversion_capex_usd_per_mw
+        Hall power/cooling upgrade per MW at the wall, $1.5 M.
+    lead_time_days
+        Days from allocation to first rent, 270.
+    utilisation
+        Share of GPU-hours rented, 0.7 (the swing factor).
+    rent_multiplier
+        Our rent relative to the scenario's ``gpu_rent_usd_hr`` index, 1.0.
+    rent_decay_per_year
+        Yearly loss of our vintage's rent against the index, 10 %.
+    idle_power_share
+        Power an idle GPU draws as a share of full load, 0.3.
+    depreciation_years
+        Straight-line life for ``depreciation_usd``, 5 years (spec 4–6).
+    opex_usd_mw_month
+        Staff, maintenance, software per active MW-month, $8,000.
+    """
+
+    name: str = "gpu_cloud"
+    kw_per_gpu: float = 1.3
+    pue: float = 1.3
+    capex_usd_per_gpu: float = 35_000.0
+    conversion_capex_usd_per_mw: float = 1_500_000.0
+    lead_time_days: int = 270
+    utilisation: float = 0.7
+    rent_multiplier: float = 1.0
+    rent_decay_per_year: float = 0.10
+    idle_power_share: float = 0.3
+    depreciation_years: float = 5.0
+    opex_usd_mw_month: float = 8_000.0
+
+    def gpus_per_mw(self) -> float:
+        """GPUs per MW at the wall."""
+        return 1000.0 / (self.kw_per_gpu * self.pue)
+
+    def capex_per_mw(self, site: SiteContext) -> float:
+        return self.gpus_per_mw() * self.capex_usd_per_gpu + self.conversion_capex_usd_per_mw
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
+        """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
+        n_days = int(scenario["day"][-1]) + 1
+        days = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
+        decay = pl.select(pl.lit(1.0 - self.rent_decay_per_year).pow(days / DAYS_PER_YEAR))
+        dep_on = (days < self.depreciation_years * DAYS_PER_YEAR).cast(pl.Float64)
+        gpus = self.gpus_per_mw()
+        load = self.idle_power_share + (1.0 - self.idle_power_share) * self.utilisation
+        dep = gpus * self.capex_usd_per_gpu / (self.depreciation_years * DAYS_PER_YEAR)
+        return scenario.lazy().select(
+            revenue_usd=pl.col("gpu_rent_usd_hr")
+            * (gpus * 24.0 * self.utilisation * self.rent_multiplier)
+            * per_day(scenario, decay.to_series()),
+            opex_usd=(1000.0 * 24.0 * load) * site_power_price(site)
+            + self.opex_usd_mw_month / DAYS_PER_MONTH,
+            depreciation_usd=per_day(scenario, dep_on) * dep,
+        )
+
+
+@hookimpl
+def register_revenue_models(register: Callable[[RevenueModel], None]) -> None:
+    register(GpuCloud())

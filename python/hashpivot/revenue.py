@@ -1,0 +1,525 @@
+"""Revenue models: the protocol plugins implement, the site context, the cash-flow schema.
+
+A revenue model turns a site's MW allocation over time and a whole scenario frame (all
+paths, all days) into daily cash flows, with polars expressions, never a Python loop over
+paths or days (ARCHITECTURE.md: "Plugins are vectorised").
+
+The scenario a model receives (:func:`prepare_scenario` builds it) is the simulator's daily
+frame sorted by ``path`` then ``date``, with every path covering the same dates, plus one
+helper column ``day`` (Int32, 0 on each path's first date). Because the layout is that
+regular, shifting a column by ``k`` rows and masking ``day < k`` is a lag of ``k`` days within
+each path: :func:`lag_days`, :func:`active_mw` and :func:`added_mw` do that.
+
+Cash-flow schema (one row per scenario row, same order, validated by the host):
+
+=================  =========  ==========================================================
+column             dtype      meaning
+=================  =========  ==========================================================
+``path``           Int64      scenario path
+``date``           as input   the scenario's date (Date or Datetime UTC)
+``mw``             Float64    MW allocated to the model that day (site power at the wall)
+``revenue_usd``    Float64    revenue that day (USD), hedges included
+``opex_usd``       Float64    operating cost that day (USD): power, staff, maintenance
+``capex_usd``      Float64    capital spent that day (USD)
+``model``          String     optional; the host adds it (the model's name) when absent
+extra columns      numeric    optional; the name must end with a unit suffix
+                              (``_usd``, ``_btc``, ``_mw``, ``_kwh``, ``_ph``, ...)
+=================  =========  ==========================================================
+
+Net cash flow = ``revenue_usd - opex_usd - capex_usd``. Extra columns (``depreciation_usd``,
+``hedge_pnl_usd``) are informative and not counted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import polars as pl
+
+from hashpivot.exceptions import DtypeError, InvalidValueError, SchemaError
+
+__all__ = [
+    "CASH_FLOW_COLUMNS",
+    "DAYS_PER_MONTH",
+    "DAYS_PER_YEAR",
+    "REQUIRED_SCENARIO_COLUMNS",
+    "SCENARIO_COLUMNS",
+    "UNIT_SUFFIXES",
+    "LinearRevenueModel",
+    "PreparedScenario",
+    "RevenueModel",
+    "SiteContext",
+    "active_mw",
+    "added_mw",
+    "allocation_series",
+    "cash_flow_frame",
+    "lag_days",
+    "parameters",
+    "per_day",
+    "prepare_scenario",
+    "site_power_price",
+    "validate_cash_flows",
+]
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+
+#: The simulator's daily frame (``hashpivot.scenario.simulate``): column → dtype class.
+SCENARIO_COLUMNS: dict[str, str] = {
+    "path": "Int64",
+    "date": "Date or Datetime",
+    "height": "Int64",
+    "bits": "UInt32",
+    "difficulty": "Float64",
+    "hashrate_ehs": "Float64",
+    "price_usd": "Float64",
+    "fees_btc_per_block": "Float64",
+    "subsidy_btc": "Float64",
+    "hashprice_usd_ph_day": "Float64",
+    "power_price_usd_kwh": "Float64",
+    "gpu_rent_usd_hr": "Float64",
+    "share_under_water": "Float64",
+}
+#: Columns the revenue layer reads; the rest of the simulator's schema is passed through.
+REQUIRED_SCENARIO_COLUMNS = (
+    "path",
+    "date",
+    "price_usd",
+    "hashprice_usd_ph_day",
+    "power_price_usd_kwh",
+    "gpu_rent_usd_hr",
+)
+#: Required columns of a model's cash-flow frame (``model`` is optional; the host adds it).
+CASH_FLOW_COLUMNS = ("path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd")
+#: Suffixes an extra cash-flow column must end with (its unit).
+UNIT_SUFFIXES = (
+    "_usd",
+    "_btc",
+    "_sat",
+    "_mw",
+    "_kw",
+    "_kwh",
+    "_mwh",
+    "_ph",
+    "_phs",
+    "_ths",
+    "_gpus",
+    "_share",
+    "_days",
+)
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What a revenue model knows about the site.
+
+    Attributes
+    ----------
+    capacity_mw
+        Grid connection in MW at the wall; strategies allocate at most this much.
+    efficiency_jth
+        Efficiency of the site's ASIC fleet in J/TH (*illustrative* default 17.5, Antminer
+        S21 class; ECONOMICS.md §5).
+    power_price_usd_kwh
+        A fixed contract power price in $/kWh. ``None`` (default): the site pays the
+        scenario's ``power_price_usd_kwh`` each day.
+    name
+        A label for reports.
+    """
+
+    capacity_mw: float = 100.0
+    efficiency_jth: float = 17.5
+    power_price_usd_kwh: float | None = None
+    name: str = "site"
+
+    def __post_init__(self) -> None:
+        if not self.capacity_mw > 0:
+            raise InvalidValueError(
+                f"SiteContext.capacity_mw must be > 0, got {self.capacity_mw!r}; "
+                "pass the grid connection in MW"
+            )
+        if not self.efficiency_jth > 0:
+            raise InvalidValueError(
+                f"SiteContext.efficiency_jth must be > 0 J/TH, got {self.efficiency_jth!r}"
+            )
+        if self.power_price_usd_kwh is not None and self.power_price_usd_kwh < 0:
+            raise InvalidValueError(
+                "SiteContext.power_price_usd_kwh must be >= 0 or None, got "
+                f"{self.power_price_usd_kwh!r}"
+            )
+
+
+@runtime_checkable
+class RevenueModel(Protocol):
+    """A revenue model: a unique ``name`` and a vectorised ``cash_flows`` method."""
+
+    @property
+    def name(self) -> str:
+        """The model's unique name (what strategies allocate MW to)."""
+        ...
+
+    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
+        """Daily cash flows of ``mw`` MW run by this model over every path and day.
+
+        Parameters
+        ----------
+        site
+            The site context.
+        scenario
+            The prepared scenario (:func:`prepare_scenario`): sorted by path then date, every
+            path on the same dates, with the helper column ``day`` (Int32).
+        mw
+            Float64 Series named ``mw``, row-aligned with ``scenario``: the MW this model
+            holds on each path and day.
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per scenario row in the same order, in the cash-flow schema.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class PreparedScenario:
+    """A validated scenario in the regular layout models rely on."""
+
+    frame: pl.DataFrame
+    n_paths: int
+    n_days: int
+
+    @property
+    def dates(self) -> pl.Series:
+        """The dates of one path (every path has the same)."""
+        return self.frame["date"].head(self.n_days)
+
+
+def prepare_scenario(scenario: Any) -> PreparedScenario:
+    """Validate a scenario frame and bring it into the layout models rely on.
+
+    Accepts a polars DataFrame or LazyFrame, or an object with a ``daily`` attribute holding
+    one (a simulation result). Checks the columns revenue models read (the error names the
+    missing ones), their dtypes and nulls; sorts by ``path`` then ``date`` if needed; checks
+    that every path covers the same dates; adds ``day`` (Int32).
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, nulls, or paths on different dates.
+    DtypeError
+        A column of the wrong type.
+    """
+    if isinstance(scenario, PreparedScenario):
+        return scenario
+    if not isinstance(scenario, (pl.DataFrame, pl.LazyFrame)) and hasattr(scenario, "daily"):
+        scenario = scenario.daily
+    if isinstance(scenario, pl.LazyFrame):
+        scenario = scenario.collect()
+    if not isinstance(scenario, pl.DataFrame):
+        raise DtypeError(
+            f"scenario must be a polars DataFrame (hashpivot.scenario.simulate output), got "
+            f"{type(scenario).__name__}"
+        )
+    missing = [c for c in REQUIRED_SCENARIO_COLUMNS if c not in scenario.columns]
+    if missing:
+        raise SchemaError(
+            f"scenario frame lacks column(s) {', '.join(missing)}; revenue models need "
+            f"{', '.join(REQUIRED_SCENARIO_COLUMNS)} (the schema of hashpivot.scenario.simulate)"
+        )
+    schema = scenario.schema
+    if not schema["path"].is_integer():
+        raise DtypeError(f"scenario column 'path' must be an integer, got {schema['path']}")
+    if not isinstance(schema["date"], (pl.Date, pl.Datetime)):
+        raise DtypeError(
+            f"scenario column 'date' must be Date or Datetime (UTC), got {schema['date']}"
+        )
+    for c in REQUIRED_SCENARIO_COLUMNS[2:]:
+        if not schema[c].is_numeric():
+            raise DtypeError(f"scenario column {c!r} must be numeric (Float64), got {schema[c]}")
+    for c in REQUIRED_SCENARIO_COLUMNS:
+        nulls = scenario[c].null_count()
+        if nulls:
+            first = scenario.with_row_index("_row").filter(pl.col(c).is_null())["_row"][0]
+            raise SchemaError(
+                f"scenario column {c!r} has {nulls} null(s), first at row {first}; fill them "
+                "before evaluating revenue models"
+            )
+    if scenario.height == 0:
+        raise SchemaError("scenario frame is empty; simulate at least one path and one day")
+    casts: dict[str, Any] = {
+        c: pl.Float64 for c in REQUIRED_SCENARIO_COLUMNS[2:] if schema[c] != pl.Float64
+    }
+    if schema["path"] != pl.Int64:
+        casts["path"] = pl.Int64
+    if casts:
+        scenario = scenario.with_columns(pl.col(c).cast(t) for c, t in casts.items())
+    try:
+        n_paths, n_days = _check_layout(scenario)
+    except SchemaError:
+        # not (yet) in path/date order: sort once and check again (errors now stand)
+        scenario = scenario.sort("path", "date")
+        n_paths, n_days = _check_layout(scenario)
+    day = pl.int_range(0, n_days, dtype=pl.Int32, eager=True)
+    day_col = pl.concat([day] * n_paths, rechunk=True) if n_paths > 1 else day
+    frame = scenario.with_columns(day_col.alias("day"))
+    return PreparedScenario(frame=frame, n_paths=n_paths, n_days=n_days)
+
+
+def _check_layout(scenario: pl.DataFrame) -> tuple[int, int]:
+    """(n_paths, n_days) if rows are path-major, date-sorted, every path on the same dates."""
+    path = scenario["path"]
+    if not path.is_sorted():
+        raise SchemaError("scenario is not sorted by path")
+    n = scenario.height
+    n_days = int(path.search_sorted(path[0], side="right"))
+    n_paths = n // n_days
+    if n_paths * n_days != n:
+        raise SchemaError(
+            f"scenario paths have different lengths: path {path[0]} has {n_days} days but the "
+            f"frame has {n} rows; every path must cover the same dates"
+        )
+    starts = path.gather_every(n_days)
+    ends = path.gather_every(n_days, offset=n_days - 1)
+    if not (starts == ends).all() or starts.n_unique() != n_paths:
+        raise SchemaError(
+            "scenario paths have different lengths; every path must cover the same dates "
+            f"(path {path[0]} has {n_days})"
+        )
+    date = scenario["date"]
+    first = date.head(n_days).to_physical()
+    if n_days > 1 and not (first.diff().drop_nulls() > 0).all():
+        raise SchemaError(
+            f"scenario path {path[0]} has repeated or unsorted dates; one row per path and day"
+        )
+    if n_paths > 1:
+        tiled = pl.concat([first] * n_paths, rechunk=True)
+        same = date.to_physical() == tiled
+        if not same.all():
+            bad = int((~same).arg_true()[0])
+            raise SchemaError(
+                f"scenario path {path[bad]} is not on the same dates as path {path[0]} "
+                f"(row {bad}); every path must cover the same dates"
+            )
+    return n_paths, n_days
+
+
+def lag_days(expr: pl.Expr, days: int, fill: float = 0.0) -> pl.Expr:
+    """``expr`` lagged by ``days`` days within each path; ``fill`` before a path's day ``days``.
+
+    Valid on a prepared scenario (regular path-major layout), where it costs one shift.
+    """
+    if days <= 0:
+        return expr
+    return pl.when(pl.col("day") >= days).then(expr.shift(days)).otherwise(fill)
+
+
+def active_mw(mw: pl.Expr, lead_time_days: int) -> pl.Expr:
+    """MW that earn revenue: capacity added on day ``t`` earns from day ``t + lead_time_days``;
+    capacity removed stops at once (``min(mw(t), mw(t - lead))``)."""
+    if lead_time_days <= 0:
+        return mw
+    return pl.min_horizontal(mw, lag_days(mw, lead_time_days))
+
+
+def added_mw(mw: pl.Expr) -> pl.Expr:
+    """MW added on each day (``max(mw(t) - mw(t-1), 0)``; a path's first day counts in full)."""
+    return (mw - lag_days(mw, 1)).clip(lower_bound=0.0)
+
+
+def site_power_price(site: SiteContext) -> pl.Expr:
+    """The power price the site pays ($/kWh): its fixed contract price, else the scenario's."""
+    if site.power_price_usd_kwh is not None:
+        return pl.lit(float(site.power_price_usd_kwh))
+    return pl.col("power_price_usd_kwh")
+
+
+def per_day(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
+    """Broadcast one value per day index (length ``n_days``) to every scenario row.
+
+    Cheaper than evaluating a ``pow`` or ``exp`` on every row: compute the curve over the
+    day index once, then gather it by ``day``.
+    """
+    return values.gather(scenario["day"])
+
+
+def validate_cash_flows(
+    frame: Any, scenario: PreparedScenario, model_name: str, *, check_rows: bool = True
+) -> pl.DataFrame:
+    """Check a model's output against the cash-flow schema and return it with ``model``.
+
+    Raises
+    ------
+    SchemaError
+        Not a DataFrame, missing or non-numeric columns, an extra column without a unit
+        suffix, a different number of rows or different path/date values than the scenario.
+    """
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    if not isinstance(frame, pl.DataFrame):
+        raise SchemaError(
+            f"revenue model {model_name!r} returned {type(frame).__name__}, expected a polars "
+            f"DataFrame with columns {', '.join(CASH_FLOW_COLUMNS)}"
+        )
+    missing = [c for c in CASH_FLOW_COLUMNS if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"revenue model {model_name!r} returned a frame without column(s) "
+            f"{', '.join(missing)}; the cash-flow schema is {', '.join(CASH_FLOW_COLUMNS)}"
+        )
+    for c in CASH_FLOW_COLUMNS[2:]:
+        if not frame.schema[c].is_float():
+            raise SchemaError(
+                f"revenue model {model_name!r}: column {c!r} must be Float64 (USD or MW), got "
+                f"{frame.schema[c]}"
+            )
+        nulls = frame[c].null_count()
+        if nulls:
+            raise SchemaError(
+                f"revenue model {model_name!r}: column {c!r} has {nulls} null(s); cash flows "
+                "must be numbers (use 0.0 for no flow)"
+            )
+    for c in frame.columns:
+        if c in CASH_FLOW_COLUMNS or c in ("model", "day"):
+            continue
+        if not c.endswith(UNIT_SUFFIXES):
+            raise SchemaError(
+                f"revenue model {model_name!r}: extra column {c!r} has no unit suffix; name it "
+                f"with one of {', '.join(UNIT_SUFFIXES)}"
+            )
+    if frame.height != scenario.frame.height:
+        raise SchemaError(
+            f"revenue model {model_name!r} returned {frame.height} rows for a scenario of "
+            f"{scenario.frame.height} rows; return one row per scenario row, in order"
+        )
+    if check_rows:
+        for c in ("path", "date"):
+            if not frame[c].equals(scenario.frame[c]):
+                raise SchemaError(
+                    f"revenue model {model_name!r}: column {c!r} differs from the scenario's; "
+                    "keep the scenario's rows and order (select them from the input frame)"
+                )
+    if "model" not in frame.columns:
+        frame = frame.with_columns(pl.lit(model_name, dtype=pl.String).alias("model"))
+    out: pl.DataFrame = frame.drop("day", strict=False)
+    return out
+
+
+def allocation_series(mw: float | pl.Series, scenario: PreparedScenario) -> pl.Series:
+    """A row-aligned Float64 ``mw`` Series from a constant or a Series."""
+    if isinstance(mw, pl.Series):
+        if mw.len() != scenario.frame.height:
+            raise InvalidValueError(
+                f"allocation has {mw.len()} rows for a scenario of {scenario.frame.height} rows"
+            )
+        s: pl.Series = mw.cast(pl.Float64).alias("mw")
+        return s
+    return pl.repeat(float(mw), scenario.frame.height, dtype=pl.Float64, eager=True).alias("mw")
+
+
+def cash_flow_frame(scenario: pl.DataFrame, mw: pl.Series, **columns: pl.Expr) -> pl.DataFrame:
+    """Build a cash-flow frame: ``path``, ``date``, ``mw`` and the given expressions.
+
+    The expressions may use ``pl.col("mw")`` and every scenario column.
+    """
+    return scenario.with_columns(mw.alias("mw")).select(
+        "path", "date", "mw", *(e.alias(k) for k, e in columns.items())
+    )
+
+
+def parameters(model: Any) -> Mapping[str, Any]:
+    """A model's parameters (its dataclass fields) for reports."""
+    fields = getattr(model, "__dataclass_fields__", None)
+    if not fields:
+        return {}
+    return {k: getattr(model, k) for k in fields}
+
+
+class LinearRevenueModel:
+    """Base class for models whose daily flows are linear in the MW they hold.
+
+    A subclass gives per-MW daily flows (:meth:`unit_flows`), a lead time (attribute
+    ``lead_time_days``, default 0) and capex per added MW (:meth:`capex_per_mw`). Then
+
+    * ``revenue_usd = active · unit revenue``, ``opex_usd = active · unit opex`` (extra unit
+      columns scale the same way), with ``active = min(mw(t), mw(t - lead))``;
+    * ``capex_usd = added MW · capex_per_mw`` on the day the MW are allocated.
+
+    :meth:`cash_flows` implements the protocol from these; :func:`hashpivot.strategy.evaluate`
+    also uses the parts directly to value step-shaped allocations (static mixes, staged
+    conversions, switching rules) from one pass over the scenario per model instead of one per
+    strategy. Both give the same numbers (``tests/test_strategy.py`` checks it).
+    """
+
+    name: str
+
+    def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
+        """Per-MW daily ``revenue_usd`` and ``opex_usd`` (and extra unit columns) per row.
+
+        May return a LazyFrame: the host then computes only the columns it needs
+        (``evaluate`` needs revenue and opex, not informative extras)."""
+        raise NotImplementedError
+
+    def capex_per_mw(self, site: SiteContext) -> float:
+        """Capital spent per MW added (USD/MW)."""
+        return 0.0
+
+    @property
+    def lead_days(self) -> int:
+        """Days an added MW waits before it earns (``lead_time_days`` if the model has it)."""
+        return int(getattr(self, "lead_time_days", 0))
+
+    def full_unit_flows(
+        self, site: SiteContext, scenario: pl.DataFrame, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """:meth:`unit_flows` (only ``columns`` if given), checked and broadcast to one
+        Float64 row per scenario row."""
+        unit = self.unit_flows(site, scenario)
+        if isinstance(unit, pl.LazyFrame):
+            unit = (unit.select(columns) if columns else unit).collect()
+        elif columns and isinstance(unit, pl.DataFrame):
+            unit = unit.select(columns)
+        if not isinstance(unit, pl.DataFrame) or not {"revenue_usd", "opex_usd"} <= set(
+            unit.columns
+        ):
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() must return a DataFrame with "
+                "revenue_usd and opex_usd (USD per MW-day)"
+            )
+        n = scenario.height
+        if unit.height == 1 and n != 1:
+            unit = pl.DataFrame(
+                [
+                    pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c)
+                    for c in unit.columns
+                ]
+            )
+        if unit.height != n:
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() returned {unit.height} rows for a "
+                f"scenario of {n} rows"
+            )
+        if any(t != pl.Float64 for t in unit.schema.values()):
+            unit = unit.cast(pl.Float64)
+        return unit
+
+    def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
+        unit = self.full_unit_flows(site, scenario)
+        m = pl.col("mw")
+        act = active_mw(m, self.lead_days)
+        cpm = self.capex_per_mw(site)
+        cols = {c: act * pl.col(f"_u_{c}") for c in unit.columns}
+        cols["capex_usd"] = added_mw(m) * cpm if cpm else pl.lit(0.0)
+        frame = scenario.select("path", "date", "day", mw.alias("mw"))
+        frame = frame.with_columns(unit.rename({c: f"_u_{c}" for c in unit.columns}))
+        out = frame.select("path", "date", "mw", *(e.alias(k) for k, e in cols.items()))
+        return out.select(
+            "path",
+            "date",
+            "mw",
+            "revenue_usd",
+            "opex_usd",
+            "capex_usd",
+            pl.exclude("path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"),
+        )

@@ -1,0 +1,891 @@
+"""Strategies: how a site's MW are allocated among revenue models over time, and their value.
+
+Three kinds (ECONOMICS.md §4):
+
+* :class:`Static` — a fixed mix of MW per model for the whole horizon (fixed);
+* :class:`Staged` — a planned conversion: at given days, MW move from one model to another,
+  the same on every path (fixed: decided in advance);
+* :class:`SwitchRule` — a state-contingent rule, e.g. "move 40 MW from self-mining to AI
+  colocation when the 30-day mean hashprice falls below $45/PH/day" (flexible: it reacts to
+  each path).
+
+Moves carry a strategy-level ``switch_cost_usd_per_mw`` (decommissioning, moving machines;
+on the trigger day) and ``lead_time_days`` (the MW sit idle between leaving one model and
+joining the other). These come *on top of* the models' own capex and lead times (an AI hall's
+conversion capex and build time are parameters of :class:`~hashpivot.builtin_plugins.
+ai_colocation.AiColocation`).
+
+:func:`evaluate` runs every strategy over every path and day of a scenario and returns polars
+frames: per path NPV, IRR, payback; per strategy mean, quantiles, P(loss), CVaR; and the value
+of flexibility (best flexible minus best fixed strategy, by mean NPV).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import polars as pl
+
+from hashpivot.exceptions import InvalidValueError
+from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
+from hashpivot.revenue import (
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    LinearRevenueModel,
+    PreparedScenario,
+    RevenueModel,
+    SiteContext,
+    allocation_series,
+    per_day,
+    prepare_scenario,
+    validate_cash_flows,
+)
+
+__all__ = [
+    "Allocation",
+    "Evaluation",
+    "Stage",
+    "Staged",
+    "Static",
+    "Strategy",
+    "SwitchRule",
+    "evaluate",
+]
+
+SWITCHING = "switching"
+_EPS_MW = 1e-9
+
+
+Day = int | pl.Series
+"""A day index (0 = first day), or per path (Int64 Series in path order; null = never)."""
+
+
+@dataclass
+class Steps:
+    """A model's MW over time: ``start_mw`` from day 0 plus signed steps ``(mw, day)``."""
+
+    start_mw: float
+    steps: list[tuple[float, Day]] = field(default_factory=list)
+    key: Hashable = None
+
+    def monotone(self) -> bool:
+        """All steps add, or all steps remove."""
+        signs = {x > 0 for x, _ in self.steps}
+        return len(signs) <= 1
+
+    def materialize(self, scenario: PreparedScenario) -> pl.Series:
+        """The row-aligned Float64 ``mw`` Series."""
+        mw = allocation_series(self.start_mw, scenario)
+        day = scenario.frame["day"]
+        for x, d in self.steps:
+            mw = mw + (day >= _row_day(d, scenario)).cast(pl.Float64) * x
+        return mw.alias("mw")
+
+
+def _row_day(d: Day, scenario: PreparedScenario) -> int | pl.Series:
+    if isinstance(d, int):
+        return d
+    never = scenario.n_days + 1
+    rows = pl.int_range(0, scenario.frame.height, eager=True) // scenario.n_days
+    return d.fill_null(never).gather(rows)
+
+
+@dataclass
+class Allocation:
+    """A strategy's MW per model as :class:`Steps`, plus its own switching costs.
+
+    ``switch_capex`` lists ``(usd, day)`` spent by the strategy itself (not by a model).
+    """
+
+    mw: dict[str, Steps]
+    switch_capex: list[tuple[float, Day]] = field(default_factory=list)
+
+
+class Strategy(Protocol):
+    """What :func:`evaluate` needs from a strategy."""
+
+    name: str
+
+    @property
+    def flexible(self) -> bool:
+        """True when the allocation reacts to the path (a rule), False for fixed plans."""
+        ...
+
+    def models(self) -> set[str]:
+        """Names of the revenue models the strategy uses."""
+        ...
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        """The MW per model on every scenario row."""
+        ...
+
+
+def _check_mix(name: str, mix: Mapping[str, float], site: SiteContext) -> None:
+    for m, v in mix.items():
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise InvalidValueError(
+                f"strategy {name!r}: MW for model {m!r} must be a finite number >= 0, got {v!r}"
+            )
+    total = sum(mix.values())
+    if total > site.capacity_mw + _EPS_MW:
+        raise InvalidValueError(
+            f"strategy {name!r} allocates {total:g} MW but site {site.name!r} has "
+            f"{site.capacity_mw:g} MW; lower the mix or raise SiteContext.capacity_mw"
+        )
+
+
+@dataclass(frozen=True)
+class Static:
+    """A fixed mix: ``mix`` maps model name → MW, for every day and path."""
+
+    name: str
+    mix: Mapping[str, float]
+
+    @property
+    def flexible(self) -> bool:
+        return False
+
+    def models(self) -> set[str]:
+        return {m for m, v in self.mix.items() if v > 0}
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        _check_mix(self.name, self.mix, site)
+        return Allocation(
+            mw={m: Steps(float(v), key=("const", float(v))) for m, v in self.mix.items() if v > 0}
+        )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Move ``mw`` MW from ``from_model`` to ``to_model`` on day ``at_day`` (0 = first day).
+
+    ``from_model=None`` takes unallocated capacity; ``to_model=None`` leaves the MW idle.
+    """
+
+    at_day: int
+    mw: float
+    from_model: str | None
+    to_model: str | None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A planned conversion: start from ``start`` (model → MW) and apply ``stages`` in order."""
+
+    name: str
+    start: Mapping[str, float]
+    stages: Sequence[Stage]
+    lead_time_days: int = 0
+    switch_cost_usd_per_mw: float = 0.0
+
+    @property
+    def flexible(self) -> bool:
+        return False
+
+    def models(self) -> set[str]:
+        out = {m for m, v in self.start.items() if v > 0}
+        for s in self.stages:
+            out |= {m for m in (s.from_model, s.to_model) if m is not None}
+        return out
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        _check_mix(self.name, self.start, site)
+        level = dict(self.start)
+        steps: dict[str, list[tuple[float, Day]]] = {}
+        cost: list[tuple[float, Day]] = []
+        for i, st in enumerate(sorted(self.stages, key=lambda s: s.at_day)):
+            if st.at_day < 0 or st.mw <= 0:
+                raise InvalidValueError(
+                    f"strategy {self.name!r} stage {i}: at_day must be >= 0 and mw > 0, got "
+                    f"at_day={st.at_day}, mw={st.mw}"
+                )
+            if st.from_model is not None:
+                have = level.get(st.from_model, 0.0)
+                if have + _EPS_MW < st.mw:
+                    raise InvalidValueError(
+                        f"strategy {self.name!r} stage {i} moves {st.mw:g} MW out of "
+                        f"{st.from_model!r}, which holds {have:g} MW on day {st.at_day}"
+                    )
+                level[st.from_model] = have - st.mw
+                steps.setdefault(st.from_model, []).append((-st.mw, st.at_day))
+            if st.to_model is not None:
+                level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
+                steps.setdefault(st.to_model, []).append((st.mw, st.at_day + self.lead_time_days))
+            _check_mix(self.name, level, site)
+            if self.switch_cost_usd_per_mw:
+                cost.append((st.mw * self.switch_cost_usd_per_mw, st.at_day))
+        mw = {}
+        for m in self.models():
+            c = float(self.start.get(m, 0.0))
+            st_m = steps.get(m, [])
+            mw[m] = Steps(c, st_m, key=("staged", c, tuple((x, int(d)) for x, d in st_m)))  # type: ignore[arg-type]
+        return Allocation(mw=mw, switch_capex=cost)
+
+
+@dataclass(frozen=True)
+class SwitchRule:
+    """Move ``mw`` MW from ``from_model`` to ``to_model`` on each path the first day the
+    ``window_days`` rolling mean of ``signal`` is below ``below`` (or above ``above``).
+
+    The switch happens at most once per path and is irreversible (a conversion). The moved
+    MW are idle for ``lead_time_days`` and cost ``switch_cost_usd_per_mw`` on the trigger day.
+    """
+
+    name: str
+    start: Mapping[str, float]
+    from_model: str
+    to_model: str
+    mw: float
+    below: float | None = None
+    above: float | None = None
+    signal: str = "hashprice_usd_ph_day"
+    window_days: int = 30
+    lead_time_days: int = 0
+    switch_cost_usd_per_mw: float = 0.0
+
+    @property
+    def flexible(self) -> bool:
+        return True
+
+    def models(self) -> set[str]:
+        return {m for m, v in self.start.items() if v > 0} | {self.from_model, self.to_model}
+
+    def trigger_day(self, scenario: PreparedScenario) -> pl.Series:
+        """Per path (in path order) the first day the rule fires; null where it never does."""
+        if (self.below is None) == (self.above is None):
+            raise InvalidValueError(f"strategy {self.name!r}: give exactly one of below= or above=")
+        if self.window_days < 1:
+            raise InvalidValueError(f"strategy {self.name!r}: window_days must be >= 1")
+        frame = scenario.frame
+        if self.signal not in frame.columns or not frame.schema[self.signal].is_numeric():
+            floats = ", ".join(c for c, t in frame.schema.items() if t.is_float())
+            raise InvalidValueError(
+                f"strategy {self.name!r}: signal {self.signal!r} is not a numeric scenario "
+                f"column; use one of {floats}"
+            )
+        w = self.window_days
+        # A rolling mean over all rows: windows that cross into the previous path end before
+        # day w-1 of a path, and those days are masked (regular path-major layout).
+        roll = frame[self.signal].cast(pl.Float64).rolling_mean(w)
+        valid = frame["day"] >= (w - 1)
+        hit = valid & ((roll < self.below) if self.below is not None else (roll > self.above))
+        idx = hit.arg_true().cast(pl.Int64)
+        p = idx // scenario.n_days
+        first = (p != p.shift(1)).fill_null(True)
+        out = pl.Series("trigger_day", [None] * scenario.n_paths, dtype=pl.Int64)
+        if idx.len():
+            out = out.scatter(p.filter(first), (idx.filter(first) % scenario.n_days))
+        return out
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        _check_mix(self.name, self.start, site)
+        have = self.start.get(self.from_model, 0.0)
+        if have + _EPS_MW < self.mw or self.mw <= 0:
+            raise InvalidValueError(
+                f"strategy {self.name!r} moves {self.mw:g} MW out of {self.from_model!r}, which "
+                f"starts with {have:g} MW; mw must be > 0 and at most the start allocation"
+            )
+        trig = self.trigger_day(scenario)
+        key = ("rule", self.signal, self.window_days, self.below, self.above, self.mw)
+        mw: dict[str, Steps] = {}
+        for m in self.models():
+            base = float(self.start.get(m, 0.0))
+            st: list[tuple[float, Day]] = []
+            k: tuple[Any, ...] = ("const", base)
+            if m == self.from_model:
+                st.append((-self.mw, trig))
+                k = (*key, "out", base)
+            if m == self.to_model:
+                st.append((self.mw, trig + self.lead_time_days))
+                k = (*key, "in", self.lead_time_days, base)
+            mw[m] = Steps(base, st, key=k)
+        cost: list[tuple[float, Day]] = []
+        if self.switch_cost_usd_per_mw:
+            cost.append((self.mw * self.switch_cost_usd_per_mw, trig))
+        return Allocation(mw=mw, switch_capex=cost)
+
+
+@dataclass
+class Evaluation:
+    """The result of :func:`evaluate`; every table is a polars DataFrame.
+
+    Attributes
+    ----------
+    per_path
+        ``strategy`` (String), ``path`` (Int64), ``npv_usd``, ``irr`` (annual, null when the
+        flows have no sign change in −99 %…1000 %), ``payback_years`` (null when cumulative
+        cash never stays ≥ 0 within the horizon), ``revenue_usd``, ``opex_usd``,
+        ``capex_usd`` (undiscounted totals) — Float64.
+    summary
+        One row per strategy: ``strategy``, ``flexible`` (Boolean), ``mean_npv_usd``,
+        ``std_npv_usd``, ``npv_qXX_usd`` per quantile, ``p_loss`` (share of paths with NPV < 0),
+        ``cvar_usd`` (mean NPV of the worst ``cvar_level`` share of paths), ``median_irr``,
+        ``median_payback_years``, ``share_paid_back``.
+    by_model
+        ``strategy``, ``model``, ``mean_npv_usd``, ``mean_revenue_usd``, ``mean_opex_usd``,
+        ``mean_capex_usd`` (mean over paths).
+    flexibility
+        One row: ``best_fixed``, ``best_fixed_mean_npv_usd``, ``best_flexible``,
+        ``best_flexible_mean_npv_usd``, ``value_of_flexibility_usd`` (nulls when a kind is
+        missing).
+    failures
+        ``strategy``, ``model``, ``plugin``, ``distribution``, ``stage``, ``message``: plugins
+        that failed; strategies using a failed model are left out of the other tables.
+    """
+
+    per_path: pl.DataFrame
+    summary: pl.DataFrame
+    by_model: pl.DataFrame
+    flexibility: pl.DataFrame
+    failures: pl.DataFrame
+    discount_rate: float = 0.0
+    plugin_failures: list[PluginFailure] = field(default_factory=list)
+
+
+@dataclass
+class _Agg:
+    """Per-path aggregates of one model run (linear, so strategies add them up)."""
+
+    npv: pl.Series
+    revenue: pl.Series
+    opex: pl.Series
+    capex: pl.Series
+    periods: pl.Series  # period-major: row k·n_paths + p = net flow of path p in period k
+
+
+def _period_ends(n_days: int) -> list[int]:
+    """Last day index of each 1/12-year period (30.44 days) covering ``n_days``."""
+    k = math.ceil(n_days / DAYS_PER_MONTH)
+    ends = [min(n_days, math.floor((i + 1) * DAYS_PER_MONTH + 1e-9)) - 1 for i in range(k)]
+    return sorted(set(e for e in ends if e >= 0))
+
+
+@dataclass
+class _Sums:
+    """Cumulative sums of a model's daily flows (path-major rows) and their values at every
+    path end and every period end (the same for all terms of the model)."""
+
+    cs: pl.DataFrame  # columns n (net · discount), r (revenue), o (opex), optional c (capex)
+    at_end: pl.DataFrame  # C(path end), one row per path
+    at_period_end: pl.DataFrame  # C(period end), period-major (k · n_paths + p)
+
+
+class _Aggregator:
+    """Per-path aggregates from cumulative sums.
+
+    Rows are path-major with ``n_days`` rows per path, so the sum of a column over rows
+    ``[i, j)`` is ``C(j) - C(i)`` with ``C`` its cumulative sum: a path's total, its sum from
+    an activation day on, or a 1/12-year period sum each cost one gather per path.
+    """
+
+    def __init__(self, scenario: PreparedScenario, discount_rate: float) -> None:
+        self.sc = scenario
+        n_days = scenario.n_days
+        d = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
+        self.disc_day = pl.select(pl.lit(1.0 + discount_rate).pow(-d / DAYS_PER_YEAR)).to_series()
+        self.df_row = per_day(scenario.frame, self.disc_day)
+        ends = _period_ends(n_days)
+        self.ends = ends
+        self.starts = [0] + [e + 1 for e in ends[:-1]]
+        period_of_day = []
+        for k, (a, b) in enumerate(zip(self.starts, ends, strict=False)):
+            period_of_day += [k] * (b - a + 1)
+        self.period_of_day = pl.Series(period_of_day, dtype=pl.Int64)
+        self.base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * n_days
+        self.zero = pl.Series([0.0] * scenario.n_paths)
+        k = len(ends)
+        self.n_periods = k
+        self.base_k = pl.concat([self.base] * k)
+        rep_p = (
+            pl.int_range(0, k * scenario.n_paths, eager=True, dtype=pl.Int64) // scenario.n_paths
+        )
+        self.start_k = pl.Series(self.starts, dtype=pl.Int64).gather(rep_p)
+        self.end1_k = pl.Series(ends, dtype=pl.Int64).gather(rep_p) + 1
+        self.hi_k = self.base_k + self.end1_k
+        self.zero_k = pl.Series([0.0] * (k * scenario.n_paths))
+
+    def sums(self, rev: pl.Series, opex: pl.Series, capex: pl.Series | None = None) -> _Sums:
+        # one lazy query: the three cumulative sums run in parallel (measured ~1.5× faster
+        # than one Series at a time at moderate load)
+        cols = [rev.alias("r"), opex.alias("o"), self.df_row.alias("d")]
+        net = pl.col("r") - pl.col("o")
+        exprs = [pl.col("r").cum_sum(), pl.col("o").cum_sum()]
+        if capex is not None:
+            cols.append(capex.alias("c"))
+            net = net - pl.col("c")
+            exprs.append(pl.col("c").cum_sum())
+        cs = pl.LazyFrame(cols).select((net * pl.col("d")).cum_sum().alias("n"), *exprs).collect()
+        return _Sums(
+            cs=cs,
+            at_end=self._c(cs, self.base + self.sc.n_days),
+            at_period_end=self._c(cs, self.hi_k),
+        )
+
+    @staticmethod
+    def _c(cs: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
+        """C(idx) = sums of rows [0, idx) for every column (C(0) = 0), one row per index."""
+        rows: pl.DataFrame = cs[(idx - 1).clip(lower_bound=0)]
+        if idx.min() == 0:  # only path 0's first day can be 0
+            rows = rows.select(pl.all() * (idx > 0).cast(pl.Float64))
+        return rows
+
+    def _day_rows(self, day: Day) -> pl.Series:
+        n_days = self.sc.n_days
+        out: pl.Series
+        if isinstance(day, int):
+            out = self.base + min(max(day, 0), n_days)
+        else:
+            out = self.base + day.fill_null(n_days).clip(0, n_days)
+        return out
+
+    def term(self, sums: _Sums, amount: float, start: Day) -> _Agg:
+        """Aggregates of ``amount`` times the flows from day ``start`` (per path) on."""
+        lo = self._day_rows(start)
+        tot = sums.at_end - self._c(sums.cs, lo)
+        off_k = pl.concat([lo - self.base] * self.n_periods)
+        lo_k = self.base_k + off_k.clip(self.start_k, self.end1_k)
+        per = sums.at_period_end - self._c(sums.cs, lo_k)
+        net = per["r"] - per["o"]
+        if "c" in per.columns:
+            net = net - per["c"]
+        return _Agg(
+            npv=tot["n"] * amount,
+            revenue=tot["r"] * amount,
+            opex=tot["o"] * amount,
+            capex=tot["c"] * amount if "c" in tot.columns else self.zero,
+            periods=net * amount,
+        )
+
+    def point(self, usd: float, day: Day) -> _Agg:
+        """Aggregates of a capital outlay of ``usd`` on ``day`` (per path; null = never)."""
+        n_days = self.sc.n_days
+        if isinstance(day, int):
+            d = pl.Series([day] * self.sc.n_paths, dtype=pl.Int64)
+        else:
+            d = day.cast(pl.Int64)
+        on = (d.is_not_null() & (d >= 0) & (d < n_days)).fill_null(False)
+        di = pl.select(pl.when(on).then(d).otherwise(0)).to_series()
+        amount = on.cast(pl.Float64) * usd
+        k = self.period_of_day.gather(di)
+        idx = k * self.sc.n_paths + pl.int_range(0, self.sc.n_paths, eager=True, dtype=pl.Int64)
+        return _Agg(
+            npv=-amount * self.disc_day.gather(di),
+            revenue=self.zero,
+            opex=self.zero,
+            capex=amount,
+            periods=self.zero_k.clone().scatter(idx, -amount),
+        )
+
+    def steps(self, sums: _Sums, steps: Steps, lead: int, capex_per_mw: float) -> _Agg:
+        """Aggregates of a linear model holding ``steps`` MW (see ``LinearRevenueModel``)."""
+        total = self.term(sums, steps.start_mw, lead) if steps.start_mw else None
+        for x, d in steps.steps:
+            if x > 0:
+                act: Day = d + lead
+            elif isinstance(d, int):
+                act = max(d, lead)
+            else:
+                act = d.clip(lower_bound=lead)  # null (never) stays null
+            total = _add(total, self.term(sums, x, act))
+        if capex_per_mw:
+            if steps.start_mw:
+                total = _add(total, self.point(steps.start_mw * capex_per_mw, 0))
+            for x, d in steps.steps:
+                if x > 0:
+                    total = _add(total, self.point(x * capex_per_mw, d))
+        if total is None:
+            total = self.term(sums, 0.0, 0)
+        return total
+
+    def full(self, rev: pl.Series, opex: pl.Series, capex: pl.Series) -> _Agg:
+        """Aggregates of a model's complete cash-flow columns."""
+        return self.term(self.sums(rev, opex, capex), 1.0, 0)
+
+
+def _add(a: _Agg | None, b: _Agg) -> _Agg:
+    if a is None:
+        return b
+    return _Agg(
+        npv=a.npv + b.npv,
+        revenue=a.revenue + b.revenue,
+        opex=a.opex + b.opex,
+        capex=a.capex + b.capex,
+        periods=a.periods + b.periods,
+    )
+
+
+def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
+    """Σ cf_k · (1+r)^(-k/12) by Horner in v = (1+r)^(-1/12), per path."""
+    v = (rate + 1.0).pow(-1.0 / 12.0)
+    acc = periods[-1]
+    for cf in reversed(periods[:-1]):
+        acc = acc * v + cf
+    return acc
+
+
+def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
+    """Annual IRR per path by bisection on ``[-0.99, 10]``; null without a sign change.
+
+    ``periods[k]`` holds every path's flow in period k (all strategies stacked)."""
+    n = periods[0].len()
+    lo = pl.Series([-0.99] * n)
+    hi = pl.Series([10.0] * n)
+    f_lo = _npv_periods(periods, lo)
+    f_hi = _npv_periods(periods, hi)
+    ok = (f_lo * f_hi) <= 0
+    for _ in range(iterations):
+        mid = (lo + hi) * 0.5
+        f_mid = _npv_periods(periods, mid)
+        left = (f_lo * f_mid) <= 0
+        hi = mid.zip_with(left, hi)
+        lo = lo.zip_with(left, mid)
+        f_lo = f_lo.zip_with(left, f_mid)
+    irr = (lo + hi) * 0.5
+    out: pl.Series = irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
+    return out
+
+
+def _payback_years(periods: list[pl.Series]) -> pl.Series:
+    """End (in years) of the first 1/12-year period from which the cumulative net cash is
+    >= 0 at every period end; null if it is negative at the horizon."""
+    n = periods[0].len()
+    cum = pl.Series([0.0] * n)
+    last_neg = pl.Series([-1] * n, dtype=pl.Int64)
+    for k, cf in enumerate(periods):
+        cum = cum + cf
+        last_neg = pl.Series([k] * n, dtype=pl.Int64).zip_with(cum < 0, last_neg)
+    yrs = (last_neg + 2).cast(pl.Float64) / 12.0
+    out: pl.Series = yrs.zip_with(cum >= 0, pl.Series([None] * n, dtype=pl.Float64))
+    return out.alias("payback")
+
+
+def _split_periods(aggs: list[_Agg], n_paths: int, n_periods: int) -> list[pl.Series]:
+    """Period k of every strategy, stacked: ``out[k][s·n_paths + p]``."""
+    return [
+        pl.concat([a.periods.slice(k * n_paths, n_paths) for a in aggs]) for k in range(n_periods)
+    ]
+
+
+def _resolve_models(models: Any) -> RevenueModels:
+    if models is None:
+        return get_revenue_models()
+    if isinstance(models, RevenueModels):
+        return models
+    out = RevenueModels()
+    items = models.values() if isinstance(models, Mapping) else models
+    for m in items:
+        out.models[m.name] = m
+        out.plugin_of[m.name] = "(passed to evaluate)"
+        out.distribution_of[m.name] = "(not installed)"
+    return out
+
+
+def evaluate(
+    site: SiteContext,
+    scenario_result: Any,
+    strategies: Iterable[Strategy],
+    *,
+    discount_rate: float = 0.10,
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+    cvar_level: float = 0.05,
+    models: Mapping[str, RevenueModel] | Iterable[RevenueModel] | None = None,
+    strict: bool = False,
+    fast: bool = True,
+) -> Evaluation:
+    """Evaluate strategies over every path of a scenario.
+
+    Parameters
+    ----------
+    site
+        The site (capacity, fleet efficiency, optional fixed power price).
+    scenario_result
+        The daily scenario frame of :func:`hashpivot.scenario.simulate` (or an object with a
+        ``daily`` frame); see :func:`hashpivot.revenue.prepare_scenario`.
+    strategies
+        :class:`Static`, :class:`Staged`, :class:`SwitchRule` or any :class:`Strategy`.
+    discount_rate
+        Annual discount rate for NPV; daily flows are discounted by ``(1+r)^(-day/365.25)``.
+    quantiles
+        NPV quantiles for the summary.
+    cvar_level
+        Tail share for CVaR (expected NPV of the worst ``cvar_level`` of paths).
+    models
+        Revenue models to use; default: every model the plugins register.
+    strict
+        Raise :class:`PluginError` on the first failing model instead of recording it.
+    fast
+        Value step-shaped allocations of :class:`~hashpivot.revenue.LinearRevenueModel`
+        models from one pass per model (default). ``False`` calls every model's
+        ``cash_flows`` once per distinct allocation instead; the numbers agree.
+
+    Returns
+    -------
+    Evaluation
+        Frames ``per_path``, ``summary``, ``by_model``, ``flexibility``, ``failures``.
+    """
+    strategies = list(strategies)
+    names = [s.name for s in strategies]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InvalidValueError(f"strategy names must be unique; repeated: {', '.join(dupes)}")
+    if not strategies:
+        raise InvalidValueError("evaluate() needs at least one strategy")
+    if not (0.0 < cvar_level <= 1.0):
+        raise InvalidValueError(f"cvar_level must be in (0, 1], got {cvar_level}")
+    if not discount_rate > -1.0:
+        raise InvalidValueError(f"discount_rate must be > -1, got {discount_rate}")
+    registry = _resolve_models(models)
+    sc = prepare_scenario(scenario_result)
+    agg = _Aggregator(sc, discount_rate)
+    frame = sc.frame
+
+    failures: list[tuple[str, PluginFailure]] = []
+    failed_models: dict[str, PluginFailure] = {}
+    for f in registry.failures:
+        if f.model:
+            failed_models.setdefault(f.model, f)
+    cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
+    unit_cache: dict[str, _Sums | PluginFailure] = {}
+    results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
+    for strat in strategies:
+        unknown = sorted(m for m in strat.models() if m not in registry)
+        if unknown:
+            failed = [failed_models[m] for m in unknown if m in failed_models]
+            if failed:
+                for f in failed:
+                    failures.append((strat.name, f))
+                if strict:
+                    raise failed[0].as_error()
+                continue
+            raise InvalidValueError(
+                f"strategy {strat.name!r} uses unknown revenue model(s) {', '.join(unknown)}; "
+                f"registered: {', '.join(sorted(registry))}"
+            )
+        alloc = strat.allocate(site, sc)
+        total: _Agg | None = None
+        parts: dict[str, _Agg] = {}
+        broken = False
+        for mname, steps in alloc.mw.items():
+            model = registry[mname]
+            got: _Agg | PluginFailure
+            if fast and isinstance(model, LinearRevenueModel) and steps.monotone():
+                sums = unit_cache.get(mname)
+                if sums is None:
+                    sums = _unit_sums(registry, mname, site, sc, agg)
+                    unit_cache[mname] = sums
+                if isinstance(sums, PluginFailure):
+                    got = sums
+                else:
+                    got = agg.steps(sums, steps, model.lead_days, model.capex_per_mw(site))
+            else:
+                key = (mname, steps.key if steps.key is not None else ("id", id(steps)))
+                cached = cache.get(key)
+                if cached is None:
+                    cached = _run_model(registry, mname, site, sc, steps.materialize(sc), agg)
+                    cache[key] = cached
+                got = cached
+            if isinstance(got, PluginFailure):
+                failures.append((strat.name, got))
+                if strict:
+                    raise got.as_error()
+                broken = True
+                continue
+            parts[mname] = got
+            total = _add(total, got)
+        for usd, day in alloc.switch_capex:
+            parts[SWITCHING] = _add(parts.get(SWITCHING), agg.point(usd, day))
+            total = _add(total, agg.point(usd, day))
+        if broken:
+            continue
+        if total is None:
+            total = agg.point(0.0, 0)
+        results[strat.name] = (total, parts)
+
+    paths = frame["path"].gather_every(sc.n_days)
+    per_path_frames = []
+    by_model_rows = []
+    names_ok = list(results)
+    stacked = _split_periods([results[n][0] for n in names_ok], sc.n_paths, agg.n_periods)
+    empty = pl.Series([], dtype=pl.Float64)
+    irr_all = _irr(stacked) if names_ok else empty
+    pay_all = _payback_years(stacked) if names_ok else empty
+    for i, sname in enumerate(names_ok):
+        total, parts = results[sname]
+        per_path_frames.append(
+            pl.DataFrame(
+                {
+                    "strategy": pl.repeat(sname, sc.n_paths, eager=True, dtype=pl.String),
+                    "path": paths,
+                    "npv_usd": total.npv,
+                    "irr": irr_all.slice(i * sc.n_paths, sc.n_paths),
+                    "payback_years": pay_all.slice(i * sc.n_paths, sc.n_paths),
+                    "revenue_usd": total.revenue,
+                    "opex_usd": total.opex,
+                    "capex_usd": total.capex,
+                }
+            )
+        )
+        for mname, a in parts.items():
+            by_model_rows.append(
+                {
+                    "strategy": sname,
+                    "model": mname,
+                    "mean_npv_usd": a.npv.mean(),
+                    "mean_revenue_usd": a.revenue.mean(),
+                    "mean_opex_usd": a.opex.mean(),
+                    "mean_capex_usd": a.capex.mean(),
+                }
+            )
+    per_path_schema = {
+        "strategy": pl.String,
+        "path": pl.Int64,
+        "npv_usd": pl.Float64,
+        "irr": pl.Float64,
+        "payback_years": pl.Float64,
+        "revenue_usd": pl.Float64,
+        "opex_usd": pl.Float64,
+        "capex_usd": pl.Float64,
+    }
+    per_path = (
+        pl.concat(per_path_frames) if per_path_frames else pl.DataFrame(schema=per_path_schema)
+    )
+    flexible = {s.name: bool(s.flexible) for s in strategies}
+    summary = _summary(per_path, flexible, quantiles, cvar_level)
+    by_model = pl.DataFrame(
+        by_model_rows,
+        schema={
+            "strategy": pl.String,
+            "model": pl.String,
+            "mean_npv_usd": pl.Float64,
+            "mean_revenue_usd": pl.Float64,
+            "mean_opex_usd": pl.Float64,
+            "mean_capex_usd": pl.Float64,
+        },
+    )
+    failures_frame = pl.DataFrame(
+        [
+            {
+                "strategy": s,
+                "model": f.model,
+                "plugin": f.plugin,
+                "distribution": f.distribution,
+                "stage": f.stage,
+                "message": f.message,
+            }
+            for s, f in failures
+        ],
+        schema={
+            k: pl.String
+            for k in ("strategy", "model", "plugin", "distribution", "stage", "message")
+        },
+    )
+    return Evaluation(
+        per_path=per_path,
+        summary=summary,
+        by_model=by_model,
+        flexibility=_flexibility(summary),
+        failures=failures_frame,
+        discount_rate=discount_rate,
+        plugin_failures=list(registry.failures),
+    )
+
+
+def _unit_sums(
+    registry: RevenueModels, name: str, site: SiteContext, sc: PreparedScenario, agg: _Aggregator
+) -> _Sums | PluginFailure:
+    model = registry[name]
+    assert isinstance(model, LinearRevenueModel)
+    plugin = registry.plugin_of.get(name, "?")
+    dist = registry.distribution_of.get(name, "(not installed)")
+    try:
+        unit = model.full_unit_flows(site, sc.frame, columns=("revenue_usd", "opex_usd"))
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "unit_flows", f"{type(exc).__name__}: {exc}", name)
+    return agg.sums(unit["revenue_usd"], unit["opex_usd"])
+
+
+def _run_model(
+    registry: RevenueModels,
+    name: str,
+    site: SiteContext,
+    sc: PreparedScenario,
+    mw: pl.Series,
+    agg: _Aggregator,
+) -> _Agg | PluginFailure:
+    model = registry[name]
+    plugin = registry.plugin_of.get(name, "?")
+    dist = registry.distribution_of.get(name, "(not installed)")
+    try:
+        out = model.cash_flows(site, sc.frame, mw.alias("mw"))
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "cash_flows", f"{type(exc).__name__}: {exc}", name)
+    try:
+        cf = validate_cash_flows(out, sc, name)
+    except Exception as exc:
+        return PluginFailure(plugin, dist, "schema", str(exc), name)
+    return agg.full(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
+
+
+def _summary(
+    per_path: pl.DataFrame,
+    flexible: Mapping[str, bool],
+    quantiles: Sequence[float],
+    cvar_level: float,
+) -> pl.DataFrame:
+    q_cols = [
+        pl.col("npv_usd")
+        .quantile(q, interpolation="linear")
+        .alias(f"npv_q{round(q * 100):02d}_usd")
+        for q in quantiles
+    ]
+    k = pl.max_horizontal(pl.lit(1), (pl.len() * cvar_level).ceil().cast(pl.Int64))
+    out = (
+        per_path.group_by("strategy", maintain_order=True)
+        .agg(
+            pl.col("npv_usd").mean().alias("mean_npv_usd"),
+            pl.col("npv_usd").std().alias("std_npv_usd"),
+            *q_cols,
+            (pl.col("npv_usd") < 0).mean().alias("p_loss"),
+            pl.col("npv_usd").sort().head(k).mean().alias("cvar_usd"),
+            pl.col("irr").median().alias("median_irr"),
+            pl.col("payback_years").median().alias("median_payback_years"),
+            pl.col("payback_years").is_not_null().mean().alias("share_paid_back"),
+        )
+        .with_columns(
+            pl.col("strategy")
+            .replace_strict(dict(flexible), return_dtype=pl.Boolean)
+            .alias("flexible")
+        )
+    )
+    return out.select("strategy", "flexible", pl.exclude("strategy", "flexible"))
+
+
+def _flexibility(summary: pl.DataFrame) -> pl.DataFrame:
+    def best(flag: bool) -> tuple[str | None, float | None]:
+        sub = summary.filter(pl.col("flexible") == flag).sort("mean_npv_usd", descending=True)
+        if sub.height == 0:
+            return None, None
+        return sub["strategy"][0], sub["mean_npv_usd"][0]
+
+    fx, fx_v = best(False)
+    fl, fl_v = best(True)
+    value = fl_v - fx_v if fx_v is not None and fl_v is not None else None
+    return pl.DataFrame(
+        {
+            "best_fixed": [fx],
+            "best_fixed_mean_npv_usd": [fx_v],
+            "best_flexible": [fl],
+            "best_flexible_mean_npv_usd": [fl_v],
+            "value_of_flexibility_usd": [value],
+        },
+        schema={
+            "best_fixed": pl.String,
+            "best_fixed_mean_npv_usd": pl.Float64,
+            "best_flexible": pl.String,
+            "best_flexible_mean_npv_usd": pl.Float64,
+            "value_of_flexibility_usd": pl.Float64,
+        },
+    )
