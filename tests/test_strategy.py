@@ -257,3 +257,19 @@ def test_validation_errors() -> None:
         evaluate(SITE, sc, [SwitchRule("r", {"flat": 5}, "flat", "flat", 1)], models=[Flat()])
     with pytest.raises(InvalidValueError, match="unique"):
         evaluate(SITE, sc, [Static("a", {}), Static("a", {})], models=[Flat()])
+
+
+def test_irr_is_null_when_not_unique() -> None:
+    """Flows −, +, − (two sign changes) can have two IRRs; none is reported. −, + has one."""
+    from hashpivot import _reference as ref
+    from hashpivot.strategy import _irr
+
+    two_changes = [-100.0, 230.0, -132.0]  # NPV roots at r = 10 % and 20 % per period
+    one_change = [-100.0, 60.0, 60.0]
+    periods = [pl.Series([a, b]) for a, b in zip(two_changes, one_change, strict=True)]
+    got = _irr(periods).to_list()
+    assert got[0] is None
+    assert ref.irr_periods(two_changes) is None
+    expected = ref.irr_periods(one_change)
+    assert expected is not None
+    assert got[1] == pytest.approx(expected, rel=1e-9)

@@ -526,16 +526,31 @@ def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
     return acc
 
 
-def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
-    """Annual IRR per path by bisection on ``[-0.99, 10]``; null without a sign change.
+def _sign_changes(periods: list[pl.Series]) -> pl.Series:
+    """Per path, how often the cash flow changes sign (zero flows skipped)."""
+    n = periods[0].len()
+    prev = pl.Series([0.0] * n)
+    changes = pl.Series([0] * n, dtype=pl.Int64)
+    for cf in periods:
+        sign = cf.sign().cast(pl.Float64)
+        changes = changes + ((sign != 0) & (prev != 0) & (sign != prev)).cast(pl.Int64)
+        prev = sign.zip_with(sign != 0, prev)
+    return changes
 
+
+def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
+    """Annual IRR per path by bisection on ``[-0.99, 10]``.
+
+    Null unless the flows change sign exactly once (then the IRR exists and is unique, by
+    Descartes' rule of signs) and the root lies in the bracket: with several sign changes
+    the NPV polynomial can have several roots and no single one is "the" IRR.
     ``periods[k]`` holds every path's flow in period k (all strategies stacked)."""
     n = periods[0].len()
     lo = pl.Series([-0.99] * n)
     hi = pl.Series([10.0] * n)
     f_lo = _npv_periods(periods, lo)
     f_hi = _npv_periods(periods, hi)
-    ok = (f_lo * f_hi) <= 0
+    ok = ((f_lo * f_hi) <= 0) & (_sign_changes(periods) == 1)
     for _ in range(iterations):
         mid = (lo + hi) * 0.5
         f_mid = _npv_periods(periods, mid)
