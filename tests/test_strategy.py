@@ -273,3 +273,12 @@ def test_irr_is_null_when_not_unique() -> None:
     expected = ref.irr_periods(one_change)
     assert expected is not None
     assert got[1] == pytest.approx(expected, rel=1e-9)
+
+
+def test_irr_is_null_for_a_stream_that_starts_positive() -> None:
+    from hashpivot import _reference as ref
+    from hashpivot.strategy import _irr
+
+    borrowing = [100.0, -60.0, -60.0]  # one sign change, but a loan, not an investment
+    assert _irr([pl.Series([c]) for c in borrowing]).to_list() == [None]
+    assert ref.irr_periods(borrowing) is None

@@ -607,10 +607,14 @@ def period_sums(flows: list[float]) -> list[float]:
 
 
 def irr_periods(periods: list[float], lo: float = -0.99, hi: float = 10.0) -> float | None:
-    """Annual IRR of period flows at t = k/12 years, by bisection; None unless the flows
-    change sign exactly once (the IRR is then unique) and the root is in [lo, hi]."""
+    """Annual IRR of period flows at t = k/12 years, by bisection; None unless the flows start
+    negative and change sign exactly once (the IRR is then unique) and the root is in [lo, hi]."""
     signs = [c > 0 for c in periods if c != 0]
-    if sum(1 for i in range(1, len(signs)) if signs[i] != signs[i - 1]) != 1:
+    if (
+        not signs
+        or signs[0]
+        or sum(1 for i in range(1, len(signs)) if signs[i] != signs[i - 1]) != 1
+    ):
         return None
 
     def f(r: float) -> float:

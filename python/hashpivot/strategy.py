@@ -315,8 +315,8 @@ class Evaluation:
     Attributes
     ----------
     per_path
-        ``strategy`` (String), ``path`` (Int64), ``npv_usd``, ``irr`` (annual, null when the
-        flows have no sign change in −99 %…1000 %), ``payback_years`` (null when cumulative
+        ``strategy`` (String), ``path`` (Int64), ``npv_usd``, ``irr`` (annual; null unless the
+        flows start negative and change sign exactly once, with the root in −99 %…1000 %), ``payback_years`` (null when cumulative
         cash never stays ≥ 0 within the horizon), ``revenue_usd``, ``opex_usd``,
         ``capex_usd`` (undiscounted totals) — Float64.
     summary
@@ -526,31 +526,34 @@ def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
     return acc
 
 
-def _sign_changes(periods: list[pl.Series]) -> pl.Series:
-    """Per path, how often the cash flow changes sign (zero flows skipped)."""
+def _is_investment(periods: list[pl.Series]) -> pl.Series:
+    """Per path: the flows start negative and change sign exactly once (zeros skipped)."""
     n = periods[0].len()
+    first = pl.Series([0.0] * n)
     prev = pl.Series([0.0] * n)
     changes = pl.Series([0] * n, dtype=pl.Int64)
     for cf in periods:
         sign = cf.sign().cast(pl.Float64)
         changes = changes + ((sign != 0) & (prev != 0) & (sign != prev)).cast(pl.Int64)
+        first = sign.zip_with(first == 0, first)
         prev = sign.zip_with(sign != 0, prev)
-    return changes
+    return (changes == 1) & (first < 0)
 
 
 def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
     """Annual IRR per path by bisection on ``[-0.99, 10]``.
 
-    Null unless the flows change sign exactly once (then the IRR exists and is unique, by
-    Descartes' rule of signs) and the root lies in the bracket: with several sign changes
-    the NPV polynomial can have several roots and no single one is "the" IRR.
+    Null unless the flows are an investment (they start negative) that changes sign exactly
+    once — then the IRR exists and is unique (Descartes' rule of signs) — and the root lies in
+    the bracket. With several sign changes the NPV polynomial can have several roots, and a
+    stream that starts positive has an IRR that is a borrowing cost, not a return.
     ``periods[k]`` holds every path's flow in period k (all strategies stacked)."""
     n = periods[0].len()
     lo = pl.Series([-0.99] * n)
     hi = pl.Series([10.0] * n)
     f_lo = _npv_periods(periods, lo)
     f_hi = _npv_periods(periods, hi)
-    ok = ((f_lo * f_hi) <= 0) & (_sign_changes(periods) == 1)
+    ok = ((f_lo * f_hi) <= 0) & _is_investment(periods)
     for _ in range(iterations):
         mid = (lo + hi) * 0.5
         f_mid = _npv_periods(periods, mid)
