@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use super::buf::BigBuf;
 use super::header::{block_hash, decode_hex_into, header_at, Hash32, Header, HEADER_LEN};
 use crate::consensus::target::{bits_proof, U256};
 use crate::error::{CoreError, CoreResult, Position};
@@ -44,10 +45,25 @@ pub fn check_raw(source: &str, data: &[u8]) -> CoreResult<()> {
     Ok(())
 }
 
-/// Read a file of consecutive 80-byte headers.
-pub fn read_raw_file(path: &Path) -> CoreResult<Vec<u8>> {
+/// Read a file of consecutive 80-byte headers (into a huge-page buffer, see [`BigBuf`]).
+pub fn read_raw_file(path: &Path) -> CoreResult<BigBuf> {
     let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| io_err(&name, &e))?;
+    let mut f = File::open(path).map_err(|e| io_err(&name, &e))?;
+    let len = f.metadata().map_err(|e| io_err(&name, &e))?.len();
+    let len = usize::try_from(len).map_err(|_| {
+        fmt_err(
+            &name,
+            Position::Scalar,
+            format!("{len} bytes do not fit in memory on this platform"),
+        )
+    })?;
+    let mut data = BigBuf::zeroed(len);
+    f.read_exact(&mut data).map_err(|e| io_err(&name, &e))?;
+    // A file that grew while being read: read it again whole (rare; keeps the result exact).
+    if f.read(&mut [0u8; 1]).map_err(|e| io_err(&name, &e))? != 0 {
+        let v = std::fs::read(path).map_err(|e| io_err(&name, &e))?;
+        data = BigBuf::from(v);
+    }
     check_raw(&name, &data)?;
     Ok(data)
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use super::buf::BigBuf;
 use super::header::{
     block_hash, header_at, parse_display_hex, write_be_hex, write_display_hex, Hash32, Header,
     HEADER_LEN,
@@ -164,12 +165,12 @@ pub struct ChainColumns {
     pub bits: Vec<u32>,
     pub nonce: Vec<u32>,
     /// 64 hex digits per row, display order.
-    pub hash_hex: Vec<u8>,
-    pub prev_hex: Vec<u8>,
-    pub merkle_hex: Vec<u8>,
+    pub hash_hex: BigBuf,
+    pub prev_hex: BigBuf,
+    pub merkle_hex: BigBuf,
     pub difficulty: Vec<Option<f64>>,
     /// 64 hex digits per row (Core's RPC form), `None` when no anchor is known.
-    pub chainwork_hex: Option<Vec<u8>>,
+    pub chainwork_hex: Option<BigBuf>,
     pub chainwork_f64: Option<Vec<f64>>,
     /// Cumulative chainwork through the last row, when known.
     pub last_chainwork: Option<U256>,
@@ -285,9 +286,9 @@ pub fn build(
     let mut time = vec![0i64; n];
     let mut bits = vec![0u32; n];
     let mut nonce = vec![0u32; n];
-    let mut hash_hex = vec![0u8; n * 64];
-    let mut prev_hex = vec![0u8; n * 64];
-    let mut merkle_hex = vec![0u8; n * 64];
+    let mut hash_hex = BigBuf::zeroed(n * 64);
+    let mut prev_hex = BigBuf::zeroed(n * 64);
+    let mut merkle_hex = BigBuf::zeroed(n * 64);
     let mut pow_ok = vec![false; n];
     (
         hashes.par_chunks_mut(BLOCK),
@@ -432,7 +433,7 @@ pub fn build(
     let (chainwork_hex, chainwork_f64, last_chainwork) = match base {
         None => (None, None, None),
         Some(base) => {
-            let mut hx = vec![0u8; n * 64];
+            let mut hx = BigBuf::zeroed(n * 64);
             let mut fl = vec![0f64; n];
             hx.par_chunks_mut(BLOCK * 64)
                 .zip(fl.par_chunks_mut(BLOCK))

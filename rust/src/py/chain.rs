@@ -16,10 +16,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_arrow::input::AnyArray;
 use pyo3_arrow::PyTable;
+use rayon::prelude::*;
 
 use super::consensus::PyNetworkParams;
 use super::convert::{bits_column, chunks, i64_column};
 use super::errors::dtype_error;
+use crate::chain::buf::BigBuf;
 use crate::chain::header::{decode_hex_into, parse_display_hex, Header, HEADER_LEN};
 use crate::chain::validate::{build, ChainColumns, Check, Context, ContextRow};
 use crate::chain::{read, synth};
@@ -29,7 +31,7 @@ use crate::error::{CoreError, CoreResult, Position};
 /// Consecutive raw 80-byte headers held in Rust.
 #[pyclass(name = "RawHeaders", module = "hashpivot._core", frozen)]
 pub struct PyRawHeaders {
-    data: Vec<u8>,
+    data: BigBuf,
 }
 
 #[pymethods]
@@ -40,7 +42,7 @@ impl PyRawHeaders {
     fn from_bytes(data: &[u8], source: &str) -> PyResult<Self> {
         read::check_raw(source, data)?;
         Ok(Self {
-            data: data.to_vec(),
+            data: BigBuf::from_slice(data),
         })
     }
     fn __len__(&self) -> usize {
@@ -51,7 +53,7 @@ impl PyRawHeaders {
         let n = self.data.len() / HEADER_LEN;
         let (a, b) = (start.min(n), stop.min(n).max(start.min(n)));
         Self {
-            data: self.data[a * HEADER_LEN..b * HEADER_LEN].to_vec(),
+            data: BigBuf::from_slice(&self.data[a * HEADER_LEN..b * HEADER_LEN]),
         }
     }
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
@@ -179,14 +181,14 @@ fn read_blk_files(
             .unwrap_or_default();
         read::order_chain(&src, &all)
     })?;
-    Ok((PyRawHeaders { data }, genesis))
+    Ok((PyRawHeaders { data: data.into() }, genesis))
 }
 
 #[pyfunction]
 #[pyo3(signature = (text, source="hex"))]
 fn headers_from_hex(py: Python<'_>, text: &str, source: &str) -> PyResult<PyRawHeaders> {
     let data = py.detach(|| read::parse_hex_text(source, text))?;
-    Ok(PyRawHeaders { data })
+    Ok(PyRawHeaders { data: data.into() })
 }
 
 fn str_or_bin_chunks(arg: &str, a: AnyArray) -> PyResult<(Vec<ArrayRef>, bool)> {
@@ -238,7 +240,7 @@ fn headers_from_arrow(py: Python<'_>, column: AnyArray, source: &str) -> PyResul
         });
         read::join_elements(&src, items, is_hex)
     })?;
-    Ok(PyRawHeaders { data })
+    Ok(PyRawHeaders { data: data.into() })
 }
 
 fn hash_column(arg: &str, a: AnyArray) -> PyResult<CoreResult<Vec<[u8; 32]>>> {
@@ -332,33 +334,57 @@ fn headers_from_columns(
         }
         Ok(out)
     })?;
-    Ok(PyRawHeaders { data })
+    Ok(PyRawHeaders { data: data.into() })
 }
 
 const VIEW_BUF_ROWS: usize = 1 << 24;
 
-/// Fixed-width 64-byte strings as a StringView array (no per-row allocation).
-fn hex_view_array(values: Vec<u8>, n: usize, valid: bool) -> PyResult<ArrayRef> {
+/// Hand a buffer to Arrow without copying (a mapping is kept alive by the Arrow buffer).
+fn arrow_buffer(b: BigBuf) -> Buffer {
+    match b {
+        BigBuf::Map { map, len } => {
+            Buffer::from(bytes::Bytes::from_owner(map)).slice_with_length(0, len)
+        }
+        BigBuf::Heap(v) => Buffer::from_vec(v),
+    }
+}
+
+/// Fixed-width 64-byte strings as a StringView array (no per-row allocation; the views are
+/// written in parallel into one huge-page buffer).
+fn hex_view_array(values: BigBuf, n: usize, valid: bool) -> PyResult<ArrayRef> {
     if !valid {
         return Ok(arrow_array::new_null_array(&DataType::Utf8View, n));
     }
-    let whole = Buffer::from_vec(values);
-    let mut buffers = Vec::new();
-    let mut views = Vec::with_capacity(n);
-    let mut row = 0usize;
-    while row < n {
-        let rows = (n - row).min(VIEW_BUF_ROWS);
-        buffers.push(whole.slice_with_length(row * 64, rows * 64));
-        let bi = (buffers.len() - 1) as u128;
-        for j in 0..rows {
-            let off = j * 64;
-            let s = &whole.as_slice()[(row + j) * 64..(row + j) * 64 + 4];
-            let prefix = u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as u128;
-            views.push(64u128 | (prefix << 32) | (bi << 64) | ((off as u128) << 96));
-        }
-        row += rows;
+    let mut views = BigBuf::zeroed(n * 16);
+    {
+        let vals: &[u8] = &values;
+        views
+            .par_chunks_mut(16 * 4096)
+            .zip(vals.par_chunks(64 * 4096))
+            .enumerate()
+            .for_each(|(c, (vs, xs))| {
+                for (j, (v, s)) in vs.chunks_exact_mut(16).zip(xs.chunks_exact(64)).enumerate() {
+                    let row = c * 4096 + j;
+                    let bi = (row / VIEW_BUF_ROWS) as u128;
+                    let off = ((row % VIEW_BUF_ROWS) * 64) as u128;
+                    let prefix = u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as u128;
+                    let view = 64u128 | (prefix << 32) | (bi << 64) | (off << 96);
+                    v.copy_from_slice(&view.to_le_bytes());
+                }
+            });
     }
-    let arr = StringViewArray::try_new(ScalarBuffer::from(views), buffers, None)
+    let whole = arrow_buffer(values);
+    let buffers: Vec<Buffer> = (0..n.div_ceil(VIEW_BUF_ROWS))
+        .map(|k| {
+            let rows = (n - k * VIEW_BUF_ROWS).min(VIEW_BUF_ROWS);
+            whole.slice_with_length(k * VIEW_BUF_ROWS * 64, rows * 64)
+        })
+        .collect();
+    let mut vb = arrow_buffer(views);
+    if vb.as_ptr().align_offset(16) != 0 {
+        vb = Buffer::from_slice_ref(vb.as_slice()); // heap fallback: realign (copy)
+    }
+    let arr = StringViewArray::try_new(ScalarBuffer::new(vb, 0, n), buffers, None)
         .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     Ok(Arc::new(arr))
 }
@@ -485,7 +511,7 @@ fn synthetic_chain(
 ) -> PyResult<PyRawHeaders> {
     let p = &params.inner;
     let data = py.detach(|| synth::synthetic_chain(n, p, seed))?;
-    Ok(PyRawHeaders { data })
+    Ok(PyRawHeaders { data: data.into() })
 }
 
 /// Grind the nonce of one 80-byte header until its proof of work holds under `params`.
