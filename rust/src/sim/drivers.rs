@@ -66,7 +66,9 @@ pub struct Drivers<'a> {
     power_dev: f64,
     gpu_noise: f64,
     jump: Option<Poisson<f64>>,
-    jump_comp: f64,
+    /// GBM: the daily log drift `(mu − λκ − σ²/2)·dt` and the daily volatility `σ·√dt`.
+    gbm_drift: f64,
+    gbm_vol: f64,
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {
@@ -106,6 +108,13 @@ impl<'a> Drivers<'a> {
             }
             _ => (None, 0.0),
         };
+        let (gbm_drift, gbm_vol) = match &cfg.price {
+            PriceModel::Gbm { mu, sigma, .. } => (
+                (mu - jump_comp - 0.5 * sigma * sigma) * DT_YEARS,
+                sigma * DT_YEARS.sqrt(),
+            ),
+            _ => (0.0, 0.0),
+        };
         Ok(Self {
             cfg,
             chol,
@@ -118,7 +127,8 @@ impl<'a> Drivers<'a> {
             power_dev: 0.0,
             gpu_noise: 0.0,
             jump,
-            jump_comp,
+            gbm_drift,
+            gbm_vol,
         })
     }
 
@@ -136,14 +146,9 @@ impl<'a> Drivers<'a> {
             let mut e0 = eps[0];
             match &cfg.price {
                 PriceModel::Gbm {
-                    mu,
-                    sigma,
-                    jump_mean,
-                    jump_sd,
-                    ..
+                    jump_mean, jump_sd, ..
                 } => {
-                    let drift = (mu - self.jump_comp - 0.5 * sigma * sigma) * DT_YEARS;
-                    let mut lp = drift + sigma * DT_YEARS.sqrt() * e0;
+                    let mut lp = self.gbm_drift + self.gbm_vol * e0;
                     if let Some(p) = &self.jump {
                         let n = p.sample(rng) as u64;
                         for _ in 0..n {

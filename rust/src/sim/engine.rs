@@ -47,6 +47,7 @@ pub struct SimOutput {
 
 struct PathRows<'a> {
     path: u32,
+    path_col: &'a mut [u32],
     date_us: &'a mut [i64],
     height: &'a mut [i64],
     bits: &'a mut [u32],
@@ -79,7 +80,22 @@ fn run_path(
     let t_start = cfg.start.time;
     let day0 = t_start.div_euclid(DAY) * DAY;
     let keep_fee = 1.0 - cfg.fleet.pool_fee;
-    for d in 0..cfg.n_days {
+    r.path_col.fill(r.path);
+    // Re-slice every column to exactly n_days so the writes below need no bounds checks.
+    let nd = cfg.n_days;
+    let (date_us, height, bits) = (&mut r.date_us[..nd], &mut r.height[..nd], &mut r.bits[..nd]);
+    let (difficulty, hashrate_ehs, price_usd) = (
+        &mut r.difficulty[..nd],
+        &mut r.hashrate_ehs[..nd],
+        &mut r.price_usd[..nd],
+    );
+    let (fees, subsidy, hashprice) = (
+        &mut r.fees[..nd],
+        &mut r.subsidy[..nd],
+        &mut r.hashprice[..nd],
+    );
+    let (power, gpu, under) = (&mut r.power[..nd], &mut r.gpu[..nd], &mut r.under[..nd]);
+    for d in 0..nd {
         let day_start = day0 + DAY * d as i64;
         let dd = drivers.step(d, trends[d], &mut rng_d);
         let subsidy_btc = block_subsidy(chain.height + 1, interval)? as f64 / 1e8;
@@ -98,18 +114,18 @@ fn run_path(
         let t0 = (day_start.max(t_start)) as f64;
         let t1 = (day_start + DAY) as f64;
         chain.advance(t0, t1, ths * 1e12, &mut rng_b, &mut rets)?;
-        r.date_us[d] = day_start * 1_000_000;
-        r.height[d] = chain.height;
-        r.bits[d] = chain.bits;
-        r.difficulty[d] = chain.difficulty();
-        r.hashrate_ehs[d] = ths / 1e6;
-        r.price_usd[d] = dd.price_usd;
-        r.fees[d] = dd.fees_btc;
-        r.subsidy[d] = subsidy_btc;
-        r.hashprice[d] = usd_th_day * 1000.0;
-        r.power[d] = dd.power_usd_kwh;
-        r.gpu[d] = dd.gpu_usd_hr;
-        r.under[d] = fd.share_under_water;
+        date_us[d] = day_start * 1_000_000;
+        height[d] = chain.height;
+        bits[d] = chain.bits;
+        difficulty[d] = chain.difficulty();
+        hashrate_ehs[d] = ths / 1e6;
+        price_usd[d] = dd.price_usd;
+        fees[d] = dd.fees_btc;
+        subsidy[d] = subsidy_btc;
+        hashprice[d] = usd_th_day * 1000.0;
+        power[d] = dd.power_usd_kwh;
+        gpu[d] = dd.gpu_usd_hr;
+        under[d] = fd.share_under_water;
     }
     Ok(rets)
 }
@@ -131,7 +147,7 @@ pub fn simulate(
     let n = nd * n_paths as usize;
     let mut o = SimOutput {
         n_days: nd,
-        path: Vec::with_capacity(n),
+        path: vec![0; n],
         date_us: vec![0; n],
         height: vec![0; n],
         bits: vec![0; n],
@@ -146,11 +162,9 @@ pub fn simulate(
         share_under_water: vec![0.0; n],
         ..Default::default()
     };
-    for p in 0..n_paths {
-        o.path.extend(std::iter::repeat_n(first_path + p, nd));
-    }
     let mut rows: Vec<PathRows<'_>> = Vec::with_capacity(n_paths as usize);
     {
+        let mut it_path = o.path.chunks_mut(nd);
         let mut it_date = o.date_us.chunks_mut(nd);
         let mut it_h = o.height.chunks_mut(nd);
         let mut it_b = o.bits.chunks_mut(nd);
@@ -165,6 +179,7 @@ pub fn simulate(
         let mut it_u = o.share_under_water.chunks_mut(nd);
         for p in 0..n_paths {
             let (
+                Some(path_col),
                 Some(date_us),
                 Some(height),
                 Some(bits),
@@ -178,6 +193,7 @@ pub fn simulate(
                 Some(gpu),
                 Some(under),
             ) = (
+                it_path.next(),
                 it_date.next(),
                 it_h.next(),
                 it_b.next(),
@@ -196,6 +212,7 @@ pub fn simulate(
             };
             rows.push(PathRows {
                 path: first_path + p,
+                path_col,
                 date_us,
                 height,
                 bits,
@@ -232,7 +249,7 @@ pub fn simulate(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::consensus::params::NetworkParams;
     use crate::consensus::retarget::calculate_next_work_required;
@@ -315,7 +332,7 @@ mod tests {
     }
 
     /// A scenario shaped like the Python default (GBM σ 0.6, 6 classes × 4 tranches).
-    pub(super) fn default_like() -> SimConfig {
+    pub(crate) fn default_like() -> SimConfig {
         let mut c = cfg(1825, 2016 * 472 - 1, vec![], ArrivalMode::Poisson);
         c.hashrate_given_ehs = None;
         c.price = PriceModel::Gbm {

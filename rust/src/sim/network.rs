@@ -11,6 +11,9 @@
 
 use super::config::{FleetModel, SimConfig};
 
+/// Cohorts are processed in groups of this many (see [`Fleet::step`]).
+const LANES: usize = 2;
+
 /// Expected BTC per TH/s per day: `1e12 · 86400 · (S + F) / (D · 2^32)` (ECONOMICS.md §2).
 #[must_use]
 pub fn btc_per_th_day(subsidy_btc: f64, fees_btc: f64, difficulty: f64) -> f64 {
@@ -31,6 +34,9 @@ pub struct Fleet<'a> {
     pipeline: Vec<f64>,
     arrival_class: usize,
     first_day: bool,
+    /// The next expected day and its pipeline slot (`day % pipeline.len()`).
+    day: usize,
+    slot: usize,
 }
 
 /// What the fleet did on a day.
@@ -67,6 +73,13 @@ impl<'a> Fleet<'a> {
             keep.push(daily_keep(f.retire_arrivals_per_year));
             hs.push(0.0);
         }
+        // Pad with empty cohorts (no hashrate, never retiring) to a multiple of LANES.
+        while eff.len() % LANES != 0 {
+            eff.push(0.0);
+            mult.push(0.0);
+            keep.push(1.0);
+            hs.push(0.0);
+        }
         let n = eff.len();
         let eff_mult = eff.iter().zip(&mult).map(|(e, m)| e * m).collect();
         Self {
@@ -78,6 +91,8 @@ impl<'a> Fleet<'a> {
             pipeline: vec![0.0; f.lead_time_days.max(1)],
             arrival_class,
             first_day: true,
+            day: 0,
+            slot: 0,
         }
     }
 
@@ -93,8 +108,13 @@ impl<'a> Fleet<'a> {
         let f = self.fleet;
         let h = f.hysteresis;
         let nt = f.tranche_mult.len();
-        // Deliveries of orders placed lead_time days ago.
-        let slot = day % self.pipeline.len();
+        // Deliveries of orders placed lead_time days ago. The pipeline is a ring indexed by
+        // day mod its length, kept as a running slot (no integer division per day).
+        if day != self.day {
+            self.day = day;
+            self.slot = day % self.pipeline.len();
+        }
+        let slot = self.slot;
         let arriving = std::mem::take(&mut self.pipeline[slot]);
         if arriving > 0.0 {
             for t in 0..nt {
@@ -102,9 +122,6 @@ impl<'a> Fleet<'a> {
             }
         }
         let kwh = 24.0 / 1000.0 * power * f.pue;
-        let mut online = 0.0;
-        let mut under = 0.0;
-        let mut installed = 0.0;
         // Branch-free per cohort: the on/off state is 1.0/0.0 and the threshold it must clear
         // is selected arithmetically (ratio ≥ x ⇔ rev ≥ x · cost; no division, cost may be 0).
         let (lo, hi) = if self.first_day {
@@ -112,23 +129,34 @@ impl<'a> Fleet<'a> {
         } else {
             (1.0 - h, 1.0 + h)
         };
+        // The cohorts are padded to a multiple of LANES with empty ones (hs = 0), and the sums
+        // run in LANES independent accumulators: no loop-carried add latency, and the body
+        // vectorises. (Summation order differs from a plain left-to-right sum only by
+        // rounding; it is fixed, so results do not depend on the thread count.)
+        let mut online = [0.0; LANES];
+        let mut under = [0.0; LANES];
+        let mut installed = [0.0; LANES];
         for (((hs, on), em), keep) in self
             .hs
-            .iter_mut()
-            .zip(self.on.iter_mut())
-            .zip(&self.eff_mult)
-            .zip(&self.keep)
+            .chunks_exact_mut(LANES)
+            .zip(self.on.chunks_exact_mut(LANES))
+            .zip(self.eff_mult.chunks_exact(LANES))
+            .zip(self.keep.chunks_exact(LANES))
         {
-            let cost = em * kwh;
-            let hsi = *hs;
-            installed += hsi;
-            under += hsi * f64::from(u8::from(rev_th_day < cost));
-            let x = if *on > 0.5 { lo } else { hi };
-            let now_on = f64::from(u8::from(rev_th_day >= x * cost));
-            *on = now_on;
-            online += hsi * now_on;
-            *hs = hsi * keep;
+            for j in 0..LANES {
+                let cost = em[j] * kwh;
+                let hsi = hs[j];
+                installed[j] += hsi;
+                under[j] += if rev_th_day < cost { hsi } else { 0.0 };
+                let x = if on[j] > 0.5 { lo } else { hi };
+                let now_on = rev_th_day >= x * cost;
+                on[j] = if now_on { 1.0 } else { 0.0 };
+                online[j] += if now_on { hsi } else { 0.0 };
+                hs[j] = hsi * keep[j];
+            }
         }
+        let sum = |a: [f64; LANES]| a[0] + a[1];
+        let (online, under, installed) = (sum(online), sum(under), sum(installed));
         self.first_day = false;
         // Orders: linear in the excess ratio, capped at deploy_cap_per_day × installed.
         let cost_new = f.arrival_efficiency_jth * kwh;
@@ -143,6 +171,12 @@ impl<'a> Fleet<'a> {
             let due = (day + f.lead_time_days) % self.pipeline.len();
             self.pipeline[due] += order;
         }
+        self.day = day + 1;
+        self.slot = if slot + 1 == self.pipeline.len() {
+            0
+        } else {
+            slot + 1
+        };
         FleetDay {
             online_ths: online,
             share_under_water: if installed > 0.0 {
@@ -150,6 +184,102 @@ impl<'a> Fleet<'a> {
             } else {
                 0.0
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::config::FleetClass;
+
+    /// The plain cohort-by-cohort day (the definition in the module docs), on its own state:
+    /// `(hs, on)` per (class, tranche) cohort, arrival class last.
+    fn plain_step(
+        f: &FleetModel,
+        hs: &mut [f64],
+        on: &mut [bool],
+        first: bool,
+        rev: f64,
+        power: f64,
+    ) -> FleetDay {
+        let nt = f.tranche_mult.len();
+        let kwh = 24.0 / 1000.0 * power * f.pue;
+        let (mut online, mut under, mut installed) = (0.0, 0.0, 0.0);
+        for (i, (h, o)) in hs.iter_mut().zip(on.iter_mut()).enumerate() {
+            let (class, t) = (i / nt, i % nt);
+            let (e, r) = match f.classes.get(class) {
+                Some(c) => (c.efficiency_jth, c.retire_per_year),
+                None => (f.arrival_efficiency_jth, f.retire_arrivals_per_year),
+            };
+            let cost = e * f.tranche_mult[t] * kwh;
+            installed += *h;
+            if rev < cost {
+                under += *h;
+            }
+            let x = match (first, *o) {
+                (true, _) => 1.0,
+                (false, true) => 1.0 - f.hysteresis,
+                (false, false) => 1.0 + f.hysteresis,
+            };
+            *o = rev >= x * cost;
+            if *o {
+                online += *h;
+            }
+            *h *= (1.0 - r).powf(1.0 / 365.0);
+        }
+        FleetDay {
+            online_ths: online,
+            share_under_water: if installed > 0.0 {
+                under / installed
+            } else {
+                0.0
+            },
+        }
+    }
+
+    #[test]
+    fn step_matches_the_plain_cohort_loop() {
+        let mut cfg = crate::sim::engine::tests::default_like();
+        // 5 classes × 3 tranches + 3 arrival cohorts = 18: not a multiple of LANES.
+        cfg.fleet.classes = [14.0, 19.0, 24.0, 31.0, 40.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| FleetClass {
+                efficiency_jth: e,
+                hashrate_ths: 5e7 * (i + 1) as f64,
+                retire_per_year: 0.05 * i as f64,
+            })
+            .collect();
+        cfg.fleet.tranche_mult = vec![0.7, 1.0, 1.3];
+        cfg.fleet.tranche_weight = vec![0.3, 0.4, 0.3];
+        cfg.fleet.deploy_cap_per_day = 0.0; // no orders: the plain loop has no pipeline
+        let f = &cfg.fleet;
+        let mut fleet = Fleet::new(&cfg);
+        let n = (f.classes.len() + 1) * f.tranche_mult.len();
+        let mut hs: Vec<f64> = f
+            .classes
+            .iter()
+            .flat_map(|c| f.tranche_weight.iter().map(move |w| c.hashrate_ths * w))
+            .chain(std::iter::repeat_n(0.0, f.tranche_mult.len()))
+            .collect();
+        let mut on = vec![true; n];
+        // Revenue swinging across every cohort's thresholds, power with spikes.
+        for d in 0..400 {
+            let rev = 0.02 + 0.03 * (d as f64 * 0.07).sin().abs();
+            let power = if d % 17 == 0 { 0.15 } else { 0.05 };
+            let got = fleet.step(d, rev, power);
+            let want = plain_step(f, &mut hs, &mut on, d == 0, rev, power);
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+            assert!(
+                close(got.online_ths, want.online_ths),
+                "day {d}: {got:?} {want:?}"
+            );
+            assert!(
+                close(got.share_under_water, want.share_under_water),
+                "day {d}"
+            );
+            assert!(close(fleet.installed_ths(), hs.iter().sum()), "day {d}");
         }
     }
 }
