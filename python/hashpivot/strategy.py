@@ -317,8 +317,8 @@ class Evaluation:
     per_path
         ``strategy`` (String), ``path`` (Int64), ``npv_usd``, ``irr`` (annual; null unless the
         flows start negative and change sign exactly once, with the root in −99 %…1000 %),
-        ``payback_years`` (null when cumulative cash never stays ≥ 0 within the horizon), ``revenue_usd``, ``opex_usd``,
-        ``capex_usd`` (undiscounted totals) — Float64.
+        ``payback_years`` (null when cumulative cash never stays ≥ 0 within the horizon),
+        ``revenue_usd``, ``opex_usd``, ``capex_usd`` (undiscounted totals) — Float64.
     summary
         One row per strategy: ``strategy``, ``flexible`` (Boolean), ``mean_npv_usd``,
         ``std_npv_usd``, ``npv_qXX_usd`` per quantile, ``p_loss`` (share of paths with NPV < 0),
