@@ -212,36 +212,40 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
             why: format!("{interval} must be > 0 blocks"),
         });
     }
-    // height / interval by a float reciprocal, corrected to the exact integer quotient below
-    // 2^52 (heights there are exact in f64); plain division above.
+    // First pass (vectorises): the first negative height that is not null is the error.
+    if let Some(row) = heights
+        .iter()
+        .enumerate()
+        .position(|(i, &h)| h < 0 && !is_null(i))
+    {
+        super::subsidy::block_subsidy(heights[row], interval).map_err(|e| e.at_row(row))?;
+    }
+    // Subsidy by era from a table; era = height / interval by a float reciprocal with an
+    // exact ±1 correction, branch-free. Valid while h < 2^52 (exact in f64) and interval
+    // < 2^32 (so q·interval cannot overflow); otherwise plain division.
+    let mut table = [0i64; 65];
+    for (k, t) in table.iter_mut().enumerate().take(64) {
+        *t = super::subsidy::INITIAL_SUBSIDY_SAT >> k;
+    }
     let inv = 1.0 / interval as f64;
-    validate_then_map(
-        heights,
-        is_null,
-        |h| h >= 0,
-        |h| super::subsidy::block_subsidy(h, interval),
-        move |h| {
-            let h = h.max(0);
-            let q = if h < (1 << 52) {
-                // h and h·inv are exact to within one unit here: at most one correction.
-                let q = (h as f64 * inv) as i64;
-                if q.saturating_mul(interval) > h {
-                    q - 1
-                } else if (q + 1).saturating_mul(interval) <= h {
-                    q + 1
+    let fast = interval < (1 << 32);
+    let mut out = vec![0i64; heights.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(heights.par_chunks(CHUNK))
+        .for_each(|(o, i)| {
+            for (slot, &h) in o.iter_mut().zip(i) {
+                let h = h.max(0); // null slots may hold anything
+                let q = if fast && h < (1 << 52) {
+                    let q = (h as f64 * inv) as i64; // one cvttsd2si
+                    let p = q * interval;
+                    q - i64::from(p > h) + i64::from(h - p >= interval)
                 } else {
-                    q
-                }
-            } else {
-                h / interval
-            };
-            if q >= 64 {
-                0
-            } else {
-                super::subsidy::INITIAL_SUBSIDY_SAT >> q
+                    h / interval
+                };
+                *slot = table[q.clamp(0, 64) as usize];
             }
-        },
-    )
+        });
+    Ok(out)
 }
 
 #[cfg(test)]
