@@ -12,6 +12,7 @@ evaluates a strategy that uses the plugin's model, and resolves its data series.
 from __future__ import annotations
 
 import json
+import shutil
 import site
 import subprocess
 import sys
@@ -66,6 +67,9 @@ def test_example_plugin_in_fresh_venv(tmp_path: Path) -> None:
     # (maturin's editable install of hashpivot is one)
     lines = [f"import site; site.addsitedir({d!r})" for d in sorted(ours)]
     (Path(purelib) / "_hashpivot_project.pth").write_text("\n".join(lines) + "\n")
+    # build from a copy, so the install leaves no build/ or egg-info in the checkout
+    source = tmp_path / "example"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     subprocess.run(
         [
             sys.executable,
@@ -78,7 +82,7 @@ def test_example_plugin_in_fresh_venv(tmp_path: Path) -> None:
             "--no-deps",
             "--no-build-isolation",
             "--no-index",
-            str(EXAMPLE),
+            str(source),
         ],
         check=True,
         cwd=tmp_path,

@@ -16,39 +16,6 @@ const CHUNK: usize = 1 << 15;
 /// Null predicate: `true` where the row is null.
 pub type IsNull<'a> = &'a (dyn Fn(usize) -> bool + Sync);
 
-/// Apply `f` to every non-null row (null rows get `O::default()`).
-pub fn map_rows<I, O>(
-    input: &[I],
-    is_null: IsNull<'_>,
-    f: impl Fn(I) -> CoreResult<O> + Sync,
-) -> CoreResult<Vec<O>>
-where
-    I: Copy + Sync,
-    O: Copy + Default + Send,
-{
-    let mut out = vec![O::default(); input.len()];
-    let results: Vec<CoreResult<()>> = out
-        .par_chunks_mut(CHUNK)
-        .zip(input.par_chunks(CHUNK))
-        .enumerate()
-        .map(|(ci, (o, i))| {
-            let base = ci * CHUNK;
-            // Null slots are computed too (their value is discarded by the caller's null
-            // buffer); the null check is only paid when a row fails.
-            for (k, (slot, &x)) in o.iter_mut().zip(i).enumerate() {
-                match f(x) {
-                    Ok(v) => *slot = v,
-                    Err(e) if !is_null(base + k) => return Err(e.at_row(base + k)),
-                    Err(_) => *slot = O::default(),
-                }
-            }
-            Ok(())
-        })
-        .collect();
-    results.into_iter().collect::<CoreResult<Vec<()>>>()?;
-    Ok(out)
-}
-
 /// One parallel pass over chunks: rows that `valid` accepts get the total function `f`
 /// (no `Result` in the hot loop); a rejected non-null row stops with the error the fallible
 /// scalar `explain` gives, at its row (the first in row order across chunks).

@@ -252,14 +252,23 @@ pub fn u256_hex(v: &U256) -> String {
     s
 }
 
-/// Parse up to 64 hex digits (optional `0x`) into a U256.
-pub fn parse_u256_hex(s: &str) -> CoreResult<U256> {
+/// `s` without surrounding space and an optional `0x`, if it is 1..=`max` hex digits; else "".
+fn hex_digits(s: &str, max: usize) -> &str {
     let t = s.trim();
     let t = t
         .strip_prefix("0x")
         .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t);
-    if t.is_empty() || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if t.is_empty() || t.len() > max || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return "";
+    }
+    t
+}
+
+/// Parse up to 64 hex digits (optional `0x`) into a U256.
+pub fn parse_u256_hex(s: &str) -> CoreResult<U256> {
+    let t = hex_digits(s, 64);
+    if t.is_empty() {
         return Err(CoreError::InvalidValue {
             what: "256-bit hex value",
             at: Position::Scalar,
@@ -275,12 +284,8 @@ pub fn parse_u256_hex(s: &str) -> CoreResult<U256> {
 
 /// Parse compact bits written as hex (`"1d00ffff"` or `"0x1d00ffff"`).
 pub fn parse_bits_hex(s: &str) -> CoreResult<u32> {
-    let t = s.trim();
-    let t = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    if t.is_empty() || t.len() > 8 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let t = hex_digits(s, 8);
+    if t.is_empty() {
         return Err(CoreError::InvalidValue {
             what: "bits",
             at: Position::Scalar,

@@ -1,1 +1,0 @@
-"""Example hashpivot plugin: a curtailment-credit revenue model."""
