@@ -20,6 +20,7 @@ __all__ = [
     "InvalidBitsError",
     "InvalidTargetError",
     "InvalidValueError",
+    "OutputError",
     "PluginError",
     "SchemaError",
 ]
@@ -67,3 +68,8 @@ class ConfigError(HashpivotError, ValueError):
 
 class PluginError(HashpivotError):
     """A plugin that failed to load, raised, or returned the wrong schema."""
+
+
+class OutputError(HashpivotError, OSError):
+    """Results that cannot be written where asked (the folder exists with other files, its
+    parent is missing, the disk is full); nothing partial is left behind."""

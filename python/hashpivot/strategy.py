@@ -107,7 +107,10 @@ class Allocation:
 class Strategy(Protocol):
     """What :func:`evaluate` needs from a strategy."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The strategy's unique name (a row of the decision table)."""
+        ...
 
     @property
     def flexible(self) -> bool:

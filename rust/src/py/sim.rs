@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+    Array, ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
     TimestampSecondArray, UInt32Array,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -273,6 +273,36 @@ fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
 
 /// Run the scenario engine for paths `first_path … first_path + n_paths − 1`; returns the
 /// daily table and the retarget table (Arrow, stream-only).
+/// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
+/// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
+#[pyfunction]
+#[pyo3(signature = (values, n_paths, n_days, qs))]
+fn day_quantiles(
+    py: Python<'_>,
+    values: pyo3_arrow::input::AnyArray,
+    n_paths: usize,
+    n_days: usize,
+    qs: Vec<f64>,
+) -> PyResult<Py<PyAny>> {
+    let chunks = super::convert::chunks("values", values)?;
+    let mut flat: Vec<f64> = Vec::new();
+    for c in &chunks {
+        let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
+            return Err(dtype_error(
+                "values",
+                &c.data_type().to_string(),
+                "a Float64 column",
+            ));
+        };
+        if a.null_count() > 0 {
+            return Err(dtype_error("values", "a column with nulls", "no nulls"));
+        }
+        flat.extend_from_slice(a.values());
+    }
+    let out = py.detach(|| crate::sim::summary::day_quantiles(&flat, n_paths, n_days, &qs))?;
+    super::convert::to_py(py, Arc::new(Float64Array::from(out)) as ArrayRef)
+}
+
 #[pyfunction]
 #[pyo3(signature = (config, params, seed, first_path, n_paths))]
 fn simulate_paths(
@@ -290,5 +320,6 @@ fn simulate_paths(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
+    m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod drivers;
 pub mod engine;
 pub mod network;
 pub mod rng;
+pub mod summary;
 
 pub use config::*;
 pub use engine::{simulate, SimOutput};

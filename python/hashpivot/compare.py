@@ -1,0 +1,316 @@
+"""The main job: simulate a site's futures, evaluate every strategy, rank them.
+
+:func:`compare` takes a :class:`~hashpivot.config.SiteConfig` (from a site file) and returns
+a :class:`Comparison`: the decision table, the evaluation frames, the scenario summaries the
+report plots (quantile fans, retarget dates), the fleet's place on the network cost curve
+and the cash-flow timeline of the best strategy. :mod:`hashpivot.report` writes it out;
+``hashpivot compare`` is the command line. Choices are documented in ``docs/compare.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from hashpivot import fleet as fleet_econ
+from hashpivot import scenario as scn
+from hashpivot.config import SiteConfig
+from hashpivot.consensus import bits_to_difficulty
+from hashpivot.revenue import prepare_scenario
+from hashpivot.strategy import Evaluation, evaluate
+
+__all__ = ["DECISION_COLUMNS", "Comparison", "compare", "decision_table"]
+
+#: Columns of :attr:`Comparison.decision` (all Float64 but ``rank``, ``strategy``, ``flexible``).
+DECISION_COLUMNS = (
+    "rank",
+    "strategy",
+    "flexible",
+    "mean_npv_usd",
+    "npv_q05_usd",
+    "npv_q50_usd",
+    "npv_q95_usd",
+    "p_loss",
+    "cvar_usd",
+    "median_payback_years",
+    "median_irr",
+)
+
+#: Paths whose daily cash flows make the best strategy's timeline (a mean over these paths).
+TIMELINE_PATHS = 2_000
+
+#: Paths kept in full for the report's sample-path plots and ``paths_sample.parquet``.
+SAMPLE_PATHS = 100
+
+Progress = Callable[[str, float], None]
+
+
+def _no_progress(stage: str, fraction: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare` found. Every table is a polars DataFrame.
+
+    Attributes
+    ----------
+    config
+        The site file it ran.
+    decision
+        The ranked decision table (:data:`DECISION_COLUMNS`), best mean NPV first.
+    evaluation
+        The full :class:`~hashpivot.strategy.Evaluation` (per-path NPVs, summary, by model,
+        flexibility, plugin failures).
+    fans
+        Daily quantiles over paths: ``date, column, q05, q25, q50, q75, q95`` for
+        ``price_usd``, ``hashprice_usd_ph_day``, ``difficulty``, ``hashrate_ehs``,
+        ``power_price_usd_kwh`` (long format).
+    retargets
+        Per retarget epoch: ``epoch, height, paths, time_q10/q50/q90, difficulty_change_q10/
+        q50/q90`` (:func:`hashpivot.scenario.retarget_dates`).
+    paths_sample
+        The daily frame of the first :data:`SAMPLE_PATHS` paths.
+    cost_curve
+        The network cost curve at the start (:func:`hashpivot.fleet.cost_curve`).
+    fleet_economics
+        The site's machine classes at the start (:func:`hashpivot.fleet.economics`).
+    best_cash_flows
+        Monthly cash flows of the best strategy, mean over paths: ``month, model,
+        revenue_usd, opex_usd, capex_usd, net_usd``.
+    start
+        One row: ``date, height, bits, difficulty, price_usd, hashprice_usd_ph_day``.
+    timings
+        Seconds per stage (``simulate``, ``evaluate``, ``summaries``).
+    """
+
+    config: SiteConfig
+    decision: pl.DataFrame
+    evaluation: Evaluation
+    fans: pl.DataFrame
+    retargets: pl.DataFrame
+    paths_sample: pl.DataFrame
+    cost_curve: pl.DataFrame
+    fleet_economics: pl.DataFrame
+    best_cash_flows: pl.DataFrame
+    start: pl.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> str | None:
+        """The strategy with the highest mean NPV (None if every strategy failed)."""
+        return None if self.decision.height == 0 else str(self.decision["strategy"][0])
+
+    @property
+    def value_of_flexibility_usd(self) -> float | None:
+        """Best flexible minus best fixed strategy, mean NPV (None without both kinds)."""
+        v = self.evaluation.flexibility["value_of_flexibility_usd"][0]
+        return None if v is None else float(v)
+
+
+def decision_table(ev: Evaluation) -> pl.DataFrame:
+    """The ranked decision table of an evaluation (best mean NPV first)."""
+    s = ev.summary
+    for c in DECISION_COLUMNS[3:]:
+        if c not in s.columns:
+            s = s.with_columns(pl.lit(None, dtype=pl.Float64).alias(c))
+    return (
+        s.sort("mean_npv_usd", descending=True, nulls_last=True)
+        .with_row_index("rank", offset=1)
+        .select(DECISION_COLUMNS)
+    )
+
+
+_FAN_COLUMNS = (
+    "price_usd",
+    "hashprice_usd_ph_day",
+    "difficulty",
+    "hashrate_ehs",
+    "power_price_usd_kwh",
+)
+_FAN_Q = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _fans(daily: pl.DataFrame) -> pl.DataFrame:
+    aggs = [
+        pl.col(c).quantile(q, interpolation="linear").alias(f"{c}|q{round(q * 100):02d}")
+        for c in _FAN_COLUMNS
+        for q in _FAN_Q
+    ]
+    wide = daily.group_by("date").agg(aggs).sort("date")
+    return (
+        wide.unpivot(index="date")
+        .with_columns(
+            pl.col("variable").str.split_exact("|", 1).struct.rename_fields(["column", "q"])
+        )
+        .unnest("variable")
+        .pivot(on="q", index=["date", "column"], values="value")
+        .sort("column", "date")
+    )
+
+
+def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.DataFrame:
+    strat = next(s for s in cfg.strategies if s.name == best)
+    n = min(int(daily["path"].max() or 0) + 1, TIMELINE_PATHS)  # type: ignore[arg-type]
+    sc = prepare_scenario(daily.filter(pl.col("path") < n))
+    alloc = strat.allocate(cfg.site, sc)
+    parts = []
+    for mname, steps in alloc.mw.items():
+        cf = cfg.models[mname].cash_flows(cfg.site, sc.frame, steps.materialize(sc).alias("mw"))
+        parts.append(
+            cf.select("date", "revenue_usd", "opex_usd", "capex_usd").with_columns(
+                pl.lit(mname).alias("model")
+            )
+        )
+    switching = [(usd, day) for usd, day in alloc.switch_capex]
+    flows = pl.concat(parts) if parts else pl.DataFrame()
+    month = pl.col("date").dt.truncate("1mo").alias("month")
+    out = (
+        flows.group_by(month, "model")
+        .agg(pl.col("revenue_usd", "opex_usd", "capex_usd").sum() / n)
+        .with_columns(
+            (pl.col("revenue_usd") - pl.col("opex_usd") - pl.col("capex_usd")).alias("net_usd")
+        )
+    )
+    rows = []
+    for usd, day in switching:
+        d = day.cast(pl.Int64) if isinstance(day, pl.Series) else pl.Series([day] * sc.n_paths)
+        idx = d.drop_nulls().clip(0, sc.n_days - 1)
+        months = sc.dates.gather(idx).dt.truncate("1mo")
+        for m, cnt in months.value_counts().iter_rows():
+            rows.append({"month": m, "capex_usd": usd * cnt / sc.n_paths})
+    if rows:
+        sw = (
+            pl.DataFrame(rows)
+            .group_by("month")
+            .agg(pl.col("capex_usd").sum())
+            .with_columns(
+                pl.lit("switching").alias("model"),
+                pl.lit(0.0).alias("revenue_usd"),
+                pl.lit(0.0).alias("opex_usd"),
+                (-pl.col("capex_usd")).alias("net_usd"),
+            )
+        )
+        out = pl.concat([out, sw.select(out.columns)])
+    return out.sort("month", "model")
+
+
+def _start_row(cfg: SiteConfig, daily: pl.DataFrame) -> pl.DataFrame:
+    st = cfg.scenario.start or scn.ChainStart.from_epoch()
+    d0 = daily.filter(pl.col("path") == 0).head(1)
+    return pl.DataFrame(
+        {
+            "date": d0["date"],
+            "height": [st.height + 1],
+            "bits": [st.bits],
+            "difficulty": [float(bits_to_difficulty(st.bits))],
+            "price_usd": [cfg.scenario.start_price_usd],
+            "hashprice_usd_ph_day": d0["hashprice_usd_ph_day"],
+        }
+    )
+
+
+def _fleet_views(cfg: SiteConfig, start: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    mix = cfg.scenario.fleet.mix if cfg.scenario.fleet.mix is not None else scn.DEFAULT_MIX
+    diff = float(start["difficulty"][0])
+    price = float(start["price_usd"][0])
+    power = cfg.scenario.power.base_usd_kwh
+    fees = cfg.scenario.fees.start_btc
+    height = int(start["height"][0])
+    curve = fleet_econ.cost_curve(
+        mix,
+        difficulty=diff,
+        price_usd=price,
+        power_price_usd_kwh=power,
+        height=height,
+        fees_btc_per_block=fees,
+        pool_fee=cfg.scenario.fleet.pool_fee,
+        pue=cfg.scenario.fleet.pue,
+    )
+    sm = cfg.models.get("self_mining")
+    econ = fleet_econ.economics(
+        cfg.fleet,
+        difficulty=diff,
+        price_usd=price,
+        power_price_usd_kwh=power,
+        height=height,
+        fees_btc_per_block=fees,
+        pool_fee=float(getattr(sm, "pool_fee", 0.0)),
+        pue=float(getattr(sm, "overhead_k", 1.0)),
+        uptime=float(getattr(sm, "uptime", 1.0)),
+    )
+    return curve, econ
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - t0
+
+
+def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
+    """Simulate ``cfg.paths`` paths over ``cfg.years``, evaluate every strategy, rank them.
+
+    ``progress(stage, fraction_done)`` is called between stages (for progress bars).
+    """
+    report = progress or _no_progress
+    timings: dict[str, float] = {}
+    report(f"simulating {cfg.paths:,} paths × {cfg.years:g} years", 0.0)
+    with _timed(timings, "simulate"):
+        daily, rts = scn.simulate_with_retargets(
+            cfg.scenario, paths=cfg.paths, years=cfg.years, seed=cfg.seed
+        )
+    report(f"evaluating {len(cfg.strategies)} strategies", 0.45)
+    with _timed(timings, "evaluate"):
+        ev = evaluate(
+            cfg.site,
+            daily,
+            cfg.strategies,
+            discount_rate=cfg.discount_rate,
+            quantiles=cfg.quantiles,
+            cvar_level=cfg.cvar_level,
+            models=cfg.models,
+        )
+    report("summarising", 0.8)
+    with _timed(timings, "summaries"):
+        decision = decision_table(ev)
+        fans = _fans(daily)
+        retargets = scn.retarget_dates(rts)
+        sample = daily.filter(pl.col("path") < SAMPLE_PATHS)
+        start = _start_row(cfg, daily)
+        curve, econ = _fleet_views(cfg, start)
+        best = None if decision.height == 0 else str(decision["strategy"][0])
+        flows = (
+            _best_cash_flows(cfg, daily, best)
+            if best is not None
+            else pl.DataFrame(
+                schema={
+                    "month": daily.schema["date"],
+                    "model": pl.String,
+                    "revenue_usd": pl.Float64,
+                    "opex_usd": pl.Float64,
+                    "capex_usd": pl.Float64,
+                    "net_usd": pl.Float64,
+                }
+            )
+        )
+    del daily
+    report("done", 1.0)
+    return Comparison(
+        config=cfg,
+        decision=decision,
+        evaluation=ev,
+        fans=fans,
+        retargets=retargets,
+        paths_sample=sample,
+        cost_curve=curve,
+        fleet_economics=econ,
+        best_cash_flows=flows,
+        start=start,
+        timings=timings,
+    )

@@ -1,0 +1,1118 @@
+"""Site and scenario files: TOML → typed objects, with errors that name file, line and key.
+
+A site file describes one site (capacity, power, fleet), the revenue models it can run (with
+parameter overrides), the scenario to simulate and the strategies to compare. The format,
+every key, its unit and its default are documented in ``docs/site-files.md``; the bundled
+default is ``hashpivot/data/default_site.toml`` (:func:`default_site_path`).
+
+Numbers take the unit in their key's name (``capacity_mw`` is in MW). A string with a unit is
+converted: ``capacity_mw = "100000 kW"``, ``power_price_usd_kwh = "45 USD/MWh"``,
+``lead_time_days = "18 months"``, ``discount_rate = "10 %"``. A unit of the wrong kind is an
+error. Relative file paths are resolved against the site file's folder.
+
+:func:`load_site` returns a :class:`SiteConfig`; every problem raises
+:class:`~hashpivot.exceptions.ConfigError` with ``file:line: key: what is wrong; what to do``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import difflib
+import math
+import re
+import sys
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from hashpivot import hardware, scenario
+from hashpivot.exceptions import ConfigError, HashpivotError
+from hashpivot.plugins import get_revenue_models
+from hashpivot.revenue import RevenueModel, SiteContext
+from hashpivot.strategy import Stage, Staged, Static, Strategy, SwitchRule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "SiteConfig",
+    "default_site_path",
+    "load_site",
+    "parse_quantity",
+]
+
+KeyPath = tuple[str | int, ...]
+
+# --------------------------------------------------------------------------- locations
+
+
+class _Locator:
+    """Maps key paths (``("strategy", 2, "mix", "ai_colocation")``) to 1-based lines.
+
+    A small scanner of TOML structure (headers, keys, arrays, inline tables, strings,
+    comments); ``tomllib`` does the real parsing, and this only finds where things are.
+    A construct it does not follow leaves that key without a line (the nearest enclosing
+    key's line is used), never a wrong parse.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: dict[KeyPath, int] = {}
+        self.i = 0
+        self.line = 1
+        with contextlib.suppress(IndexError, ValueError):
+            self._document()
+
+    # -- lookup
+    def find(self, path: KeyPath) -> int | None:
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return None
+
+    # -- scanner
+    def _peek(self, k: int = 0) -> str:
+        j = self.i + k
+        return self.text[j] if j < len(self.text) else ""
+
+    def _adv(self, k: int = 1) -> None:
+        for _ in range(k):
+            if self.i < len(self.text) and self.text[self.i] == "\n":
+                self.line += 1
+            self.i += 1
+
+    def _ws(self, newlines: bool) -> None:
+        while self.i < len(self.text):
+            c = self.text[self.i]
+            if c in " \t\r" or (newlines and c == "\n"):
+                self._adv()
+            elif c == "#":
+                while self.i < len(self.text) and self.text[self.i] != "\n":
+                    self._adv()
+            else:
+                return
+
+    def _string(self) -> str:
+        q = self._peek()
+        if self.text.startswith(q * 3, self.i):
+            self._adv(3)
+            end = self.text.index(q * 3, self.i)
+            while self.text.startswith(q, end + 3):
+                end += 1
+            s = self.text[self.i : end]
+            self._adv(end + 3 - self.i)
+            return s
+        self._adv()
+        out = []
+        while self._peek() not in (q, "\n", ""):
+            if q == '"' and self._peek() == "\\":
+                out.append(self._peek(1))
+                self._adv(2)
+                continue
+            out.append(self._peek())
+            self._adv()
+        self._adv()
+        return "".join(out)
+
+    def _key(self) -> list[str]:
+        parts: list[str] = []
+        while True:
+            self._ws(False)
+            if self._peek() in ('"', "'"):
+                parts.append(self._string())
+            else:
+                start = self.i
+                while self._peek() and (self._peek().isalnum() or self._peek() in "_-"):
+                    self._adv()
+                if self.i == start:
+                    raise ValueError("no key")
+                parts.append(self.text[start : self.i])
+            self._ws(False)
+            if self._peek() == ".":
+                self._adv()
+                continue
+            return parts
+
+    def _resolve(self, keys: list[str], aot: dict[KeyPath, int], new_aot: bool) -> KeyPath:
+        out: list[str | int] = []
+        for n, k in enumerate(keys):
+            out.append(k)
+            t = tuple(out)
+            last = n == len(keys) - 1
+            if last and new_aot:
+                aot[t] = aot.get(t, 0) + 1
+            if t in aot:
+                out.append(aot[t] - 1)
+        return tuple(out)
+
+    def _document(self) -> None:
+        table: KeyPath = ()
+        aot: dict[KeyPath, int] = {}
+        while True:
+            self._ws(True)
+            if self.i >= len(self.text):
+                return
+            line = self.line
+            if self._peek() == "[":
+                is_aot = self._peek(1) == "["
+                self._adv(2 if is_aot else 1)
+                keys = self._key()
+                self._adv(2 if is_aot else 1)
+                table = self._resolve(keys, aot, is_aot)
+                self.lines.setdefault(table, line)
+                continue
+            keys = self._key()
+            path = (*table, *keys)
+            self.lines.setdefault(path, line)
+            if self._peek() != "=":
+                raise ValueError("expected =")
+            self._adv()
+            self._value(path)
+
+    def _value(self, path: KeyPath) -> None:
+        self._ws(False)
+        c = self._peek()
+        if c in ('"', "'"):
+            self._string()
+        elif c == "[":
+            self._adv()
+            idx = 0
+            while True:
+                self._ws(True)
+                if self._peek() == "]":
+                    self._adv()
+                    return
+                self.lines.setdefault((*path, idx), self.line)
+                self._value((*path, idx))
+                idx += 1
+                self._ws(True)
+                if self._peek() == ",":
+                    self._adv()
+        elif c == "{":
+            self._adv()
+            while True:
+                self._ws(False)
+                if self._peek() == "}":
+                    self._adv()
+                    return
+                line = self.line
+                keys = self._key()
+                self.lines.setdefault((*path, *keys), line)
+                self._adv()  # '='
+                self._value((*path, *keys))
+                self._ws(False)
+                if self._peek() == ",":
+                    self._adv()
+        else:
+            while self._peek() not in (",", "]", "}", "\n", "#", ""):
+                self._adv()
+
+
+def _show(path: KeyPath) -> str:
+    out = ""
+    for k in path:
+        if isinstance(k, int):
+            out += f"[{k}]"
+        else:
+            out += ("." if out else "") + k
+    return out or "(top level)"
+
+
+@dataclass
+class _Ctx:
+    file: str
+    base_dir: Path
+    loc: _Locator
+
+    def error(self, path: KeyPath, problem: str) -> ConfigError:
+        line = self.loc.find(path)
+        where = f"{self.file}:{line}" if line is not None else self.file
+        return ConfigError(f"{where}: {_show(path)}: {problem}")
+
+
+# --------------------------------------------------------------------------- units
+
+_NUM = r"[-+]?(?:\d[\d_]*\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+_QTY = re.compile(rf"^\s*({_NUM})\s*(.*?)\s*$")
+
+#: key suffix → (kind, {unit spelling (lowercase, no spaces): factor to the key's unit}).
+_UNITS: dict[str, tuple[str, dict[str, float]]] = {
+    "_mw": ("a power", {"w": 1e-6, "kw": 1e-3, "mw": 1.0, "gw": 1e3}),
+    "_kw": ("a power", {"w": 1e-3, "kw": 1.0, "mw": 1e3}),
+    "_w": ("a power", {"w": 1.0, "kw": 1e3}),
+    "_usd_kwh": (
+        "an energy price",
+        {
+            "usd/kwh": 1.0,
+            "$/kwh": 1.0,
+            "usd/mwh": 1e-3,
+            "$/mwh": 1e-3,
+            "c/kwh": 1e-2,
+            "¢/kwh": 1e-2,
+        },
+    ),
+    "_usd_per_mw": (
+        "a cost per MW",
+        {"usd/mw": 1.0, "$/mw": 1.0, "usd/kw": 1e3, "$/kw": 1e3, "musd/mw": 1e6, "m$/mw": 1e6},
+    ),
+    "_usd_kw_month": (
+        "a price per kW-month",
+        {"usd/kw-month": 1.0, "$/kw-month": 1.0, "usd/kw/month": 1.0, "$/kw/month": 1.0}
+        | {"usd/mw-month": 1e-3, "$/mw-month": 1e-3, "usd/mw/month": 1e-3, "$/mw/month": 1e-3},
+    ),
+    "_usd_mw_month": (
+        "a cost per MW-month",
+        {"usd/mw-month": 1.0, "$/mw-month": 1.0, "usd/mw/month": 1.0, "$/mw/month": 1.0}
+        | {"usd/kw-month": 1e3, "$/kw-month": 1e3, "usd/kw/month": 1e3, "$/kw/month": 1e3},
+    ),
+    "_usd_mw_day": ("a price per MW-day", {"usd/mw-day": 1.0, "$/mw-day": 1.0}),
+    "_usd_per_gpu": ("a price per GPU", {"usd": 1.0, "$": 1.0, "usd/gpu": 1.0, "$/gpu": 1.0}),
+    "_usd_hr": ("a price per hour", {"usd/h": 1.0, "$/h": 1.0, "usd/hr": 1.0, "$/hr": 1.0}),
+    "_usd_ph_day": ("a hashprice", {"usd/ph/day": 1.0, "$/ph/day": 1.0, "usd/ph-day": 1.0}),
+    "_usd_th": ("a price per TH/s", {"usd/th": 1.0, "$/th": 1.0}),
+    "_usd": ("an amount of money", {"usd": 1.0, "$": 1.0, "kusd": 1e3, "musd": 1e6}),
+    "_btc": ("an amount of bitcoin", {"btc": 1.0, "sat": 1e-8, "sats": 1e-8}),
+    "_jth": ("an efficiency", {"j/th": 1.0, "w/(th/s)": 1.0}),
+    "_ths": ("a hashrate", {"th/s": 1.0, "ph/s": 1e3, "eh/s": 1e6}),
+    "_ehs": ("a hashrate", {"eh/s": 1.0, "ph/s": 1e-3, "zh/s": 1e3}),
+    "_days": (
+        "a duration",
+        {"d": 1.0, "day": 1.0, "days": 1.0, "week": 7.0, "weeks": 7.0}
+        | {"month": 365.25 / 12, "months": 365.25 / 12, "y": 365.25, "year": 365.25}
+        | {"years": 365.25},
+    ),
+    "_years": (
+        "a duration",
+        {"y": 1.0, "year": 1.0, "years": 1.0, "month": 1 / 12, "months": 1 / 12}
+        | {"d": 1 / 365.25, "day": 1 / 365.25, "days": 1 / 365.25},
+    ),
+    "_day": ("a day count", {"d": 1.0, "day": 1.0, "days": 1.0}),
+    "_doy": ("a day of year", {"d": 1.0}),
+}
+_PERCENT = {"%": 0.01, "percent": 0.01, "bp": 1e-4, "bps": 1e-4}
+
+
+def _unit_of(key: str) -> tuple[str, dict[str, float]] | None:
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if key.endswith(suffix) or key == suffix[1:]:
+            return _UNITS[suffix]
+    return None
+
+
+def parse_quantity(key: str, value: object) -> float:
+    """Convert ``value`` (a number, or a string ``"<number> <unit>"``) to the unit of ``key``.
+
+    The unit is named by the key's suffix (``_mw``, ``_usd_kwh``, ``_days`` …; see
+    ``docs/site-files.md``). Keys without a unit suffix take plain numbers or percentages.
+
+    Raises
+    ------
+    ValueError
+        The value is not a number, or its unit is of another kind than the key's.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is a boolean; expected a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is a {type(value).__name__}; expected a number")
+    m = _QTY.match(value)
+    if m is None:
+        raise ValueError(f"{value!r} is not a number with an optional unit")
+    num = float(m.group(1).replace("_", ""))
+    unit = m.group(2).lower().replace(" ", "")
+    if unit == "":
+        return num
+    if unit in _PERCENT:
+        return num * _PERCENT[unit]
+    spec = _unit_of(key)
+    if spec is None:
+        raise ValueError(f"{value!r} has unit {m.group(2)!r}, but {key} takes a plain number or %")
+    kind, table = spec
+    if unit not in table:
+        units = ", ".join(sorted({u for u in table if u.isascii()}))
+        raise ValueError(f"{value!r} is not {kind} (unit {m.group(2)!r}); use one of: {units}")
+    return num * table[unit]
+
+
+# --------------------------------------------------------------------------- typed reading
+
+_MISSING: Any = object()
+_MAX_YEARS = 50
+
+
+class _Table:
+    """One TOML table being read: typed getters that remember which keys were used."""
+
+    def __init__(self, ctx: _Ctx, data: Mapping[str, Any], path: KeyPath) -> None:
+        self.ctx, self.data, self.path = ctx, data, path
+        self.used: set[str] = set()
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def err(self, key: str | int | None, problem: str) -> ConfigError:
+        return self.ctx.error(self.path if key is None else (*self.path, key), problem)
+
+    def _raw(self, key: str, default: Any, what: str) -> Any:
+        self.used.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            raise self.err(None, f"missing key {key!r}; add {key} = <{what}>")
+        return default
+
+    def number(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        what: str = "a number",
+        gt: float | None = None,
+        ge: float | None = None,
+        le: float | None = None,
+        lt: float | None = None,
+    ) -> Any:
+        v = self._raw(key, default, what)
+        if key not in self.data:
+            return v
+        try:
+            x = parse_quantity(key, v)
+        except ValueError as e:
+            raise self.err(key, f"{e}; expected {what}") from None
+        if not math.isfinite(x):
+            raise self.err(key, f"{v!r} is not finite; expected {what}")
+        bounds: list[tuple[float | None, str, bool]] = [
+            (gt, ">", x > (gt or 0)),
+            (ge, ">=", x >= (ge or 0)),
+            (le, "<=", x <= (le or 0)),
+            (lt, "<", x < (lt or 0)),
+        ]
+        for b, op, ok in bounds:
+            if b is not None and not ok:
+                raise self.err(key, f"must be {op} {b:g}, got {v!r}; expected {what}")
+        return x
+
+    def integer(self, key: str, default: Any = _MISSING, *, what: str, ge: int = 0) -> Any:
+        v = self.number(key, default, what=what, ge=ge)
+        if key not in self.data:
+            return v
+        if isinstance(self.data[key], str) and not self.data[key].strip()[-1:].isdigit():
+            return round(v)  # a quantity with a unit ("18 months"): to the nearest whole unit
+        if v != int(v):
+            raise self.err(key, f"{self.data[key]!r} is not a whole number; expected {what}")
+        return int(v)
+
+    def string(self, key: str, default: Any = _MISSING, *, what: str = "a string") -> Any:
+        v = self._raw(key, default, what)
+        if key not in self.data:
+            return v
+        if not isinstance(v, str):
+            raise self.err(key, f"{v!r} is a {type(v).__name__}; expected {what}")
+        return v
+
+    def choice(self, key: str, choices: Sequence[str], default: Any = _MISSING) -> Any:
+        what = " or ".join(repr(c) for c in choices)
+        v = self.string(key, default, what=what)
+        if key in self.data and v not in choices:
+            raise self.err(key, f"{v!r} is not one of {what}{_did_you_mean(v, choices)}")
+        return v
+
+    def boolean(self, key: str, default: Any = _MISSING) -> Any:
+        v = self._raw(key, default, "true or false")
+        if key in self.data and not isinstance(v, bool):
+            raise self.err(key, f"{v!r} is not a boolean; expected true or false")
+        return v
+
+    def table(self, key: str, *, required: bool = False) -> _Table | None:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.err(None, f"missing table [{_show((*self.path, key))}]")
+            return None
+        v = self.data[key]
+        if not isinstance(v, dict):
+            raise self.err(key, f"is a {type(v).__name__}; expected a table ({key} = {{...}})")
+        return _Table(self.ctx, v, (*self.path, key))
+
+    def tables(self, key: str) -> list[_Table]:
+        self.used.add(key)
+        v = self.data.get(key, [])
+        if isinstance(v, dict):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+            raise self.err(key, f"expected an array of tables ([[{_show((*self.path, key))}]])")
+        return [_Table(self.ctx, x, (*self.path, key, i)) for i, x in enumerate(v)]
+
+    def path_value(self, key: str) -> Path | None:
+        v = self.string(key, None, what="a file path")
+        if v is None:
+            return None
+        p = Path(v).expanduser()
+        return p if p.is_absolute() else self.ctx.base_dir / p
+
+    def finish(self, allowed: Sequence[str] = ()) -> None:
+        known = set(self.used) | set(allowed)
+        for k in self.data:
+            if k not in known:
+                raise self.err(
+                    k,
+                    f"unknown key{_did_you_mean(k, sorted(known))}; known keys: "
+                    f"{', '.join(sorted(known)) or '(none)'}",
+                )
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    m = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {m[0]!r}?)" if m else ""
+
+
+def _override(
+    t: _Table, obj: Any, *, skip: Sequence[str] = (), rename: Mapping[str, str] = {}
+) -> Any:
+    """``dataclasses.replace(obj, **values)`` for every key of ``t`` that names a field.
+
+    Values are converted by the field's declared type (float, int, bool, str, or None-able
+    versions) and by the unit of the key's suffix.
+    """
+    hints = typing.get_type_hints(type(obj))
+    fields = {f.name for f in dataclasses.fields(obj) if f.init} - set(skip) - {"name"}
+    changes: dict[str, Any] = {}
+    for key in list(t.data):
+        if key in t.used:
+            continue
+        field = rename.get(key, key)
+        if field not in fields:
+            continue
+        hint = hints[field]
+        args = set(typing.get_args(hint)) or {hint}
+        args.discard(type(None))
+        if bool in args:
+            changes[field] = t.boolean(key)
+        elif int in args and float not in args:
+            changes[field] = t.integer(key, what=f"a whole number ({field})", ge=-(2**62))
+        elif float in args:
+            changes[field] = t.number(key, what=f"a number ({field})")
+        elif str in args:
+            changes[field] = t.string(key)
+        elif typing.get_origin(hint) is tuple or tuple in {typing.get_origin(a) for a in args}:
+            raw = t._raw(key, _MISSING, "an array of numbers")
+            if not isinstance(raw, list):
+                raise t.err(key, f"{raw!r} is not an array; expected an array of numbers")
+            vals = []
+            for i, x in enumerate(raw):
+                try:
+                    vals.append(parse_quantity(key, x))
+                except ValueError as e:
+                    raise t.err(key, f"item {i}: {e}") from None
+            changes[field] = tuple(vals)
+    try:
+        return dataclasses.replace(obj, **changes)
+    except (HashpivotError, ValueError, TypeError) as e:
+        raise t.err(None, str(e)) from None
+
+
+def _field_names(obj: Any, skip: Sequence[str] = ()) -> list[str]:
+    return [f.name for f in dataclasses.fields(obj) if f.init and f.name not in skip]
+
+
+# --------------------------------------------------------------------------- series
+
+
+def _read_frame(t: _Table, key: str, path: Path) -> pl.DataFrame:
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            return pl.read_csv(
+                path, try_parse_dates=True, separator="\t" if path.suffix == ".tsv" else ","
+            )
+    except (OSError, pl.exceptions.PolarsError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise t.err(
+            key,
+            f"cannot read {str(path)!r}: {msg}; check the path (relative paths "
+            "are taken from the site file's folder) and that it is CSV or Parquet",
+        ) from None
+    raise t.err(key, f"{str(path)!r}: unknown file type {path.suffix!r}; use .csv or .parquet")
+
+
+_TIME_COLS = ("time", "timestamp", "datetime", "date", "hour")
+
+
+def _daily_series(
+    t: _Table, key: str, path: Path, columns: Mapping[str, float], what: str, tile_to: int | None
+) -> list[float]:
+    """A daily series from a CSV/Parquet file: one of ``columns`` (name → factor to the
+    target unit); daily means when there is a time column (hourly data), else one row per
+    day; repeated from its start to ``tile_to`` days when given."""
+    df = _read_frame(t, key, path)
+    col = next((c for c in columns if c in df.columns), None)
+    if col is None:
+        raise t.err(
+            key,
+            f"{str(path)!r} has no column {' or '.join(map(repr, columns))} "
+            f"(columns: {', '.join(df.columns)}); name the {what} column so",
+        )
+    if not df.schema[col].is_numeric():
+        raise t.err(
+            key, f"{str(path)!r}: column {col!r} has dtype {df.schema[col]}; expected numbers"
+        )
+    tcol = next((c for c in _TIME_COLS if c in df.columns), None)
+    s = df.select(pl.col(col).cast(pl.Float64) * columns[col], *([pl.col(tcol)] if tcol else []))
+    nulls = s[col].is_null()
+    if nulls.any():
+        row = int(nulls.arg_true()[0])
+        raise t.err(key, f"{path!s}:{row + 2}: {col} is empty; fill or drop the row")
+    if tcol is not None:
+        tt = s.schema[tcol]
+        if tt == pl.String:
+            try:
+                s = s.with_columns(pl.col(tcol).str.to_datetime(time_zone=None, strict=True))
+            except pl.exceptions.PolarsError:
+                raise t.err(key, f"{str(path)!r}: column {tcol!r} is not a date/time") from None
+        elif not (tt == pl.Date or isinstance(tt, pl.Datetime)):
+            raise t.err(key, f"{str(path)!r}: column {tcol!r} has dtype {tt}; expected dates")
+        s = (
+            s.group_by(pl.col(tcol).dt.date(), maintain_order=True)
+            .agg(pl.col(col).mean())
+            .sort(tcol)
+        )
+    vals: list[float] = s[col].to_list()
+    if not vals:
+        raise t.err(key, f"{str(path)!r} has no rows")
+    if any(v < 0 for v in vals):
+        raise t.err(key, f"{str(path)!r}: {col} has negative values; expected {what} >= 0")
+    if tile_to is None:
+        return vals
+    reps = -(-tile_to // len(vals))
+    return (vals * reps)[:tile_to]
+
+
+# --------------------------------------------------------------------------- the config
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A loaded site file: everything ``hashpivot compare`` needs.
+
+    Attributes
+    ----------
+    source
+        The file it came from (``None`` when built in code).
+    site
+        The :class:`~hashpivot.revenue.SiteContext` (capacity, fleet efficiency, fixed power
+        price when the contract is ``"fixed"``).
+    fleet
+        The site's machines (:class:`~hashpivot.hardware.Fleet`).
+    power_contract
+        ``"index"``: the site pays the simulated daily power price; ``"fixed"``: a flat price.
+    scenario
+        The :class:`~hashpivot.scenario.Scenario` to simulate.
+    paths, years, seed
+        Simulation size and seed.
+    discount_rate, cvar_level, quantiles
+        Evaluation settings (:func:`hashpivot.strategy.evaluate`).
+    models
+        Revenue models by name, with the file's parameter overrides applied.
+    strategies
+        The strategies to compare, in file order.
+    title
+        Report title.
+    """
+
+    source: Path | None
+    site: SiteContext
+    fleet: hardware.Fleet
+    power_contract: Literal["index", "fixed"]
+    scenario: scenario.Scenario
+    paths: int
+    years: float
+    seed: int
+    discount_rate: float
+    cvar_level: float
+    quantiles: tuple[float, ...]
+    models: dict[str, RevenueModel]
+    strategies: list[Strategy]
+    title: str
+
+    @property
+    def fleet_power_mw(self) -> float:
+        """IT power of the fleet at nameplate (MW)."""
+        f = self.fleet.frame
+        return float((f["count"] * f["power_w"]).sum()) / 1e6
+
+    @property
+    def fleet_hashrate_ths(self) -> float:
+        """Nameplate hashrate of the fleet (TH/s)."""
+        f = self.fleet.frame
+        return float((f["count"] * f["hashrate_ths"]).sum())
+
+    def with_run(
+        self, *, paths: int | None = None, years: float | None = None, seed: int | None = None
+    ) -> SiteConfig:
+        """A copy with other simulation settings (command-line overrides)."""
+        return dataclasses.replace(
+            self,
+            paths=self.paths if paths is None else paths,
+            years=self.years if years is None else years,
+            seed=self.seed if seed is None else seed,
+        )
+
+
+def default_site_path() -> Path:
+    """The bundled default site file (``hashpivot/data/default_site.toml``)."""
+    return Path(str(resources.files("hashpivot") / "data" / "default_site.toml"))
+
+
+def load_site(path: str | Path | None = None) -> SiteConfig:
+    """Load a site file (default: the bundled ``default_site.toml``).
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read, is not valid TOML, or a key is missing, unknown, of the
+        wrong type or unit, or out of range. The message names ``file:line``, the key, and
+        what is expected.
+    """
+    p = default_site_path() if path is None else Path(path)
+    label = p.name if path is None else str(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{label}: cannot read the site file: {e}") from None
+    return loads_site(text, file=label, base_dir=p.resolve().parent, source=p)
+
+
+def loads_site(
+    text: str, *, file: str = "<string>", base_dir: Path | None = None, source: Path | None = None
+) -> SiteConfig:
+    """Load a site file from its text (see :func:`load_site`)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"at line (\d+)", str(e))
+        where = f"{file}:{m.group(1)}" if m else file
+        raise ConfigError(f"{where}: not valid TOML: {e}") from None
+    ctx = _Ctx(file, base_dir or Path.cwd(), _Locator(text))
+    return _build(_Table(ctx, data, ()), source)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _fleet(site: _Table) -> hardware.Fleet:
+    entries = site.tables("fleet")
+    file = site.path_value("fleet_file")
+    if file is not None and entries:
+        raise site.err("fleet_file", "give either fleet_file or [[site.fleet]] entries, not both")
+    if file is not None:
+        frame = _read_frame(site, "fleet_file", file)
+        try:
+            return hardware.Fleet(frame)
+        except HashpivotError as e:
+            raise site.err("fleet_file", f"{file}: {e}") from None
+    if not entries:
+        raise site.err(
+            None,
+            'no fleet; add [[site.fleet]] entries (model = "Antminer S21", count = '
+            '1000) or fleet_file = "fleet.csv"',
+        )
+    catalog = hardware.asic_catalog()["model"].to_list()
+    rows = []
+    for ent in entries:
+        model = ent.string("model", what="a hardware model name")
+        row: dict[str, Any] = {
+            "model": model,
+            "count": ent.integer("count", what="a number of machines", ge=0),
+            "hashrate_ths": ent.number("hashrate_ths", None, what="TH/s per machine", gt=0),
+            "power_w": ent.number("power_w", None, what="W per machine", gt=0),
+            "price_usd": ent.number("price_usd", 0.0, what="USD per machine", ge=0),
+        }
+        if model not in catalog and (row["hashrate_ths"] is None or row["power_w"] is None):
+            raise ent.err(
+                "model",
+                f"{model!r} is not in the hardware catalog"
+                f"{_did_you_mean(model, catalog)}; use a catalog name (hashpivot catalog) or "
+                "give hashrate_ths and power_w for custom hardware",
+            )
+        pd = ent._raw("purchase_date", None, "a date")
+        if pd is not None and not isinstance(pd, dt.date):
+            raise ent.err("purchase_date", f"{pd!r} is not a date; write it as 2024-05-01")
+        row["purchase_date"] = pd
+        ent.finish()
+        rows.append(row)
+    schema = {
+        "model": pl.String,
+        "count": pl.Int64,
+        "hashrate_ths": pl.Float64,
+        "power_w": pl.Float64,
+        "price_usd": pl.Float64,
+        "purchase_date": pl.Date,
+    }
+    try:
+        return hardware.Fleet(pl.DataFrame(rows, schema=schema))
+    except HashpivotError as e:
+        raise site.err("fleet", str(e)) from None
+
+
+def _models(doc: _Table, pue: float | None) -> dict[str, RevenueModel]:
+    registry = get_revenue_models()
+    models: dict[str, RevenueModel] = dict(registry.models)
+    if pue is not None:
+        for name in ("self_mining", "asic_hosting"):
+            m = models.get(name)
+            if m is not None and dataclasses.is_dataclass(m) and hasattr(m, "overhead_k"):
+                models[name] = dataclasses.replace(m, overhead_k=pue)
+    sec = doc.table("models")
+    if sec is None:
+        return models
+    for name in list(sec.data):
+        t = sec.table(name)
+        assert t is not None
+        base_name = t.string("base", name, what="the name of an installed revenue model")
+        base = models.get(base_name)
+        if base is None:
+            failed = [f for f in registry.failures if f.model == base_name]
+            why = f" (its plugin failed: {failed[0].message})" if failed else ""
+            raise t.err(
+                "base" if t.has("base") else None,
+                f"unknown revenue model {base_name!r}{why}"
+                f"{_did_you_mean(base_name, sorted(models))}; "
+                f"installed: {', '.join(sorted(models))} (or set base = one of them to define "
+                "a variant)",
+            )
+        if not dataclasses.is_dataclass(base):
+            if len(t.data) > ("base" in t.data):
+                raise t.err(None, f"model {base_name!r} has no overridable parameters")
+            models[name] = base
+            continue
+        m = _override(t, base)
+        if name != base_name:
+            m = dataclasses.replace(m, name=name)
+        t.finish(_field_names(base, skip=("name",)))
+        models[name] = m
+    return models
+
+
+def _mix(t: _Table, key: str, models: Mapping[str, RevenueModel], cap: float) -> dict[str, float]:
+    raw = t._raw(key, _MISSING, "a table of model = MW")
+    if not isinstance(raw, dict) or not raw:
+        raise t.err(key, "expected a table of revenue model = MW, e.g. { self_mining = 100 }")
+    sub = _Table(t.ctx, raw, (*t.path, key))
+    out: dict[str, float] = {}
+    for m in raw:
+        if m not in models:
+            raise sub.err(
+                m,
+                f"unknown revenue model {m!r}{_did_you_mean(m, sorted(models))}; "
+                f"installed: {', '.join(sorted(models))}",
+            )
+        v = raw[m]
+        if isinstance(v, str) and v.strip().endswith("%"):
+            out[m] = cap * sub.number(m, what="MW or a % of capacity", ge=0)
+        else:
+            out[m] = sub.number(m, what="MW (or a % of the site's capacity)", ge=0)
+    total = sum(out.values())
+    if total > cap * (1 + 1e-9):
+        raise t.err(key, f"allocates {total:g} MW but the site has {cap:g} MW; lower the mix")
+    return out
+
+
+def _model_name(
+    t: _Table, key: str, models: Mapping[str, RevenueModel], default: Any = _MISSING
+) -> Any:
+    v = t.string(key, default, what="a revenue model name")
+    if t.has(key) and v not in models:
+        raise t.err(
+            key,
+            f"unknown revenue model {v!r}{_did_you_mean(v, sorted(models))}; installed: "
+            f"{', '.join(sorted(models))}",
+        )
+    return v
+
+
+def _strategies(doc: _Table, models: Mapping[str, RevenueModel], cap: float) -> list[Strategy]:
+    entries = doc.tables("strategy")
+    if not entries:
+        raise doc.err(None, "no strategies; add [[strategy]] tables (see docs/site-files.md)")
+    out: list[Strategy] = []
+    seen: dict[str, int] = {}
+    for t in entries:
+        name = t.string("name", what="a strategy name")
+        if name in seen:
+            raise t.err("name", f"strategy name {name!r} is used twice; names must be unique")
+        seen[name] = 1
+        kinds = [k for k in ("mix", "stages", "switch") if t.has(k)]
+        kind = t.choice("kind", ("static", "staged", "switch"), None)
+        if kind is None:
+            if len(kinds) != 1:
+                raise t.err(
+                    None,
+                    "give exactly one of mix = {...} (static), stages = [...] (staged) "
+                    "or switch = {...} (rule-based switching)",
+                )
+            kind = {"mix": "static", "stages": "staged", "switch": "switch"}[kinds[0]]
+        strat: Strategy
+        if kind == "static":
+            strat = Static(name, _mix(t, "mix", models, cap))
+        elif kind == "staged":
+            start = _mix(t, "start", models, cap)
+            stages = []
+            raw = t._raw("stages", _MISSING, "an array of stages")
+            if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+                raise t.err("stages", "expected an array of {at_day, mw, from, to} tables")
+            for i, st in enumerate(raw):
+                s = _Table(t.ctx, st, (*t.path, "stages", i))
+                stages.append(
+                    Stage(
+                        at_day=s.integer("at_day", what="the day of the stage (0 = start)"),
+                        mw=s.number("mw", what="MW moved", gt=0),
+                        from_model=_model_name(s, "from", models, None),
+                        to_model=_model_name(s, "to", models, None),
+                    )
+                )
+                s.finish()
+            strat = Staged(
+                name,
+                start,
+                stages,
+                lead_time_days=t.integer("lead_time_days", 0, what="days"),
+                switch_cost_usd_per_mw=t.number("switch_cost_usd_per_mw", 0.0, ge=0),
+            )
+        else:
+            start = _mix(t, "start", models, cap)
+            sw = t.table("switch", required=True)
+            assert sw is not None
+            below = sw.number("below", None, what="a threshold of the signal")
+            above = sw.number("above", None, what="a threshold of the signal")
+            if (below is None) == (above is None):
+                raise sw.err(None, "give exactly one of below = <x> or above = <x>")
+            rule = SwitchRule(
+                name,
+                start,
+                from_model=_model_name(sw, "from", models),
+                to_model=_model_name(sw, "to", models),
+                mw=sw.number("mw", what="MW to move", gt=0),
+                below=below,
+                above=above,
+                signal=sw.choice("signal", _SIGNALS, "hashprice_usd_ph_day"),
+                window_days=sw.integer("window_days", 30, what="days", ge=1),
+                lead_time_days=sw.integer("lead_time_days", 0, what="days"),
+                switch_cost_usd_per_mw=sw.number("switch_cost_usd_per_mw", 0.0, ge=0),
+            )
+            sw.finish()
+            if rule.mw > start.get(rule.from_model, 0.0) + 1e-9:
+                raise sw.err(
+                    "mw",
+                    f"moves {rule.mw:g} MW out of {rule.from_model!r}, which starts "
+                    f"with {start.get(rule.from_model, 0.0):g} MW",
+                )
+            strat = rule
+        t.finish()
+        out.append(strat)
+    return out
+
+
+_SIGNALS = tuple(c for c, d in scenario.DAILY_SCHEMA.items() if d == pl.Float64())
+
+
+def _scenario(
+    doc: _Table, power_price: float, power_series: list[float] | None
+) -> tuple[scenario.Scenario, int, float, int, float, float, tuple[float, ...]]:
+    t = doc.table("scenario") or _Table(doc.ctx, {}, ("scenario",))
+    paths = t.integer("paths", 10_000, what="a number of paths", ge=1)
+    years = t.number("years", 5.0, what="the horizon in years", gt=0, le=_MAX_YEARS)
+    seed = t.integer("seed", 0, what="a seed (integer >= 0)")
+    discount = t.number("discount_rate", 0.10, what="an annual rate", gt=-1)
+    cvar = t.number("cvar_level", 0.05, what="a tail share in (0, 1]", gt=0, le=1)
+    q_raw = t._raw("quantiles", [0.05, 0.25, 0.5, 0.75, 0.95], "an array of quantiles")
+    if not isinstance(q_raw, list) or not all(
+        isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in q_raw
+    ):
+        raise t.err("quantiles", f"{q_raw!r}: expected an array of numbers in [0, 1]")
+    epoch_raw = t._raw("start_epoch", "latest", '"latest" or an epoch number')
+    try:
+        if epoch_raw == "latest":
+            start = scenario.ChainStart.from_epoch()
+        elif isinstance(epoch_raw, int) and not isinstance(epoch_raw, bool):
+            start = scenario.ChainStart.from_epoch(epoch_raw)
+        else:
+            raise t.err("start_epoch", f'{epoch_raw!r}: expected "latest" or an epoch number')
+    except HashpivotError as e:
+        if isinstance(e, ConfigError):
+            raise
+        raise t.err("start_epoch", str(e)) from None
+    start_price = t.number("start_price_usd", 66_680.0, what="the BTC price in USD", gt=0)
+    price: scenario.PriceModel = scenario.GBM()
+    pt = t.table("price")
+    if pt is not None:
+        kind = pt.choice("model", ("gbm", "bootstrap", "series"), "gbm")
+        if kind == "gbm":
+            price = _override(pt, scenario.GBM())
+            pt.finish(_field_names(price))
+        elif kind == "bootstrap":
+            f = pt.path_value("file")
+            if f is None:
+                raise pt.err(None, 'bootstrap needs file = "prices.csv" (columns date, price_usd)')
+            frame = _read_frame(pt, "file", f)
+            try:
+                rets = scenario.log_returns(frame)
+            except HashpivotError as e:
+                raise pt.err("file", f"{f}: {e}") from None
+            price = scenario.Bootstrap(
+                rets.to_list(), block_days=pt.integer("block_days", 30, what="days", ge=1)
+            )
+            pt.finish()
+        else:
+            f = pt.path_value("file")
+            if f is None:
+                raise pt.err(None, 'series needs file = "prices.csv" (column price_usd)')
+            price = scenario.GivenPath(
+                _daily_series(pt, "file", f, {"price_usd": 1.0}, "BTC price (USD)", None)
+            )
+            pt.finish()
+
+    def sub(key: str, obj: Any, skip: Sequence[str] = ()) -> Any:
+        st = t.table(key)
+        if st is None:
+            return obj
+        out = _override(st, obj, skip=skip)
+        st.finish(_field_names(obj, skip=skip))
+        return out
+
+    fees = sub("fees", scenario.Fees(), skip=("given",))
+    gpu = sub("gpu", scenario.GpuRent(), skip=("given",))
+    power = sub("power", scenario.Power(base_usd_kwh=power_price), skip=("given", "base_usd_kwh"))
+    if power_series is not None:
+        power = dataclasses.replace(power, given=power_series)
+    net = t.table("network")
+    fleet = scenario.Fleet()
+    if net is not None:
+        rows = net.tables("mix")
+        mix = None
+        if rows:
+            mix = pl.DataFrame(
+                {
+                    "efficiency_jth": [r.number("efficiency_jth", what="J/TH", gt=0) for r in rows],
+                    "hashrate_share": [
+                        r.number("hashrate_share", what="a share of hashrate", ge=0) for r in rows
+                    ],
+                }
+            )
+            for r in rows:
+                r.finish()
+        fleet = _override(net, scenario.Fleet(), skip=("mix",))
+        fleet = dataclasses.replace(fleet, mix=mix)
+        net.finish(_field_names(fleet, skip=("mix",)))
+    shocks = []
+    for s in t.tables("shocks"):
+        shocks.append(
+            scenario.Shock(
+                start_day=s.integer("start_day", what="the first day (0 = start)"),
+                days=s.integer("days", what="a number of days", ge=1),
+                fraction=s.number("fraction", what="a share of hashrate in [0, 1]", ge=0, le=1),
+            )
+        )
+        s.finish()
+    corr = t._raw("correlation", None, "a 4×4 matrix")
+    if corr is not None and (
+        not isinstance(corr, list)
+        or len(corr) != 4
+        or not all(isinstance(r, list) and len(r) == 4 for r in corr)
+    ):
+        raise t.err(
+            "correlation", "expected a 4×4 matrix [[...], ...] of (price, fees, power, GPU rent)"
+        )
+    t.finish()
+    sc = scenario.Scenario(
+        price=price,
+        start_price_usd=start_price,
+        fees=fees,
+        power=power,
+        gpu=gpu,
+        fleet=fleet,
+        shocks=tuple(shocks),
+        start=start,
+    )
+    if corr:
+        sc = dataclasses.replace(sc, correlation=tuple(tuple(float(x) for x in r) for r in corr))
+    return sc, paths, years, seed, discount, cvar, tuple(float(q) for q in q_raw)
+
+
+def _build(doc: _Table, source: Path | None) -> SiteConfig:
+    site_t = doc.table("site", required=True)
+    assert site_t is not None
+    name = site_t.string("name", "site", what="a site name")
+    cap = site_t.number("capacity_mw", what="the grid connection in MW", gt=0)
+    pue = site_t.number("pue", None, what="wall power / IT power (>= 1)", ge=1, le=3)
+    power_price = site_t.number(
+        "power_price_usd_kwh", what="the site's power price in USD/kWh", ge=0, le=10
+    )
+    contract = site_t.choice("power_contract", ("index", "fixed"), "index")
+    series_path = site_t.path_value("power_series")
+    series_res = site_t.choice("power_series_resolution", ("auto", "hourly", "daily"), "auto")
+    del series_res  # resolution follows the time column; kept for forward compatibility
+    fleet = _fleet(site_t)
+    site_t.finish()
+    power_series: list[float] | None = None
+    if series_path is not None:
+        if contract == "fixed":
+            raise site_t.err("power_series", 'a power series needs power_contract = "index"')
+        # repeated from its start (a typical year, say) up to the longest allowed horizon
+        power_series = _daily_series(
+            site_t,
+            "power_series",
+            series_path,
+            {"power_price_usd_kwh": 1.0, "price_usd_kwh": 1.0, "price_usd_mwh": 1e-3},
+            "power price",
+            _MAX_YEARS * 366,
+        )
+
+    f = fleet.frame
+    ths = float((f["count"] * f["hashrate_ths"]).sum())
+    watts = float((f["count"] * f["power_w"]).sum())
+    if ths <= 0:
+        raise site_t.err("fleet", "the fleet has no hashrate (all counts are 0)")
+    site = SiteContext(
+        capacity_mw=cap,
+        efficiency_jth=watts / ths,
+        power_price_usd_kwh=power_price if contract == "fixed" else None,
+        name=name,
+    )
+    models = _models(doc, pue)
+    strategies = _strategies(doc, models, cap)
+    sc, paths, years, seed, discount, cvar, quantiles = _scenario(doc, power_price, power_series)
+    report = doc.table("report")
+    title = name
+    if report is not None:
+        title = report.string("title", name, what="a report title")
+        report.finish()
+    doc.finish()
+    return SiteConfig(
+        source=source,
+        site=site,
+        fleet=fleet,
+        power_contract=contract,
+        scenario=sc,
+        paths=paths,
+        years=years,
+        seed=seed,
+        discount_rate=discount,
+        cvar_level=cvar,
+        quantiles=quantiles,
+        models=models,
+        strategies=strategies,
+        title=title,
+    )

@@ -1,0 +1,314 @@
+"""Site files: the bundled default, units, and errors that name file, line and key."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hashpivot import config
+from hashpivot.builtin_plugins.ai_colocation import AiColocation
+from hashpivot.exceptions import ConfigError
+from hashpivot.strategy import Staged, Static, SwitchRule
+
+DEFAULT = config.default_site_path().read_text(encoding="utf-8")
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing ``needle``."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in text")
+
+
+def _write(tmp_path: Path, text: str, name: str = "site.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _err(tmp_path: Path, text: str) -> str:
+    p = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as ei:
+        config.load_site(p)
+    return str(ei.value)
+
+
+# --------------------------------------------------------------------------- the default
+
+
+def test_default_site_is_the_issue_site() -> None:
+    c = config.load_site()
+    assert c.site.capacity_mw == 100.0
+    assert c.scenario.power.base_usd_kwh == pytest.approx(0.045)
+    assert c.power_contract == "index"
+    assert c.scenario.start_price_usd == 66_680.0
+    models = set(c.fleet.frame["model"].to_list())
+    assert models == {"Antminer S19j Pro", "Antminer S19 XP", "Antminer S21", "Antminer S21 XP"}
+    # fleet efficiency = total watts / total TH/s, from the catalog's nameplate figures
+    f = c.fleet.frame
+    want = float((f["count"] * f["power_w"]).sum() / (f["count"] * f["hashrate_ths"]).sum())
+    assert c.site.efficiency_jth == pytest.approx(want)
+    assert c.fleet_power_mw * 1.05 <= c.site.capacity_mw  # fits the grid connection
+    # latest bundled epoch
+    from hashpivot.history import difficulty_epochs
+
+    last = difficulty_epochs().tail(1).row(0, named=True)
+    assert c.scenario.start is not None
+    assert c.scenario.start.height == last["first_height"] - 1
+    assert c.scenario.start.bits == last["bits"]
+    names = [s.name for s in c.strategies]
+    assert names == ["keep_mining", "host", "partial_ai", "full_ai", "gpu_cloud", "flexible"]
+    kinds = {s.name: type(s) for s in c.strategies}
+    assert kinds["keep_mining"] is Static
+    assert kinds["partial_ai"] is Staged
+    assert kinds["flexible"] is SwitchRule
+    assert (c.paths, c.years, c.seed) == (10_000, 5.0, 2026)
+    # "18 months" → days, rounded
+    ai = c.models["ai_colocation"]
+    assert isinstance(ai, AiColocation)
+    assert ai.lead_time_days == round(18 * 365.25 / 12)
+    # site pue flows into the self-mining overhead
+    assert c.models["self_mining"].overhead_k == pytest.approx(1.05)  # type: ignore[attr-defined]
+
+
+def test_with_run_overrides() -> None:
+    c = config.load_site().with_run(paths=7, years=0.5, seed=3)
+    assert (c.paths, c.years, c.seed) == (7, 0.5, 3)
+
+
+# --------------------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "want"),
+    [
+        ("capacity_mw", 100, 100.0),
+        ("capacity_mw", "100000 kW", 100.0),
+        ("capacity_mw", "0.1 GW", 100.0),
+        ("power_price_usd_kwh", "45 USD/MWh", 0.045),
+        ("power_price_usd_kwh", "4.5 c/kWh", 0.045),
+        ("lead_time_days", "2 weeks", 14.0),
+        ("tenor_years", "18 months", 1.5),
+        ("discount_rate", "10 %", 0.10),
+        ("rent_usd_kw_month", "130000 $/MW-month", 130.0),
+        ("conversion_capex_usd_per_mw", "2000 $/kW", 2_000_000.0),
+        ("start_btc", "2500000 sat", 0.025),
+        ("sigma", "1_000 bp", 0.1),
+    ],
+)
+def test_parse_quantity(key: str, value: object, want: float) -> None:
+    assert config.parse_quantity(key, value) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("capacity_mw", "100 TH/s", "is not a power"),
+        ("power_price_usd_kwh", "45 USD/MW", "is not an energy price"),
+        ("lead_time_days", "3 MW", "is not a duration"),
+        ("sigma", "3 MW", "takes a plain number"),
+        ("capacity_mw", "a lot", "not a number"),
+        ("capacity_mw", True, "boolean"),
+    ],
+)
+def test_parse_quantity_rejects(key: str, value: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        config.parse_quantity(key, value)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_key_names_file_line_and_key(tmp_path: Path) -> None:
+    text = DEFAULT.replace("capacity_mw = 100 ", "# capacity removed ")
+    msg = _err(tmp_path, text)
+    assert msg.startswith(f"{tmp_path / 'site.toml'}:{_line_of(text, '[site]')}: site: ")
+    assert "missing key 'capacity_mw'" in msg
+
+
+def test_negative_mw(tmp_path: Path) -> None:
+    text = DEFAULT.replace("capacity_mw = 100 ", "capacity_mw = -5 ")
+    msg = _err(tmp_path, text)
+    assert f"site.toml:{_line_of(text, 'capacity_mw = -5')}: site.capacity_mw: must be > 0" in msg
+
+
+def test_wrong_unit(tmp_path: Path) -> None:
+    text = DEFAULT.replace("capacity_mw = 100 ", 'capacity_mw = "100 MWh" ')
+    msg = _err(tmp_path, text)
+    line = _line_of(text, 'capacity_mw = "100 MWh"')
+    assert f"site.toml:{line}: site.capacity_mw: '100 MWh' is not a power" in msg
+    assert "expected the grid connection in MW" in msg
+
+
+def test_unknown_model_in_strategy(tmp_path: Path) -> None:
+    text = DEFAULT.replace(
+        "mix = { gpu_cloud = 20, self_mining = 80 }", "mix = { gpu_clod = 20, self_mining = 80 }"
+    )
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "gpu_clod = 20")
+    assert f"site.toml:{line}: strategy[4].mix.gpu_clod: unknown revenue model" in msg
+    assert "did you mean 'gpu_cloud'" in msg
+
+
+def test_unknown_hardware_model(tmp_path: Path) -> None:
+    text = DEFAULT.replace('model = "Antminer S21 XP"', 'model = "Antminer S21 XPP"')
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "S21 XPP")
+    assert (
+        f"site.toml:{line}: site.fleet[3].model: 'Antminer S21 XPP' is not in the hardware" in msg
+    )
+    assert "did you mean 'Antminer S21 XP'" in msg
+
+
+def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
+    text = DEFAULT.replace("escalator = 0.03", "escalater = 0.03")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "escalater")
+    assert f"site.toml:{line}: models.ai_colocation.escalater: unknown key" in msg
+    assert "did you mean 'escalator'" in msg
+
+
+def test_unreadable_series(tmp_path: Path) -> None:
+    text = DEFAULT.replace(
+        '# power_series = "ercot_hourly.csv"', 'power_series = "no_such_file.csv"'
+    )
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "no_such_file.csv")
+    assert f"site.toml:{line}: site.power_series: cannot read" in msg
+    assert "no_such_file.csv" in msg
+
+
+def test_series_with_bad_column(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("time,usd\n2025-01-01T00:00:00,0.04\n", encoding="utf-8")
+    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "p.csv"')
+    msg = _err(tmp_path, text)
+    assert "has no column 'power_price_usd_kwh' or 'price_usd_kwh' or 'price_usd_mwh'" in msg
+
+
+def test_toml_syntax_error_has_line(tmp_path: Path) -> None:
+    text = DEFAULT.replace("pue = 1.05", "pue = = 1.05")
+    msg = _err(tmp_path, text)
+    assert f"site.toml:{_line_of(text, 'pue = = 1.05')}: not valid TOML" in msg
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    text = DEFAULT.replace("paths = 10_000", 'paths = "many"')
+    msg = _err(tmp_path, text)
+    assert f"site.toml:{_line_of(text, 'paths = ')}: scenario.paths:" in msg
+
+
+def test_duplicate_strategy(tmp_path: Path) -> None:
+    text = DEFAULT.replace('name = "host"', 'name = "keep_mining"')
+    msg = _err(tmp_path, text)
+    assert "strategy[1].name: strategy name 'keep_mining' is used twice" in msg
+
+
+def test_over_capacity_mix(tmp_path: Path) -> None:
+    text = DEFAULT.replace("mix = { asic_hosting = 100 }", "mix = { asic_hosting = 120 }")
+    msg = _err(tmp_path, text)
+    assert (
+        f"site.toml:{_line_of(text, 'asic_hosting = 120')}: strategy[1].mix: allocates 120" in msg
+    )
+
+
+def test_switch_needs_one_threshold(tmp_path: Path) -> None:
+    text = DEFAULT.replace("below = 30,", "")
+    msg = _err(tmp_path, text)
+    assert "strategy[5].switch: give exactly one of below" in msg
+
+
+def test_missing_file() -> None:
+    with pytest.raises(ConfigError, match=r"nope\.toml: cannot read the site file"):
+        config.load_site("nope.toml")
+
+
+# --------------------------------------------------------------------------- features
+
+
+def test_percent_mix_and_model_variant(tmp_path: Path) -> None:
+    text = DEFAULT + (
+        '\n[models.ai_cheap]\nbase = "ai_colocation"\nrent_usd_kw_month = 100\n'
+        '\n[[strategy]]\nname = "cheap_ai"\nmix = { ai_cheap = "60 %", self_mining = "40 %" }\n'
+    )
+    c = config.load_site(_write(tmp_path, text))
+    s = next(s for s in c.strategies if s.name == "cheap_ai")
+    assert isinstance(s, Static)
+    assert s.mix == {"ai_cheap": pytest.approx(60.0), "self_mining": pytest.approx(40.0)}
+    m = c.models["ai_cheap"]
+    assert isinstance(m, AiColocation)
+    assert m.name == "ai_cheap"
+    assert m.rent_usd_kw_month == 100.0
+    # a variant starts from its base as configured earlier in the file ("18 months")
+    assert m.lead_time_days == c.models["ai_colocation"].lead_time_days == 548  # type: ignore[attr-defined]
+
+
+def test_hourly_power_series_daily_means(tmp_path: Path) -> None:
+    hours = pl.datetime_range(
+        pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 2, 23), "1h", eager=True
+    )
+    price = [0.02] * 24 + [0.06] * 24
+    pl.DataFrame({"time": hours, "price_usd_mwh": [p * 1000 for p in price]}).write_csv(
+        tmp_path / "hourly.csv"
+    )
+    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "hourly.csv"')
+    c = config.load_site(_write(tmp_path, text))
+    given = c.scenario.power.given
+    assert given is not None
+    assert list(given[:4]) == pytest.approx([0.02, 0.06, 0.02, 0.06])  # daily means, repeated
+
+
+def test_fleet_file(tmp_path: Path) -> None:
+    pl.DataFrame(
+        {
+            "model": ["Antminer S21", "Custom"],
+            "count": [10, 5],
+            "hashrate_ths": [None, 100.0],
+            "power_w": [None, 2000.0],
+        }
+    ).write_csv(tmp_path / "fleet.csv")
+    text = re.sub(r"\[\[site\.fleet\]\].*?(?=\n# Revenue models)", "", DEFAULT, flags=re.S)
+    text = text.replace("[site]\n", '[site]\nfleet_file = "fleet.csv"\n')
+    c = config.load_site(_write(tmp_path, text))
+    assert c.fleet.frame["count"].to_list() == [10, 5]
+    assert c.site.efficiency_jth == pytest.approx((10 * 3500 + 5 * 2000) / (10 * 200 + 5 * 100))
+
+
+# --------------------------------------------------------------------------- locator
+
+
+def test_locator_lines() -> None:
+    text = (
+        "a = 1\n"  # 1
+        "[t]\n"  # 2
+        "x = { p = 1, q = { r = 2 } }\n"  # 3
+        "y = [ 1,\n"  # 4
+        "  [2, 3] ]\n"  # 5
+        'm = """\n'  # 6
+        "[not a header]\n"  # 7
+        '"""\n'  # 8
+        "[[arr]]\n"  # 9
+        "k = [ {z = 1},\n"  # 10
+        "      {z = 2} ]  # [[fake]]\n"  # 11
+        "[[arr]]\n"  # 12
+        "'quoted.key' = 3\n"  # 13
+        "[arr.sub]\n"  # 14
+        "deep.er = 4\n"  # 15
+    )
+    import tomllib
+
+    tomllib.loads(text)  # valid TOML
+    loc = config._Locator(text)
+    assert loc.find(("a",)) == 1
+    assert loc.find(("t", "x", "p")) == 3
+    assert loc.find(("t", "x", "q", "r")) == 3
+    assert loc.find(("t", "y", 1, 0)) == 5
+    assert loc.find(("t", "m")) == 6
+    assert loc.find(("arr", 0)) == 9
+    assert loc.find(("arr", 0, "k", 1, "z")) == 11
+    assert loc.find(("arr", 1, "quoted.key")) == 13
+    assert loc.find(("arr", 1, "sub", "deep", "er")) == 15
+    assert loc.find(("not a header",)) is None
