@@ -357,7 +357,7 @@ class _Chromium:
         self.pid = 0
         self.profile = ""
         self._wfd = self._rfd = -1
-        self._buf = b""
+        self._buf = bytearray()  # bytes received after the last complete message
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
         self.on_event: Any = None  # callable(dict) -> None, set by _Page
@@ -472,7 +472,9 @@ class _Chromium:
 
     def recv(self, what: str, until: float | None = None) -> dict[str, Any] | None:
         """One message; events go to ``on_event``. ``None`` if ``until`` passed first."""
-        while b"\0" not in self._buf:
+        scanned = 0
+        while (end := self._buf.find(b"\0", scanned)) < 0:
+            scanned = len(self._buf)
             now = time.monotonic()
             if now >= self.deadline:
                 raise BrowserTimeoutError(
@@ -488,8 +490,8 @@ class _Chromium:
             if not chunk:
                 raise self._crashed(f"waiting for {what}")
             self._buf += chunk
-        raw, _, self._buf = self._buf.partition(b"\0")
-        msg: dict[str, Any] = json.loads(raw)
+        msg: dict[str, Any] = json.loads(self._buf[:end])
+        del self._buf[: end + 1]
         if "method" in msg and self.on_event is not None:
             self.on_event(msg)
         return msg
