@@ -41,8 +41,8 @@ dev: build-dev
 rust-test:
 	cargo test --workspace
 
-py-test: build-dev
-	$(PY) -m pytest -q
+py-test: build-dev test-deps
+	HASHPIVOT_REQUIRE_BROWSER=$${HASHPIVOT_REQUIRE_BROWSER:-1} $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check python tests benches
@@ -65,6 +65,15 @@ bench-deps:
 	@if command -v apt-get >/dev/null 2>&1 && ! /usr/bin/python3 -c "import electrum" 2>/dev/null; then \
 		(apt-get update -qq && apt-get install -y -qq python3-electrum >/dev/null) \
 		|| echo "python3-electrum could not be installed; bench_chain reports it as not installed"; \
+	fi
+
+# Headless Chromium for the report test (tests/browser.py), from Debian where apt-get exists.
+.PHONY: test-deps
+test-deps:
+	@if command -v apt-get >/dev/null 2>&1 && ! $(PYTHON) tests/browser.py >/dev/null 2>&1; then \
+		apt-get update -qq && (apt-get install -y -qq chromium-headless-shell >/dev/null \
+			|| apt-get install -y -qq chromium >/dev/null) \
+		|| echo "headless Chromium could not be installed; the browser tests will fail (HASHPIVOT_REQUIRE_BROWSER=1)"; \
 	fi
 
 clean:

@@ -3,8 +3,11 @@ and skip with a reason when it is absent."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -42,3 +45,39 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def shared_data(shared: Path) -> Path:
     return shared / "data"
+
+
+# --- headless browser (tests/browser.py; docs/design-browser.md) -----------------------------
+
+
+def _load_browser_harness() -> ModuleType:
+    """Import tests/browser.py (not on sys.path under --import-mode=importlib)."""
+    name = "hashpivot_tests_browser"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("browser.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def browser() -> ModuleType:
+    """The headless-Chromium harness module (``browser.render(html, out_dir)`` etc.).
+
+    Skips when no Chromium is installed, unless ``HASHPIVOT_REQUIRE_BROWSER=1`` (set by
+    ``make py-test``), in which case the test fails: CI can never silently skip.
+    """
+    harness = _load_browser_harness()
+    if harness.find_chromium() is None:
+        reason = (
+            "no headless Chromium (chromium-headless-shell or chromium) found: run "
+            "`make test-deps` or set HASHPIVOT_CHROMIUM"
+        )
+        if os.environ.get("HASHPIVOT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason} (HASHPIVOT_REQUIRE_BROWSER=1 forbids skipping)")
+        pytest.skip(reason)
+    return harness
