@@ -517,7 +517,7 @@ def _latest_epoch() -> dict[str, Any]:
 
 def _cmd_fleet(args: argparse.Namespace) -> int:
     from hashpivot import fleet as fl
-    from hashpivot.hardware import Fleet
+    from hashpivot.hardware import Fleet, catalog_model
 
     models: list[str] = args.model or []
     counts: list[int] = args.count or []
@@ -536,8 +536,6 @@ def _cmd_fleet(args: argparse.Namespace) -> int:
             {"model": models, "count": counts}, schema={"model": pl.String, "count": pl.Int64}
         )
         for m in models:
-            from hashpivot.hardware import catalog_model
-
             catalog_model(m)  # a clear error naming the known models
         fleet = Fleet(frame)
     else:
