@@ -55,7 +55,7 @@ lint: $(STAMP)
 test: rust-test py-test lint
 
 run: build-release
-	$(VENV)/bin/hashpivot run
+	$(VENV)/bin/hashpivot compare
 
 bench: build-release bench-deps
 	$(PY) benches/run.py

@@ -4,7 +4,7 @@ report every image/SVG and every request the page tried to make.
 Standard library only. Chromium (Debian's ``chromium-headless-shell``, or ``chromium``) is
 driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: commands on the
 child's fd 3, replies on its fd 4, NUL-terminated JSON), so no websocket client, no port
-and no browser download is needed. See ``docs/design-browser.md``.
+and no browser download is needed. See ``docs/design.md`` ("Report test in a browser").
 
 Tests reach this module through the ``browser`` fixture in ``tests/conftest.py`` (the suite
 runs with ``--import-mode=importlib``, so ``tests/`` is not on ``sys.path``)::

@@ -47,7 +47,7 @@ def shared_data(shared: Path) -> Path:
     return shared / "data"
 
 
-# --- headless browser (tests/browser.py; docs/design-browser.md) -----------------------------
+# --- headless browser (tests/browser.py; docs/design.md) -----------------------------
 
 
 def _load_browser_harness() -> ModuleType:

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ import polars as pl
 from tqdm import tqdm
 
 from hashpivot import consensus, history
-from hashpivot.exceptions import DataFormatError, HashpivotError, InvalidValueError
+from hashpivot.exceptions import DataFormatError, HashpivotError, InvalidValueError, OutputError
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -329,14 +330,117 @@ def _add_schedule(sub: Any) -> None:
 
 
 def _add_run(sub: Any) -> None:
-    r = sub.add_parser(
-        "run",
-        help="the main job on bundled defaults (currently: schedule)",
-        description="The main job on the bundled defaults (currently: the subsidy schedule).",
-        epilog="examples:\n  hashpivot run",
+    _add_compare(sub, "run")
+
+
+# ============================================================================ compare
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from hashpivot import report
+    from hashpivot.compare import compare
+    from hashpivot.config import load_site
+
+    t0 = time.perf_counter()
+    cfg = load_site(args.site).with_run(paths=args.paths, years=args.years, seed=args.seed)
+    if args.output is not None and args.no_report:
+        raise InvalidValueError("--output and --no-report: pick one")
+    dest = Path(args.output if args.output is not None else "hashpivot-report")
+    if not args.no_report:
+        report.check_target(dest)  # fail before minutes of work, not after
+    bar = tqdm(
+        total=100,
+        desc="compare",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
+        file=sys.stderr,
+        disable=True if args.quiet else None,
+        leave=False,
+    )
+    with bar:
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.set_description_str(f"compare: {stage}")
+            bar.update(round(fraction * 100) - bar.n)
+
+        result = compare(cfg, progress=progress)
+        files = None
+        if not args.no_report:
+            progress("writing the report", 0.9)
+            files = report.write_report(result, dest)
+    elapsed = time.perf_counter() - t0
+    _emit_json(args, result.decision)
+    src = cfg.source.name if cfg.source is not None else "(in code)"
+    _say(
+        args,
+        f"{cfg.title} — {cfg.paths:,} paths × {cfg.years:g} years, seed {cfg.seed} ({src})",
+    )
+    if not (args.json or args.quiet):
+        with _config(), pl.Config(tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True):
+            print(report.format_decision(result))
+    fl = result.evaluation.flexibility.row(0, named=True)
+    if result.best is not None:
+        _say(args, f"best by mean NPV: {result.best}")
+    if fl["value_of_flexibility_usd"] is not None:
+        _say(
+            args,
+            f"value of flexibility: {report.usd(fl['value_of_flexibility_usd'])} "
+            f"(best flexible {fl['best_flexible']} − best fixed {fl['best_fixed']})",
+        )
+    if files is not None:
+        for w in files.warnings:
+            _note(args, w)
+        _say(args, f"report: {files.html}")
+    _say(args, f"took {elapsed:.1f} s")
+    if result.evaluation.failures.height or result.evaluation.plugin_failures:
+        for r in result.evaluation.failures.iter_rows(named=True):
+            _note(args, f"strategy {r['strategy']}: model {r['model']} failed: {r['message']}")
+        for f in result.evaluation.plugin_failures:
+            _note(args, f"plugin failed: {f}")
+        return EXIT_FINDING
+    return EXIT_OK
+
+
+def _add_compare(sub: Any, name: str = "compare") -> None:
+    main_job = name == "compare"
+    c = sub.add_parser(
+        name,
+        parents=[_common(output=False)],
+        help="the main job: simulate a site, evaluate every strategy, rank them, write a report"
+        if main_job
+        else "the main job on the bundled default site (same as: hashpivot compare)",
+        description=(
+            "Simulate the site's futures (price, fees, power, hashrate, difficulty), evaluate "
+            "every strategy of the site file on every path, print the ranked decision table and "
+            "write a report folder (report.html, PNG charts, Parquet frames). Without SITE it "
+            "runs the bundled default site (hashpivot/data/default_site.toml)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hashpivot compare                         # the bundled 100 MW Texas site\n"
+            "  hashpivot compare mysite.toml --output reports/mysite\n"
+            "  hashpivot compare mysite.toml --paths 2000 --years 3 --seed 7\n"
+            "  hashpivot compare mysite.toml --json --no-report | jq '.[0].strategy'\n\n"
+            "site files: docs/site-files.md; start from the bundled default, printed by\n"
+            "  python -c 'import hashpivot.config as c; print(c.default_site_path().read_text())'\n"
+            "\nexit 3 when a revenue-model plugin failed (the other strategies are still ranked)"
+        ),
         formatter_class=_FMT,
     )
-    r.set_defaults(func=_cmd_schedule, network="mainnet", eras=8, all=False, no_famous=False)
+    if main_job:
+        c.add_argument("site", nargs="?", help="site file (TOML); default: the bundled default")
+    else:
+        c.set_defaults(site=None)
+    c.add_argument("--paths", type=_positive(int), help="override the file's number of paths")
+    c.add_argument("--years", type=_positive(float), help="override the file's horizon (years)")
+    c.add_argument("--seed", type=int, help="override the file's seed")
+    c.add_argument(
+        "--output",
+        metavar="DIR",
+        help="report folder (default ./hashpivot-report; an earlier report there is replaced, "
+        "any other non-empty folder is refused)",
+    )
+    c.add_argument("--no-report", action="store_true", help="print the table only; write nothing")
+    c.set_defaults(func=_cmd_compare)
 
 
 # ============================================================================ simulate
@@ -1215,6 +1319,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Bitcoin mining economics with a consensus-exact core.",
         epilog=(
             "examples:\n"
+            "  hashpivot compare                 # the main job on the bundled default site\n"
+            "  hashpivot compare mysite.toml --output reports/mysite\n"
             "  hashpivot schedule\n"
             "  hashpivot simulate --paths 1000 --years 2\n"
             '  hashpivot fleet --model "Antminer S21" --count 100 --power-price 0.05\n'
@@ -1224,8 +1330,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_FMT,
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="<command>")
-    _add_schedule(sub)
+    _add_compare(sub)
     _add_run(sub)
+    _add_schedule(sub)
     _add_simulate(sub)
     _add_fleet(sub)
     _add_retarget(sub)
@@ -1257,7 +1364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hashpivot: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _OutputError as e:
+    except (_OutputError, OutputError) as e:
         print(f"hashpivot: error: cannot write output: {_one_line(e)}", file=sys.stderr)
         return EXIT_OUTPUT
     except HashpivotError as e:

@@ -37,6 +37,7 @@ DECISION_COLUMNS = (
     "p_loss",
     "cvar_usd",
     "median_payback_years",
+    "share_paid_back",
     "median_irr",
 )
 
@@ -136,21 +137,7 @@ _FAN_Q = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _fans(daily: pl.DataFrame) -> pl.DataFrame:
-    aggs = [
-        pl.col(c).quantile(q, interpolation="linear").alias(f"{c}|q{round(q * 100):02d}")
-        for c in _FAN_COLUMNS
-        for q in _FAN_Q
-    ]
-    wide = daily.group_by("date").agg(aggs).sort("date")
-    return (
-        wide.unpivot(index="date")
-        .with_columns(
-            pl.col("variable").str.split_exact("|", 1).struct.rename_fields(["column", "q"])
-        )
-        .unnest("variable")
-        .pivot(on="q", index=["date", "column"], values="value")
-        .sort("column", "date")
-    )
+    return scn.quantile_fans(daily, _FAN_COLUMNS, _FAN_Q).drop("mean")
 
 
 def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.DataFrame:

@@ -43,7 +43,9 @@ __all__ = [
     "CHART_SIZE_PX",
     "MANIFEST",
     "ReportFiles",
+    "check_target",
     "format_decision",
+    "usd",
     "write_report",
 ]
 
@@ -95,7 +97,8 @@ class ReportFiles:
 # --------------------------------------------------------------------------- formatting
 
 
-def _usd(x: float | None) -> str:
+def usd(x: float | None) -> str:
+    """USD with k/M/bn and a true minus sign, for people."""
     if x is None:
         return "–"
     a = abs(x)
@@ -110,11 +113,13 @@ def _usd(x: float | None) -> str:
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{x * 100:.1f} %"
+    return "–" if x is None else f"{x * 100:.1f} %".replace("-", "−")
 
 
-def _yrs(x: float | None) -> str:
-    return "never" if x is None else f"{x:.1f} y"
+def _payback(median: float | None, share: float | None) -> str:
+    if median is None or share is None or share < 0.5:
+        return "beyond horizon"  # most paths never pay back: the median path does not
+    return f"{median:.1f} y"
 
 
 def format_decision(cmp: Comparison) -> pl.DataFrame:
@@ -125,14 +130,15 @@ def format_decision(cmp: Comparison) -> pl.DataFrame:
         rows.append(
             {
                 "#": r["rank"],
-                "strategy": r["strategy"] + (" (flexible)" if r["flexible"] else ""),
-                "NPV mean": _usd(r["mean_npv_usd"]),
-                "NPV p5": _usd(r["npv_q05_usd"]),
-                "NPV median": _usd(r["npv_q50_usd"]),
-                "NPV p95": _usd(r["npv_q95_usd"]),
+                "strategy": r["strategy"],
+                "kind": "flexible" if r["flexible"] else "fixed",
+                "NPV mean": usd(r["mean_npv_usd"]),
+                "NPV p5": usd(r["npv_q05_usd"]),
+                "NPV median": usd(r["npv_q50_usd"]),
+                "NPV p95": usd(r["npv_q95_usd"]),
                 "P(loss)": _pct(r["p_loss"]),
-                f"CVaR {cmp.config.cvar_level:.0%}": _usd(r["cvar_usd"]),
-                "payback (median)": _yrs(r["median_payback_years"]),
+                f"CVaR {cmp.config.cvar_level:.0%}": usd(r["cvar_usd"]),
+                "payback (median)": _payback(r["median_payback_years"], r["share_paid_back"]),
                 "IRR (median)": _pct(r["median_irr"]),
             }
         )
@@ -272,7 +278,7 @@ def _chart_npv(cmp: Comparison) -> Figure:
     pp = cmp.evaluation.per_path
     data = [(pp.filter(pl.col("strategy") == s)["npv_usd"] / 1e6).to_numpy() for s in order]
     if data:
-        parts = ax.violinplot(data, vert=False, showmedians=True, showextrema=False)
+        parts = ax.violinplot(data, orientation="horizontal", showmedians=True, showextrema=False)
         for b in parts["bodies"]:  # type: ignore[attr-defined]
             b.set_alpha(0.6)
         ax.set_yticks(range(1, len(order) + 1), order)
@@ -358,12 +364,12 @@ max-width:1060px;color:#222;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}
 h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em;margin:.6em 0}
-th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}
+th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right;white-space:nowrap}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 tr.best td{background:#eaf6ea;font-weight:600}
 .note{color:#666;font-size:.85em}.warn{color:#a40;font-weight:600}
 figure{margin:1em 0}figcaption{font-size:.85em;color:#555}
-img{display:block;border:1px solid #eee}
+img{display:block;outline:1px solid #eee}
 """
 
 
@@ -385,7 +391,7 @@ def _fleet_table(cmp: Comparison) -> pl.DataFrame:
             "count": fe["count"].map_elements(lambda v: f"{v:,}", return_dtype=pl.String),
             "J/TH": fe["efficiency_jth"].round(1),
             "PH/s": (fe["hashrate_ths"] / 1e3).round(1),
-            "margin / day": fe["margin_usd_day"].map_elements(_usd, return_dtype=pl.String),
+            "margin / day": fe["margin_usd_day"].map_elements(usd, return_dtype=pl.String),
             "breakeven power $/kWh": fe["breakeven_power_price_usd_kwh"].round(4),
             "shutdown BTC price": fe["shutdown_price_usd"].map_elements(
                 lambda v: f"${v:,.0f}", return_dtype=pl.String
@@ -426,7 +432,7 @@ def _html(cmp: Comparison, charts: dict[str, bytes], warnings: Sequence[str]) ->
             parts.append(
                 f" Value of flexibility (best flexible <i>{esc(fl['best_flexible'])}</i> minus "
                 f"best fixed <i>{esc(fl['best_fixed'])}</i>): "
-                f"<b>{_usd(fl['value_of_flexibility_usd'])}</b>."
+                f"<b>{usd(fl['value_of_flexibility_usd'])}</b>."
             )
         parts.append("</p>")
     parts.append(_table_html(format_decision(cmp), best_first=True))
@@ -495,7 +501,8 @@ def _frames(cmp: Comparison) -> dict[str, pl.DataFrame]:
     }
 
 
-def _check_target(dest: Path) -> None:
+def check_target(dest: Path) -> None:
+    """Raise :class:`OutputError` unless :func:`write_report` may write ``dest``."""
     if dest.exists():
         if not dest.is_dir():
             raise OutputError(f"{dest}: exists and is not a folder; pass another --output folder")
@@ -517,10 +524,13 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
     (it holds :data:`MANIFEST`); anything else raises :class:`OutputError` and is left as is.
     """
     dest = Path(dest)
-    _check_target(dest)
+    check_target(dest)
     charts, warnings = render_charts(cmp)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; publish with the usual mode
         files = []
         for name, frame in _frames(cmp).items():
             frame.write_parquet(tmp / f"{name}.parquet")

@@ -45,6 +45,7 @@ __all__ = [
     "fit_gbm",
     "log_returns",
     "quantile_fan",
+    "quantile_fans",
     "retarget_dates",
     "simulate",
     "simulate_to_parquet",
@@ -498,19 +499,26 @@ def simulate_with_retargets(
 
 def _regular(daily: pl.DataFrame) -> tuple[int, int] | None:
     """``(n_paths, n_days)`` when ``daily`` is path-major with the same dates on every path
-    (what :func:`simulate` returns), else None."""
+    (what :func:`simulate` returns), else None. Linear-time checks, no copies of the frame."""
     n = daily.height
-    if n == 0 or "path" not in daily.columns or not daily["path"].is_sorted():
+    if n == 0 or "path" not in daily.columns or "date" not in daily.columns:
         return None
-    n_paths = daily["path"].n_unique()
+    path, dates = daily["path"], daily["date"]
+    if path.null_count() or dates.null_count() or not path.is_sorted():
+        return None
+    changes = (path.diff() != 0).arg_true()  # first row of every path but the first
+    n_paths = changes.len() + 1
     if n % n_paths:
         return None
     n_days = n // n_paths
-    dates = daily["date"]
+    want = pl.int_range(n_days, n, n_days, eager=True).cast(changes.dtype)
+    if not changes.equals(want, check_names=False):
+        return None  # paths of different lengths
     first = dates.head(n_days)
     if not first.is_sorted() or first.n_unique() != n_days:
         return None
-    if n_paths > 1 and not (dates.tail(n - n_days) == pl.concat([first] * (n_paths - 1))).all():
+    # every row equals the row one path earlier: all paths carry the first path's dates
+    if n_paths > 1 and not (dates.slice(n_days) == dates.slice(0, n - n_days)).all():
         return None
     return n_paths, n_days
 
@@ -527,13 +535,39 @@ def quantile_fan(
     nulls) goes through a parallel Rust kernel; any other frame through a polars group-by.
     The two agree exactly.
     """
+    return _fan(daily, column, quantiles, _regular(daily))
+
+
+def quantile_fans(
+    daily: pl.DataFrame,
+    columns: Sequence[str],
+    quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+) -> pl.DataFrame:
+    """:func:`quantile_fan` of several columns in long format: ``date, column, mean, q05, …``
+    (the layout is checked once)."""
+    shape = _regular(daily)
+    return pl.concat(
+        [
+            _fan(daily, c, quantiles, shape).select(
+                "date", pl.lit(c).alias("column"), pl.exclude("date")
+            )
+            for c in columns
+        ]
+    )
+
+
+def _fan(
+    daily: pl.DataFrame,
+    column: str,
+    quantiles: Sequence[float],
+    shape: tuple[int, int] | None,
+) -> pl.DataFrame:
     if column not in daily.columns:
         raise InvalidValueError(f"column: {column!r} is not in the frame ({daily.columns})")
     for q in quantiles:
         if not 0.0 <= q <= 1.0:
             raise InvalidValueError(f"quantiles: {q} is outside [0, 1]")
     names = [f"q{round(q * 100):02d}" for q in quantiles]
-    shape = _regular(daily)
     col = daily[column]
     if shape is not None and col.dtype.is_numeric() and col.null_count() == 0:
         n_paths, n_days = shape

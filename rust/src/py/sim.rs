@@ -285,7 +285,7 @@ fn day_quantiles(
     qs: Vec<f64>,
 ) -> PyResult<Py<PyAny>> {
     let chunks = super::convert::chunks("values", values)?;
-    let mut flat: Vec<f64> = Vec::new();
+    let mut arrays: Vec<&Float64Array> = Vec::with_capacity(chunks.len());
     for c in &chunks {
         let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
             return Err(dtype_error(
@@ -297,9 +297,19 @@ fn day_quantiles(
         if a.null_count() > 0 {
             return Err(dtype_error("values", "a column with nulls", "no nulls"));
         }
-        flat.extend_from_slice(a.values());
+        arrays.push(a);
     }
-    let out = py.detach(|| crate::sim::summary::day_quantiles(&flat, n_paths, n_days, &qs))?;
+    let out = py.detach(|| match arrays.as_slice() {
+        // one chunk (the usual case): read Arrow's buffer in place, no copy
+        [a] => crate::sim::summary::day_quantiles(a.values(), n_paths, n_days, &qs),
+        _ => {
+            let flat: Vec<f64> = arrays
+                .iter()
+                .flat_map(|a| a.values().iter().copied())
+                .collect();
+            crate::sim::summary::day_quantiles(&flat, n_paths, n_days, &qs)
+        }
+    })?;
     super::convert::to_py(py, Arc::new(Float64Array::from(out)) as ArrayRef)
 }
 

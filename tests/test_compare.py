@@ -1,0 +1,281 @@
+"""The main job: compare(), the report folder, and `hashpivot compare` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hashpivot import compare as cmpmod
+from hashpivot import config, report
+from hashpivot import scenario as scn
+from hashpivot.exceptions import OutputError
+from hashpivot.strategy import evaluate
+
+SMALL = {"paths": 60, "years": 1.0, "seed": 11}
+
+
+@pytest.fixture(scope="module")
+def small_cfg() -> config.SiteConfig:
+    return config.load_site().with_run(**SMALL)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def result(small_cfg: config.SiteConfig) -> cmpmod.Comparison:
+    return cmpmod.compare(small_cfg)
+
+
+# --------------------------------------------------------------------------- compare()
+
+
+def test_decision_is_evaluate_ranked(
+    small_cfg: config.SiteConfig, result: cmpmod.Comparison
+) -> None:
+    daily = scn.simulate(small_cfg.scenario, paths=60, years=1.0, seed=11)
+    ev = evaluate(
+        small_cfg.site,
+        daily,
+        small_cfg.strategies,
+        discount_rate=small_cfg.discount_rate,
+        models=small_cfg.models,
+    )
+    want = ev.summary.sort("mean_npv_usd", descending=True)
+    d = result.decision
+    assert d["strategy"].to_list() == want["strategy"].to_list()
+    assert d["rank"].to_list() == list(range(1, d.height + 1))
+    assert d["mean_npv_usd"].to_list() == pytest.approx(want["mean_npv_usd"].to_list())
+    assert d["mean_npv_usd"].is_sorted(descending=True)
+    assert set(d["strategy"]) == {s.name for s in small_cfg.strategies}
+    assert result.best == d["strategy"][0]
+    assert tuple(d.columns) == cmpmod.DECISION_COLUMNS
+
+
+def test_best_cash_flows_add_up(result: cmpmod.Comparison) -> None:
+    # the monthly timeline (mean over paths, undiscounted) sums to the per-path totals' mean
+    pp = result.evaluation.per_path.filter(pl.col("strategy") == result.best)
+    want = float((pp["revenue_usd"] - pp["opex_usd"] - pp["capex_usd"]).mean())  # type: ignore[arg-type]
+    got = float(result.best_cash_flows["net_usd"].sum())
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-3)
+
+
+def test_fans_and_start(small_cfg: config.SiteConfig, result: cmpmod.Comparison) -> None:
+    f = result.fans
+    assert set(f["column"]) == set(cmpmod._FAN_COLUMNS)
+    assert f.filter(pl.col("column") == "price_usd").height == round(365 * SMALL["years"])
+    assert (f["q05"] <= f["q50"]).all()
+    assert (f["q50"] <= f["q95"]).all()
+    assert result.start["price_usd"][0] == small_cfg.scenario.start_price_usd
+    assert small_cfg.scenario.start is not None
+    assert result.start["bits"][0] == small_cfg.scenario.start.bits
+    assert result.paths_sample["path"].n_unique() == SMALL["paths"]
+
+
+# --------------------------------------------------------------------------- quantile fan
+
+
+@settings(max_examples=25)
+@given(
+    n_paths=st.integers(1, 30),
+    n_days=st.integers(1, 12),
+    seed=st.integers(0, 2**32 - 1),
+    qs=st.lists(
+        st.sampled_from([0.0, 0.01, 0.05, 0.1, 0.25, 0.333, 0.5, 0.9, 0.99, 1.0]),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+)
+def test_quantile_fan_kernel_equals_group_by(
+    n_paths: int, n_days: int, seed: int, qs: list[float]
+) -> None:
+    import random
+
+    rnd = random.Random(seed)
+    dates = pl.datetime_range(
+        pl.datetime(2030, 1, 1), pl.datetime(2030, 1, n_days), "1d", eager=True, time_zone="UTC"
+    )
+    frame = pl.DataFrame(
+        {
+            "path": pl.Series([p for p in range(n_paths) for _ in range(n_days)], dtype=pl.UInt32),
+            "date": pl.concat([dates] * n_paths),
+            "x": [
+                rnd.choice([rnd.gauss(0, 1e6), float(rnd.randint(-3, 3))])
+                for _ in range(n_paths * n_days)
+            ],
+        }
+    )
+    qs = sorted(set(qs))
+    fast = scn.quantile_fan(frame, "x", qs)  # regular layout: the Rust kernel
+    slow = scn.quantile_fan(frame.sample(fraction=1.0, shuffle=True, seed=seed), "x", qs)
+    assert scn._regular(frame) == (n_paths, n_days)
+    assert fast.columns == slow.columns
+    for c in fast.columns[1:]:
+        assert fast[c].to_list() == pytest.approx(slow[c].to_list(), rel=1e-12, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- report folder
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = struct.unpack(">II", head[16:24])
+    return w, h
+
+
+def test_report_folder(result: cmpmod.Comparison, tmp_path: Path) -> None:
+    dest = tmp_path / "rep"
+    files = report.write_report(result, dest)
+    assert files.warnings == []
+    for name in report.CHARTS:
+        assert _png_size(dest / f"{name}.png") == report.CHART_SIZE_PX
+    for name in ("decision", "per_path", "fans", "best_cash_flows", "cost_curve"):
+        assert pl.read_parquet(dest / f"{name}.parquet").height > 0
+    back = pl.read_parquet(dest / "decision.parquet")
+    assert back.equals(result.decision)
+    manifest = json.loads((dest / report.MANIFEST).read_text())
+    assert manifest["best"] == result.best
+    assert manifest["paths"] == SMALL["paths"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(files.files)
+    page = files.html.read_text(encoding="utf-8")
+    # self-contained: no external URL anywhere, every chart inline
+    assert "http://" not in page
+    assert "https://" not in page
+    assert page.count('src="data:image/png;base64,') == len(report.CHARTS)
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]  # no temp folders left
+
+
+def test_report_replaces_an_earlier_report_only(result: cmpmod.Comparison, tmp_path: Path) -> None:
+    dest = tmp_path / "rep"
+    report.write_report(result, dest)
+    (dest / "stale.txt").write_text("from the old report")
+    report.write_report(result, dest)
+    assert not (dest / "stale.txt").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not a hashpivot report"):
+        report.write_report(result, mine)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
+def test_report_failure_leaves_nothing(
+    result: cmpmod.Comparison, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "rep"
+    report.write_report(result, dest)
+    before = sorted(p.name for p in dest.iterdir())
+
+    def boom(cmp: cmpmod.Comparison, charts: object, warnings: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "_html", boom)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(result, dest)
+    assert sorted(p.name for p in dest.iterdir()) == before  # the earlier report is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_report_renders_offline_in_chromium(
+    result: cmpmod.Comparison, tmp_path: Path, browser: ModuleType
+) -> None:
+    files = report.write_report(result, tmp_path / "rep")
+    r = browser.render(files.html, tmp_path / "shot", width=1200)
+    assert r.requests == []  # nothing left the machine
+    assert r.console_errors == []
+    imgs = [i for i in r.imgs if str(i.get("id", "")).startswith("chart-")]
+    assert sorted(i["id"] for i in imgs) == sorted(f"chart-{n}" for n in report.CHARTS)
+    w, h = report.CHART_SIZE_PX
+    for i in imgs:
+        assert i["ok"], i
+        assert (i["natural_width"], i["natural_height"]) == (w, h), i
+        assert (i["width"], i["height"]) == (w, h), i
+    assert r.page_width <= 1200  # no sideways overflow
+    from PIL import Image, ImageStat
+
+    with Image.open(r.screenshot) as im:
+        assert im.size[0] == 1200
+        assert max(ImageStat.Stat(im.convert("L")).var) > 100  # not a blank page
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _hashpivot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "hashpivot"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hashpivot"]
+    env = {**os.environ, "HASHPIVOT_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return subprocess.run(
+        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_compare_end_to_end(tmp_path: Path) -> None:
+    p = _hashpivot("compare", "--paths", "40", "--years", "0.5", "--output", "out", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "keep_mining" in p.stdout
+    assert "NPV mean" in p.stdout
+    assert "value of flexibility" in p.stdout
+    assert (tmp_path / "out" / "report.html").is_file()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["paths"] == 40
+    j = _hashpivot(
+        "compare", "--paths", "20", "--years", "0.3", "--json", "--no-report", cwd=tmp_path
+    )
+    assert j.returncode == 0, j.stderr
+    rows = json.loads(j.stdout)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert {"strategy", "mean_npv_usd", "p_loss", "cvar_usd"} <= set(rows[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+DEFAULT = config.default_site_path().read_text(encoding="utf-8")
+BAD_SITES = {
+    "missing key": (DEFAULT.replace("capacity_mw = 100 ", ""), "missing key 'capacity_mw'"),
+    "wrong unit": (
+        DEFAULT.replace("power_price_usd_kwh = 0.045", 'power_price_usd_kwh = "45 USD/MW"'),
+        "is not an energy price",
+    ),
+    "negative MW": (DEFAULT.replace("capacity_mw = 100 ", "capacity_mw = -100 "), "must be > 0"),
+    "unknown model": (
+        DEFAULT.replace("mix = { asic_hosting = 100 }", "mix = { hosting = 100 }"),
+        "unknown revenue model 'hosting'",
+    ),
+    "unreadable series": (
+        DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "gone.csv"'),
+        "cannot read",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SITES))
+def test_cli_bad_site_file(case: str, tmp_path: Path) -> None:
+    text, expect = BAD_SITES[case]
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")
+    p = _hashpivot("compare", "site.toml", "--output", "out", cwd=tmp_path)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("hashpivot: error: site.toml:")
+    assert expect in lines[0]
+    assert "Traceback" not in p.stderr
+    assert p.stdout == ""
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["site.toml"]  # no partial output
+
+
+def test_cli_refuses_foreign_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.tex").write_text("x")
+    p = _hashpivot("compare", "--paths", "5", "--years", "0.1", "--output", "docs", cwd=tmp_path)
+    assert p.returncode == 4
+    assert "not a hashpivot report" in p.stderr
+    assert [x.name for x in (tmp_path / "docs").iterdir()] == ["thesis.tex"]
