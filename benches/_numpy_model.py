@@ -65,7 +65,8 @@ def simulate_numpy(cfg: dict[str, Any], n_paths: int, seed: int) -> pl.DataFrame
     )
     hs0 = np.r_[np.outer(cfg["mix_hashrate_ths"], w).ravel(), np.zeros(nt)]
     hs = np.tile(hs0, (n, 1))
-    on = np.ones_like(hs, dtype=bool)
+    on = np.ones_like(hs, dtype=np.float64)
+    k_resp = cfg["response_per_day"]
     lead = max(int(cfg["lead_time_days"]), 1)
     pipeline = np.zeros((lead, n))
     arr_idx = slice(len(cfg["mix_efficiency_jth"]) * nt, None)
@@ -146,8 +147,12 @@ def simulate_numpy(cfg: dict[str, Any], n_paths: int, seed: int) -> pl.DataFrame
         r = rev[:, None]
         installed = hs.sum(axis=1)
         under = np.where(r < cost, hs, 0.0).sum(axis=1)
-        on = r >= cost if d == 0 else np.where(on, r >= (1 - h_sys) * cost, r >= (1 + h_sys) * cost)
-        online = np.where(on, hs, 0.0).sum(axis=1)
+        if d == 0:
+            on = np.where(r >= cost, 1.0, 0.0)
+        else:
+            up = np.where(on > 0.5, r >= (1 - h_sys) * cost, r >= (1 + h_sys) * cost)
+            on = on + k_resp * (up - on)
+        online = (on * hs).sum(axis=1)
         hs *= keep
         cost_new = cfg["arrival_efficiency_jth"] * kwh
         thr = cfg["arrival_threshold"]

@@ -124,13 +124,12 @@ def build(cfg, n_paths, seed):
             if rev < cost:
                 under += hs[i]
             if d == 0:
-                on[i] = rev >= cost
-            elif on[i]:
-                on[i] = rev >= (1 - hy) * cost
+                on[i] = 1.0 if rev >= cost else 0.0
             else:
-                on[i] = rev >= (1 + hy) * cost
-            if on[i]:
-                online += hs[i]
+                x = (1 - hy) if on[i] > 0.5 else (1 + hy)
+                target = 1.0 if rev >= x * cost else 0.0
+                on[i] += cfg["response_per_day"] * (target - on[i])
+            online += hs[i] * on[i]
             hs[i] *= keep[i]
         thr = cfg["arrival_threshold"]
         excess = (rev / (cfg["arrival_efficiency_jth"] * kwh) - thr) / thr
@@ -191,7 +190,7 @@ def build(cfg, n_paths, seed):
         "pdev": 0.0,
         "gnoise": 0.0,
         "hs": hs0,
-        "on": [True] * len(hs0),
+        "on": [1.0] * len(hs0),
         "pipeline": [0.0] * lead,
         "height": cfg["start_height"],
         "bits": cfg["start_bits"],

@@ -204,7 +204,13 @@ def test_report_renders_offline_in_chromium(
 
     with Image.open(r.screenshot) as im:
         assert im.size[0] == 1200
-        assert max(ImageStat.Stat(im.convert("L")).var) > 100  # not a blank page
+        gray = im.convert("L")
+        assert max(ImageStat.Stat(gray).var) > 100  # not a blank page
+        for i in imgs:  # every chart's area of the screenshot has a drawing in it
+            x, y = round(i["x"]), round(i["y"])
+            box = gray.crop((x, y, x + w, y + h))
+            assert box.getbbox() is not None
+            assert ImageStat.Stat(box).var[0] > 50, i["id"]
 
 
 # --------------------------------------------------------------------------- the command

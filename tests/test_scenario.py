@@ -385,3 +385,56 @@ def test_wrong_types_are_dtype_errors() -> None:
         scenario.simulate("not a scenario", paths=1, years=0.1)  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError):
         scenario.quantile_fan(pl.DataFrame({"date": [1]}), "nope")
+
+
+@pytest.mark.parametrize("state", ["equilibrium", "installed"])
+def test_start_state(state: str) -> None:
+    """Equilibrium: the implied hashrate is what is online on day 0 (under-water cohorts are
+    installed but off); installed: the under-water share switches off on day 0."""
+    start = ChainStart.from_epoch()
+    implied_ehs = float(consensus.bits_to_difficulty(start.bits)) * 2.0**32 / 600.0 / 1e18
+    sc = Scenario(
+        start=start,
+        start_price_usd=66_680.0,
+        price=GivenPath([66_680.0] * 3),
+        fees=Fees(given=[0.03] * 3),
+        power=Power(base_usd_kwh=0.045, season_amp=0.0, given=[0.045] * 3),
+        fleet=Fleet(deploy_cap_per_day=0.0, retire_per_year=0.0, start_state=state),  # type: ignore[arg-type]
+    )
+    df = scenario.simulate(sc, paths=1, years=3 / 365, seed=0)
+    uw = df["share_under_water"][0]
+    assert 0.05 < uw < 0.95  # some cohorts are under water at these prices
+    online = df["hashrate_ehs"][0]
+    if state == "equilibrium":
+        assert online == pytest.approx(implied_ehs, rel=1e-9)
+    else:
+        assert online == pytest.approx(implied_ehs * (1 - uw), rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [1.0, 0.3, 0.05])
+def test_response_per_day_closes_k_of_the_gap(k: float) -> None:
+    """One cohort, profitable on day 0, deep under water after: online = H·(1−k)^d."""
+    n = 8
+    mix = pl.DataFrame({"efficiency_jth": [30.0], "hashrate_share": [1.0]})
+    sc = Scenario(
+        price=GivenPath([1e6] + [100.0] * (n - 1)),
+        fees=Fees(given=[0.0] * n),
+        power=Power(given=[0.05] * n),
+        fleet=Fleet(
+            mix=mix,
+            tranche_mult=(1.0,),
+            tranche_weight=(1.0,),
+            deploy_cap_per_day=0.0,
+            retire_per_year=0.0,
+            response_per_day=k,
+            start_state="installed",
+        ),
+    )
+    hr = scenario.simulate(sc, paths=1, years=n / 365, seed=0)["hashrate_ehs"]
+    for d in range(n):
+        assert hr[d] == pytest.approx(hr[0] * (1 - k) ** d, rel=1e-12, abs=1e-12)
+
+
+def test_response_per_day_is_validated() -> None:
+    with pytest.raises(InvalidValueError, match="response_per_day"):
+        scenario.simulate(Scenario(fleet=Fleet(response_per_day=0.0)), paths=1, years=0.01)

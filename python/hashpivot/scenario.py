@@ -194,6 +194,12 @@ class GpuRent:
     given: Sequence[float] | pl.Series | None = None
 
 
+#: Default share of the gap to its switching decision a cohort closes per day (see
+#: :class:`Fleet`), calibrated so that simulated retargets from the latest bundled epoch have
+#: about the spread of the real ones (``docs/scenario.md``).
+RESPONSE_PER_DAY = 0.05
+
+
 @dataclass(frozen=True)
 class Fleet:
     """The installed fleet and its response (see ``docs/scenario.md``).
@@ -202,6 +208,18 @@ class Fleet:
     initial hashrate) or ``hashrate_ths`` (absolute), optionally ``retire_per_year``; None uses
     :data:`DEFAULT_MIX`. Each class is split into power-price tranches (``tranche_mult`` × the
     site price, holding ``tranche_weight`` of the class). *Illustrative* defaults.
+
+    ``response_per_day`` (0 < k ≤ 1): each day a cohort's online fraction closes ``k`` of the
+    gap to its switch-on/off decision (1: the whole cohort switches that day; the default
+    spreads the response over about ``1/k`` days, operators' delays and contracts, which damps
+    the cobweb between hashrate and difficulty).
+
+    ``start_state`` says what the difficulty-implied hashrate of a share mix is on day 0:
+    ``"equilibrium"`` (default) — the hashrate *online*: cohorts under water at the start
+    prices are installed but already off, so the installed total is scaled up until the
+    online part equals the implied hashrate and there is no artificial drop on day 0;
+    ``"installed"`` — everything installed, and the cohorts under water switch off on day 0
+    (a sudden drop, then a retarget).
     """
 
     mix: pl.DataFrame | None = None
@@ -210,12 +228,14 @@ class Fleet:
     pue: float = 1.1
     pool_fee: float = 0.02
     hysteresis: float = 0.05
+    response_per_day: float = RESPONSE_PER_DAY
     retire_per_year: float = 0.1
     arrival_efficiency_jth: float = 15.0
     arrival_threshold: float = 2.0
     deploy_cap_per_day: float = 0.003
     lead_time_days: int = 90
     retire_arrivals_per_year: float = 0.05
+    start_state: Literal["equilibrium", "installed"] = "equilibrium"
 
 
 @dataclass(frozen=True)
@@ -351,6 +371,40 @@ def _mix(fleet: Fleet, initial_ths: float) -> tuple[list[float], list[float], li
     return eff, ths, ret
 
 
+def _online_share_at_start(
+    sc: Scenario, start: ChainStart, eff: list[float], ths: list[float]
+) -> float:
+    """Share of the mix's hashrate that is not under water on day 0 (the engine's rule:
+    revenue per TH/s-day after pool fee ≥ ``e · 24/1000 · p · mult · pue``), at the start
+    price, fees, difficulty and the day-0 power level (seasonal base, or the given series)."""
+    from hashpivot.consensus import block_subsidy
+
+    subsidy = block_subsidy(start.height + 1, network=sc.network) / 1e8
+    fees = sc.fees.start_btc if sc.fees.given is None else float(next(iter(sc.fees.given)))
+    price = float(sc.start_price_usd)
+    if isinstance(sc.price, GivenPath):
+        price = float(next(iter(sc.price.values)))
+    diff = float(bits_to_difficulty(start.bits))
+    rev = 1e12 * 86_400.0 * (subsidy + fees) / (diff * 2.0**32) * price * (1 - sc.fleet.pool_fee)
+    w = sc.power
+    if w.given is not None:
+        power = float(next(iter(w.given)))
+    else:
+        doy = float(start.time // 86_400) % 365.25
+        season = 1.0 + w.season_amp * math.cos(2 * math.pi * (doy - w.season_peak_doy) / 365.25)
+        power = w.base_usd_kwh * season
+    fl = sc.fleet
+    total = sum(ths)
+    if not total > 0:
+        return 1.0
+    online = 0.0
+    for e, h in zip(eff, ths, strict=True):
+        for mult, weight in zip(fl.tranche_mult, fl.tranche_weight, strict=True):
+            if rev >= e * 24.0 / 1000.0 * power * mult * fl.pue:
+                online += h * weight
+    return online / (total * sum(fl.tranche_weight))
+
+
 def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkParams]:
     if not isinstance(sc, Scenario):
         raise DtypeError(f"scenario: {type(sc).__name__} is not a hashpivot.scenario.Scenario")
@@ -361,6 +415,18 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
     else:
         initial_ths = float(bits_to_difficulty(start.bits)) * 2.0**32 / 600.0 / 1e12
     eff, ths, ret = _mix(sc.fleet, initial_ths)
+    if (
+        sc.fleet.start_state == "equilibrium"
+        and sc.hashrate_ehs is None
+        and (sc.fleet.mix is None or "hashrate_ths" not in sc.fleet.mix.columns)
+    ):
+        on = _online_share_at_start(sc, start, eff, ths)
+        if on > 0.0:
+            ths = [x / on for x in ths]
+    elif sc.fleet.start_state not in ("equilibrium", "installed"):
+        raise InvalidValueError(
+            f"Fleet.start_state: {sc.fleet.start_state!r} is not 'equilibrium' or 'installed'"
+        )
     d: dict[str, Any] = {
         "start_height": start.height,
         "start_bits": start.bits,
@@ -421,6 +487,7 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
         pue=float(fl.pue),
         pool_fee=float(fl.pool_fee),
         hysteresis=float(fl.hysteresis),
+        response_per_day=float(fl.response_per_day),
         arrival_efficiency_jth=float(fl.arrival_efficiency_jth),
         arrival_threshold=float(fl.arrival_threshold),
         deploy_cap_per_day=float(fl.deploy_cap_per_day),

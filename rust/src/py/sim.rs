@@ -147,6 +147,7 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             pue: get(d, "pue")?,
             pool_fee: get(d, "pool_fee")?,
             hysteresis: get(d, "hysteresis")?,
+            response_per_day: get(d, "response_per_day")?,
             arrival_efficiency_jth: get(d, "arrival_efficiency_jth")?,
             arrival_threshold: get(d, "arrival_threshold")?,
             deploy_cap_per_day: get(d, "deploy_cap_per_day")?,

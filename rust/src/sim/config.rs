@@ -103,6 +103,11 @@ pub struct FleetModel {
     /// Hysteresis band h: an online cohort switches off when revenue/cost < 1 − h and an
     /// offline one back on when revenue/cost ≥ 1 + h.
     pub hysteresis: f64,
+    /// Share of the gap to its switching decision a cohort closes per day (0 < k ≤ 1): its
+    /// online fraction `u` moves `u ← u + k·(target − u)`. 1 = the whole cohort switches the
+    /// same day; smaller values spread the response over ~1/k days (operators' delays,
+    /// contracts), which damps the cobweb between hashrate and difficulty.
+    pub response_per_day: f64,
     /// New machines: efficiency, and the revenue/power-cost ratio (at tranche multiplier 1)
     /// above which they are ordered.
     pub arrival_efficiency_jth: f64,
@@ -378,6 +383,12 @@ impl SimConfig {
         finite_ge("fleet pue", fl.pue, 1.0)?;
         in_unit("fleet pool_fee", fl.pool_fee)?;
         in_unit("fleet hysteresis", fl.hysteresis)?;
+        if !(fl.response_per_day > 0.0 && fl.response_per_day <= 1.0) {
+            return Err(bad(
+                "fleet response_per_day",
+                format!("{} must lie in (0, 1]", fl.response_per_day),
+            ));
+        }
         finite_ge(
             "fleet arrival_efficiency_jth",
             fl.arrival_efficiency_jth,

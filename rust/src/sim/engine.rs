@@ -320,6 +320,7 @@ pub(crate) mod tests {
                 pue: 1.0,
                 pool_fee: 0.0,
                 hysteresis: 0.05,
+                response_per_day: 1.0,
                 arrival_efficiency_jth: 15.0,
                 arrival_threshold: 2.0,
                 deploy_cap_per_day: 0.0,

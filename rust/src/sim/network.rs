@@ -124,10 +124,10 @@ impl<'a> Fleet<'a> {
         let kwh = 24.0 / 1000.0 * power * f.pue;
         // Branch-free per cohort: the on/off state is 1.0/0.0 and the threshold it must clear
         // is selected arithmetically (ratio ≥ x ⇔ rev ≥ x · cost; no division, cost may be 0).
-        let (lo, hi) = if self.first_day {
-            (1.0, 1.0)
+        let (lo, hi, k) = if self.first_day {
+            (1.0, 1.0, 1.0)
         } else {
-            (1.0 - h, 1.0 + h)
+            (1.0 - h, 1.0 + h, f.response_per_day)
         };
         // The cohorts are padded to a multiple of LANES with empty ones (hs = 0), and the sums
         // run in LANES independent accumulators: no loop-carried add latency, and the body
@@ -148,10 +148,13 @@ impl<'a> Fleet<'a> {
                 let hsi = hs[j];
                 installed[j] += hsi;
                 under[j] += if rev_th_day < cost { hsi } else { 0.0 };
+                // The threshold follows the cohort's majority state; its online fraction
+                // closes k of the gap to the decision (k = 1: exactly 0.0 or 1.0).
                 let x = if on[j] > 0.5 { lo } else { hi };
-                let now_on = rev_th_day >= x * cost;
-                on[j] = if now_on { 1.0 } else { 0.0 };
-                online[j] += if now_on { hsi } else { 0.0 };
+                let target = if rev_th_day >= x * cost { 1.0 } else { 0.0 };
+                let u = on[j] + k * (target - on[j]);
+                on[j] = u;
+                online[j] += hsi * u;
                 hs[j] = hsi * keep[j];
             }
         }
@@ -198,7 +201,7 @@ mod tests {
     fn plain_step(
         f: &FleetModel,
         hs: &mut [f64],
-        on: &mut [bool],
+        on: &mut [f64],
         first: bool,
         rev: f64,
         power: f64,
@@ -217,15 +220,15 @@ mod tests {
             if rev < cost {
                 under += *h;
             }
-            let x = match (first, *o) {
+            let x = match (first, *o > 0.5) {
                 (true, _) => 1.0,
                 (false, true) => 1.0 - f.hysteresis,
                 (false, false) => 1.0 + f.hysteresis,
             };
-            *o = rev >= x * cost;
-            if *o {
-                online += *h;
-            }
+            let k = if first { 1.0 } else { f.response_per_day };
+            let target = if rev >= x * cost { 1.0 } else { 0.0 };
+            *o += k * (target - *o);
+            online += *h * *o;
             *h *= (1.0 - r).powf(1.0 / 365.0);
         }
         FleetDay {
@@ -240,7 +243,13 @@ mod tests {
 
     #[test]
     fn step_matches_the_plain_cohort_loop() {
+        check_against_plain_loop(1.0); // whole cohorts switch
+        check_against_plain_loop(0.15); // partial daily response
+    }
+
+    fn check_against_plain_loop(response: f64) {
         let mut cfg = crate::sim::engine::tests::default_like();
+        cfg.fleet.response_per_day = response;
         // 5 classes × 3 tranches + 3 arrival cohorts = 18: not a multiple of LANES.
         cfg.fleet.classes = [14.0, 19.0, 24.0, 31.0, 40.0]
             .iter()
@@ -263,7 +272,7 @@ mod tests {
             .flat_map(|c| f.tranche_weight.iter().map(move |w| c.hashrate_ths * w))
             .chain(std::iter::repeat_n(0.0, f.tranche_mult.len()))
             .collect();
-        let mut on = vec![true; n];
+        let mut on = vec![1.0; n];
         // Revenue swinging across every cohort's thresholds, power with spikes.
         for d in 0..400 {
             let rev = 0.02 + 0.03 * (d as f64 * 0.07).sin().abs();
