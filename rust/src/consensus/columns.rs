@@ -170,6 +170,41 @@ pub fn work_hex_views(
     Ok((views, buffers))
 }
 
+/// Heights the multiply-shift division handles (31-bit dividends).
+const MAGIC_LIMIT: i64 = 1 << 31;
+
+/// `⌊h / d⌋ = (h · mul) >> shift` for every `0 ≤ h < 2^31` (Granlund & Montgomery 1994,
+/// Theorem 4.2 with N = 31: ℓ = ⌈log2 d⌉, mul = ⌈2^(31+ℓ) / d⌉ < 2^32, so `h · mul < 2^63`).
+#[derive(Clone, Copy, Debug)]
+struct Magic {
+    mul: u32,
+    shift: u32,
+}
+
+impl Magic {
+    fn new(d: i64) -> Option<Self> {
+        if !(1..MAGIC_LIMIT).contains(&d) {
+            return None;
+        }
+        let l = 64 - ((d - 1) as u64).leading_zeros(); // ⌈log2 d⌉ (0 for d = 1)
+        let shift = 31 + l;
+        let mul = (1u64 << shift).div_ceil(d as u64);
+        u32::try_from(mul).ok().map(|mul| Self { mul, shift })
+    }
+}
+
+/// The subsidy of each height (`0 ≤ h < 2^31`): era by multiply-shift, `50 BTC >> era`,
+/// 0 from era 64. Branch-free; the AVX2 clone vectorises (vpmuludq, vpsrlvq).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn subsidy_magic(out: &mut [i64], heights: &[i64], mul: u32, shift: u32) {
+    let initial = super::subsidy::INITIAL_SUBSIDY_SAT as u64;
+    for (o, &h) in out.iter_mut().zip(heights) {
+        let h = (h.max(0) as u64) & 0x7fff_ffff; // callers pass h < 2^31; keeps the bound visible
+        let q = (h * u64::from(mul)) >> shift;
+        *o = initial.checked_shr(q as u32).unwrap_or(0) as i64;
+    }
+}
+
 /// Block subsidy per row (sat) for a fixed halving interval.
 pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResult<Vec<i64>> {
     if interval <= 0 {
@@ -178,14 +213,6 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
             at: Default::default(),
             why: format!("{interval} must be > 0 blocks"),
         });
-    }
-    // First pass (vectorises): the first negative height that is not null is the error.
-    if let Some(row) = heights
-        .iter()
-        .enumerate()
-        .position(|(i, &h)| h < 0 && !is_null(i))
-    {
-        super::subsidy::block_subsidy(heights[row], interval).map_err(|e| e.at_row(row))?;
     }
     // Subsidy by era from a table; era = height / interval by a float reciprocal with an
     // exact ±1 correction, branch-free. Valid while h < 2^52 (exact in f64) and interval
@@ -196,10 +223,34 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
     }
     let inv = 1.0 / interval as f64;
     let fast = interval < (1 << 32);
+    let magic = Magic::new(interval);
     let mut out = vec![0i64; heights.len()];
-    out.par_chunks_mut(CHUNK)
+    // One parallel pass per chunk: its range (vectorised min/max), the first negative
+    // non-null row if any (the error; the first in row order wins whatever the thread
+    // count), then the subsidies.
+    let first_bad = out
+        .par_chunks_mut(CHUNK)
         .zip(heights.par_chunks(CHUNK))
-        .for_each(|(o, i)| {
+        .enumerate()
+        .map(|(c, (o, i))| {
+            let (lo, hi) = i
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &h| (lo.min(h), hi.max(h)));
+            let bad = if lo < 0 {
+                i.iter()
+                    .enumerate()
+                    .position(|(j, &h)| h < 0 && !is_null(c * CHUNK + j))
+                    .map(|j| c * CHUNK + j)
+            } else {
+                None
+            };
+            // Heights below 2^31 (every real chain for a long time): exact multiply-shift
+            // division, compiled for AVX2 where the CPU has it. Anything else (and null slots
+            // holding large garbage): the general path below.
+            if let Some(m) = magic.filter(|_| hi < MAGIC_LIMIT) {
+                subsidy_magic(o, i, m.mul, m.shift);
+                return bad;
+            }
             for (slot, &h) in o.iter_mut().zip(i) {
                 let h = h.max(0); // null slots may hold anything
                 let q = if fast && h < (1 << 52) {
@@ -211,13 +262,57 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
                 };
                 *slot = table[q.clamp(0, 64) as usize];
             }
-        });
+            bad
+        })
+        .flatten()
+        .min();
+    if let Some(row) = first_bad {
+        super::subsidy::block_subsidy(heights[row], interval).map_err(|e| e.at_row(row))?;
+    }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn magic_division_is_exact() {
+        let mut ds: Vec<i64> = vec![1, 2, 3, 7, 150, 2016, 210_000, 210_001, (1 << 30) + 1];
+        ds.extend((0..31).map(|k| 1i64 << k));
+        ds.extend((1..31).map(|k| (1i64 << k) - 1));
+        for &d in &ds {
+            let m = Magic::new(d);
+            assert!(m.is_some(), "no magic for {d}");
+            let Some(m) = m else { continue };
+            let mut hs: Vec<i64> = vec![0, 1, d - 1, d, d + 1, MAGIC_LIMIT - 1, MAGIC_LIMIT - 2];
+            hs.extend((1..64).flat_map(|k| [k * d - 1, k * d, k * d + 1]));
+            hs.extend((0..2000).map(|i| (i * 1_073_741) % MAGIC_LIMIT));
+            hs.retain(|h| (0..MAGIC_LIMIT).contains(h));
+            for &h in &hs {
+                let got = ((h as u64) * u64::from(m.mul)) >> m.shift;
+                assert_eq!(got, (h / d) as u64, "h={h} d={d}");
+            }
+        }
+        assert!(Magic::new(0).is_none() && Magic::new(MAGIC_LIMIT).is_none());
+    }
+
+    #[test]
+    fn subsidy_column_equals_the_scalar_rule() {
+        let none = |_: usize| false;
+        for interval in [1i64, 150, 210_000, 1 << 40] {
+            let hs: Vec<i64> = (0..3 * CHUNK as i64 + 5)
+                .map(|i| (i * 7_919 * 1_013) % (70 * interval.min(1 << 24)))
+                .chain([MAGIC_LIMIT - 1, MAGIC_LIMIT, 1 << 40, i64::MAX])
+                .collect();
+            let got = subsidy(&hs, &none, interval).ok();
+            let want: Option<Vec<i64>> = hs
+                .iter()
+                .map(|&h| super::super::subsidy::block_subsidy(h, interval).ok())
+                .collect();
+            assert_eq!(got, want, "interval {interval}");
+        }
+    }
 
     #[test]
     fn columns_match_scalars_and_report_first_row() {
