@@ -274,6 +274,97 @@ fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
 
 /// Run the scenario engine for paths `first_path … first_path + n_paths − 1`; returns the
 /// daily table and the retarget table (Arrow, stream-only).
+/// The Float64 chunks of a column without nulls.
+fn f64_chunks(arg: &str, a: pyo3_arrow::input::AnyArray) -> PyResult<Vec<Float64Array>> {
+    let chunks = super::convert::chunks(arg, a)?;
+    chunks
+        .iter()
+        .map(|c| {
+            let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
+                return Err(dtype_error(
+                    arg,
+                    &c.data_type().to_string(),
+                    "a Float64 column",
+                ));
+            };
+            if a.null_count() > 0 {
+                return Err(dtype_error(arg, "a column with nulls", "no nulls"));
+            }
+            Ok(a.clone())
+        })
+        .collect()
+}
+
+/// Cumulative sums of a model's daily flows (see `sim::summary::flow_cumsums`): returns
+/// `[n, r, o]` or `[n, r, o, c]` as Float64 arrays. Chunked inputs are read in place.
+#[pyfunction]
+#[pyo3(signature = (rev, opex, capex, disc_day, n_paths, n_days))]
+fn flow_cumsums(
+    py: Python<'_>,
+    rev: pyo3_arrow::input::AnyArray,
+    opex: pyo3_arrow::input::AnyArray,
+    capex: Option<pyo3_arrow::input::AnyArray>,
+    disc_day: pyo3_arrow::input::AnyArray,
+    n_paths: usize,
+    n_days: usize,
+) -> PyResult<Vec<Py<PyAny>>> {
+    use crate::sim::summary::Chunked;
+    let r = f64_chunks("rev", rev)?;
+    let o = f64_chunks("opex", opex)?;
+    let c = capex.map(|c| f64_chunks("capex", c)).transpose()?;
+    let d: Vec<f64> = f64_chunks("disc_day", disc_day)?
+        .iter()
+        .flat_map(|a| a.values().iter().copied())
+        .collect();
+    fn view(v: &[Float64Array]) -> Chunked<'_> {
+        Chunked::new(v.iter().map(|a| &a.values()[..]).collect())
+    }
+    let (rv, ov) = (view(&r), view(&o));
+    let cv = c.as_deref().map(view);
+    let outs = py
+        .detach(|| crate::sim::summary::flow_cumsums(&rv, &ov, cv.as_ref(), &d, n_paths, n_days))?;
+    outs.into_iter()
+        .map(|v| super::convert::to_py(py, Arc::new(Float64Array::from(v)) as ArrayRef))
+        .collect()
+}
+
+/// Per path, the first day whose trailing-window mean of a path-major Float64 column (no
+/// nulls) is below (or above) a threshold; an Int64 array with nulls for "never".
+#[pyfunction]
+#[pyo3(signature = (values, n_paths, n_days, window, threshold, below))]
+fn first_crossing(
+    py: Python<'_>,
+    values: pyo3_arrow::input::AnyArray,
+    n_paths: usize,
+    n_days: usize,
+    window: usize,
+    threshold: f64,
+    below: bool,
+) -> PyResult<Py<PyAny>> {
+    let chunks = super::convert::chunks("values", values)?;
+    let [c] = chunks.as_slice() else {
+        return Err(dtype_error(
+            "values",
+            "a multi-chunk column",
+            "one chunk (rechunk)",
+        ));
+    };
+    let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
+        return Err(dtype_error(
+            "values",
+            &c.data_type().to_string(),
+            "a Float64 column",
+        ));
+    };
+    if a.null_count() > 0 {
+        return Err(dtype_error("values", "a column with nulls", "no nulls"));
+    }
+    let out = py.detach(|| {
+        crate::sim::summary::first_crossing(a.values(), n_paths, n_days, window, threshold, below)
+    })?;
+    super::convert::to_py(py, super::convert::i64_array(out))
+}
+
 /// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
 /// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
 #[pyfunction]
@@ -332,5 +423,7 @@ fn simulate_paths(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
     m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
+    m.add_function(wrap_pyfunction!(first_crossing, m)?)?;
+    m.add_function(wrap_pyfunction!(flow_cumsums, m)?)?;
     Ok(())
 }

@@ -106,6 +106,225 @@ pub fn day_quantiles(
     Ok(out)
 }
 
+/// Per path, the first day whose trailing `window`-day mean of `values` (path-major,
+/// `values[p * n_days + d]`) is below `threshold` (`below = true`) or above it; `None`
+/// where it never is. Days before `window − 1` have no full window and never fire.
+///
+/// The mean is the plain left-to-right sum of the window divided by `window` (what
+/// `hashpivot._reference.rolling_trigger` computes): a running sum decides every day that is
+/// clearly on one side, and the window is summed directly whenever the running sum is within
+/// its rounding bound of the threshold, so the result equals the direct definition exactly.
+pub fn first_crossing(
+    values: &[f64],
+    n_paths: usize,
+    n_days: usize,
+    window: usize,
+    threshold: f64,
+    below: bool,
+) -> CoreResult<Vec<Option<i64>>> {
+    if window == 0 || values.len() != n_paths * n_days {
+        return Err(CoreError::InvalidValue {
+            what: "rolling signal",
+            at: Position::Scalar,
+            why: format!(
+                "has {} values for {n_paths} paths × {n_days} days and window {window}; \
+                 expected n_paths × n_days values and window ≥ 1",
+                values.len()
+            ),
+        });
+    }
+    let w = window as f64;
+    let fires = |mean: f64| {
+        if below {
+            mean < threshold
+        } else {
+            mean > threshold
+        }
+    };
+    let out = values
+        .par_chunks(n_days.max(1))
+        .map(|path| {
+            let (mut sum, mut abs, mut max_abs) = (0.0f64, 0.0f64, 0.0f64);
+            for (d, &v) in path.iter().enumerate() {
+                sum += v;
+                abs += v.abs();
+                if d >= window {
+                    sum -= path[d - window];
+                    abs -= path[d - window].abs();
+                }
+                max_abs = max_abs.max(abs.abs());
+                if d + 1 < window {
+                    continue;
+                }
+                // Each add/subtract so far rounded once, by at most ε times a partial sum no
+                // larger (in magnitude) than the largest window |sum| seen, with slack.
+                let bound = 4.0 * (d + 2) as f64 * f64::EPSILON * (max_abs + 1.0);
+                let gap = sum - threshold * w;
+                let fired = if gap.abs() > bound + 4.0 * f64::EPSILON * (threshold * w).abs() {
+                    fires(sum / w)
+                } else {
+                    let direct: f64 = path[d + 1 - window..=d].iter().sum();
+                    fires(direct / w)
+                };
+                if fired {
+                    return Some(d as i64);
+                }
+            }
+            None
+        })
+        .collect();
+    Ok(out)
+}
+
+/// A column held as consecutive chunks (Arrow's chunked arrays), read by row range.
+#[derive(Debug, Clone)]
+pub struct Chunked<'a> {
+    parts: Vec<&'a [f64]>,
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> Chunked<'a> {
+    /// The chunks, in row order.
+    #[must_use]
+    pub fn new(parts: Vec<&'a [f64]>) -> Self {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0;
+        for p in &parts {
+            starts.push(len);
+            len += p.len();
+        }
+        Self { parts, starts, len }
+    }
+
+    /// Rows `[start, start + n)`: borrowed when they lie in one chunk, else copied into `buf`.
+    fn rows<'b>(&'b self, start: usize, n: usize, buf: &'b mut Vec<f64>) -> &'b [f64] {
+        let i = match self.starts.binary_search(&start) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        // skip empty chunks that share a start
+        let mut i = i;
+        while i + 1 < self.parts.len() && self.starts[i + 1] == start {
+            i += 1;
+        }
+        let off = start - self.starts[i];
+        if off + n <= self.parts[i].len() {
+            return &self.parts[i][off..off + n];
+        }
+        buf.clear();
+        let (mut part, mut off) = (i, off);
+        while buf.len() < n && part < self.parts.len() {
+            let take = (n - buf.len()).min(self.parts[part].len() - off);
+            buf.extend_from_slice(&self.parts[part][off..off + take]);
+            part += 1;
+            off = 0;
+        }
+        buf
+    }
+}
+
+/// One path's four output rows (n, r, o, c; `c` empty without capex).
+type Outputs<'w> = (&'w mut [f64], &'w mut [f64], &'w mut [f64], &'w mut [f64]);
+
+/// Cumulative sums of a revenue model's daily flows over path-major rows, the form the
+/// strategy evaluation gathers from: `n = cumsum((r − o − c) · disc[d])`, `r = cumsum(r)`,
+/// `o = cumsum(o)`, `c = cumsum(c)` (no `c` column without capex), each over *all* rows in
+/// row order (so `C(j) − C(i)` is a sum over rows `[i, j)` of one path). Paths run in
+/// parallel: per-path totals, their prefix, then each path's running sums from its offset.
+/// Inputs may be chunked (no copy of the columns; a path that straddles two chunks is
+/// copied into a small buffer).
+pub fn flow_cumsums(
+    rev: &Chunked<'_>,
+    opex: &Chunked<'_>,
+    capex: Option<&Chunked<'_>>,
+    disc_day: &[f64],
+    n_paths: usize,
+    n_days: usize,
+) -> CoreResult<Vec<Vec<f64>>> {
+    let n = n_paths * n_days;
+    let bad = rev.len != n
+        || opex.len != n
+        || capex.is_some_and(|c| c.len != n)
+        || disc_day.len() != n_days
+        || n_days == 0;
+    if bad {
+        return Err(CoreError::InvalidValue {
+            what: "cash-flow columns",
+            at: Position::Scalar,
+            why: format!(
+                "lengths {}/{}/{:?}/{} do not fit {n_paths} paths × {n_days} days",
+                rev.len,
+                opex.len,
+                capex.map(|c| c.len),
+                disc_day.len()
+            ),
+        });
+    }
+    let bufs = || (Vec::new(), Vec::new(), Vec::new());
+    // One path's step: r, o, c rows (c empty without capex) → the four running sums.
+    let walk = |p: usize,
+                b: &mut (Vec<f64>, Vec<f64>, Vec<f64>),
+                mut a: [f64; 4],
+                mut emit: Option<Outputs<'_>>|
+     -> [f64; 4] {
+        let (br, bo, bc) = b;
+        let r = rev.rows(p * n_days, n_days, br);
+        let o = opex.rows(p * n_days, n_days, bo);
+        let c = capex.map_or(&[][..], |c| c.rows(p * n_days, n_days, bc));
+        for d in 0..n_days {
+            let cd = c.get(d).copied().unwrap_or(0.0);
+            a[0] += (r[d] - o[d] - cd) * disc_day[d];
+            a[1] += r[d];
+            a[2] += o[d];
+            a[3] += cd;
+            if let Some((wn, wr, wo, wc)) = emit.as_mut() {
+                wn[d] = a[0];
+                wr[d] = a[1];
+                wo[d] = a[2];
+                if let Some(x) = wc.get_mut(d) {
+                    *x = a[3];
+                }
+            }
+        }
+        a
+    };
+    // pass 1: per-path totals
+    let totals: Vec<[f64; 4]> = (0..n_paths)
+        .into_par_iter()
+        .map_init(bufs, |b, p| walk(p, b, [0.0; 4], None))
+        .collect();
+    let mut offsets = Vec::with_capacity(n_paths);
+    let mut acc = [0.0; 4];
+    for t in &totals {
+        offsets.push(acc);
+        for j in 0..4 {
+            acc[j] += t[j];
+        }
+    }
+    // pass 2: running sums from each path's offset (without capex, the `c` buffer is one
+    // unused slot per path so the four outputs zip path by path)
+    let c_chunk = if capex.is_some() { n_days } else { 1 };
+    let mut on = vec![0.0; n];
+    let mut or = vec![0.0; n];
+    let mut oo = vec![0.0; n];
+    let mut oc = vec![0.0; n_paths * c_chunk];
+    on.par_chunks_mut(n_days)
+        .zip(or.par_chunks_mut(n_days))
+        .zip(oo.par_chunks_mut(n_days))
+        .zip(oc.par_chunks_mut(c_chunk))
+        .enumerate()
+        .for_each_init(bufs, |b, (p, (((wn, wr), wo), wc))| {
+            let wc: &mut [f64] = if capex.is_some() { wc } else { &mut [] };
+            walk(p, b, offsets[p], Some((wn, wr, wo, wc)));
+        });
+    let mut outs = vec![on, or, oo];
+    if capex.is_some() {
+        outs.push(oc);
+    }
+    Ok(outs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +354,82 @@ mod tests {
         let qs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0];
         let got = day_quantiles(&values, n_paths, n_days, &qs);
         assert_eq!(got.ok(), Some(slow(&values, n_paths, n_days, &qs)));
+    }
+
+    /// The direct definition (`_reference.rolling_trigger`).
+    fn slow_crossing(path: &[f64], window: usize, thr: f64, below: bool) -> Option<i64> {
+        (window - 1..path.len()).find_map(|d| {
+            let m = path[d + 1 - window..=d].iter().sum::<f64>() / window as f64;
+            let hit = if below { m < thr } else { m > thr };
+            hit.then_some(d as i64)
+        })
+    }
+
+    #[test]
+    fn first_crossing_matches_the_definition() {
+        let (n_paths, n_days) = (23, 200);
+        // values with exact ties at the threshold (0.1 steps) and a long drifting path
+        let values: Vec<f64> = (0..n_paths * n_days)
+            .map(|i| ((i * 7919) % 97) as f64 * 0.1 + if i % 13 == 0 { 1e6 } else { 0.0 })
+            .collect();
+        for window in [1, 2, 7, 30] {
+            for thr in [2.0, 4.8, 5.0, 1e5] {
+                for below in [true, false] {
+                    let got = first_crossing(&values, n_paths, n_days, window, thr, below);
+                    let want: Vec<Option<i64>> = values
+                        .chunks(n_days)
+                        .map(|p| slow_crossing(p, window, thr, below))
+                        .collect();
+                    assert_eq!(got.ok(), Some(want), "window {window} thr {thr} {below}");
+                }
+            }
+        }
+        assert!(first_crossing(&values, n_paths, n_days, 0, 1.0, true).is_err());
+        assert!(first_crossing(&values[1..], n_paths, n_days, 3, 1.0, true).is_err());
+    }
+
+    #[test]
+    fn flow_cumsums_are_running_sums_over_rows() {
+        let (n_paths, n_days) = (5, 9);
+        let n = n_paths * n_days;
+        let r: &'static [f64] = Vec::leak((0..n).map(|i| (i % 7) as f64 + 0.5).collect());
+        let o: &'static [f64] = Vec::leak((0..n).map(|i| (i % 3) as f64 * 0.25).collect());
+        let c: &'static [f64] = Vec::leak(
+            (0..n)
+                .map(|i| if i % 11 == 0 { 4.0 } else { 0.0 })
+                .collect(),
+        );
+        let disc: Vec<f64> = (0..n_days).map(|d| 0.99f64.powi(d as i32)).collect();
+        for capex in [None, Some(c)] {
+            // split every column into uneven chunks: paths straddle chunk boundaries
+            let split =
+                |v: &'static [f64]| Chunked::new(vec![&v[..7], &v[7..7], &v[7..30], &v[30..]]);
+            let (rc, oc) = (split(r), split(o));
+            let cc = capex.map(split);
+            let got = flow_cumsums(&rc, &oc, cc.as_ref(), &disc, n_paths, n_days);
+            let got = got.ok().unwrap_or_default();
+            assert_eq!(got.len(), if capex.is_some() { 4 } else { 3 });
+            let (mut a, mut b, mut e, mut f) = (0.0, 0.0, 0.0, 0.0);
+            for i in 0..n {
+                let ci = capex.map_or(0.0, |c| c[i]);
+                a += (r[i] - o[i] - ci) * disc[i % n_days];
+                b += r[i];
+                e += o[i];
+                f += ci;
+                let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
+                assert!(
+                    close(got[0][i], a) && close(got[1][i], b) && close(got[2][i], e),
+                    "row {i}"
+                );
+                if capex.is_some() {
+                    assert!(close(got[3][i], f), "row {i}");
+                }
+            }
+        }
+        let short = Chunked::new(vec![&o[1..]]);
+        assert!(
+            flow_cumsums(&Chunked::new(vec![r]), &short, None, &disc, n_paths, n_days).is_err()
+        );
     }
 
     #[test]
