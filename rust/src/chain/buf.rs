@@ -104,9 +104,89 @@ impl PartialEq for BigBuf {
     }
 }
 
+/// A zero-filled column of plain numbers: a huge-page mapping cast to `[T]` (page-aligned,
+/// so the safe `bytemuck` cast always succeeds; checked once here), or a `Vec` for small
+/// columns and when no mapping can be made. Used for the scenario engine's output frame
+/// (1.7 GB for 10,000 paths × 5 years), where 4 KiB page faults were a quarter of the CPU.
+#[derive(Debug)]
+pub enum NumCol<T: bytemuck::Pod> {
+    Map { buf: BigBuf, n: usize },
+    Heap(Vec<T>),
+}
+
+impl<T: bytemuck::Pod> NumCol<T> {
+    /// `n` zeros.
+    #[must_use]
+    pub fn zeroed(n: usize) -> Self {
+        let bytes = n * std::mem::size_of::<T>();
+        let buf = BigBuf::zeroed(bytes);
+        if buf.is_mapped() && bytemuck::try_cast_slice::<u8, T>(&buf[..bytes]).is_ok() {
+            return Self::Map { buf, n };
+        }
+        Self::Heap(vec![T::zeroed(); n])
+    }
+}
+
+impl<T: bytemuck::Pod> Default for NumCol<T> {
+    fn default() -> Self {
+        Self::Heap(Vec::new())
+    }
+}
+
+impl<T: bytemuck::Pod> Clone for NumCol<T> {
+    fn clone(&self) -> Self {
+        Self::Heap(self.to_vec())
+    }
+}
+
+impl<T: bytemuck::Pod> Deref for NumCol<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            // alignment and length were checked in `zeroed`; the fallback is unreachable
+            Self::Map { buf, n } => {
+                bytemuck::try_cast_slice(&buf[..n * std::mem::size_of::<T>()]).unwrap_or(&[])
+            }
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: bytemuck::Pod> DerefMut for NumCol<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Self::Map { buf, n } => {
+                let bytes = *n * std::mem::size_of::<T>();
+                bytemuck::try_cast_slice_mut(&mut buf[..bytes]).unwrap_or(&mut [])
+            }
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: bytemuck::Pod + PartialEq> PartialEq for NumCol<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn num_col_is_a_zeroed_typed_slice() {
+        for n in [0usize, 3, 1 << 20] {
+            let mut c = NumCol::<f64>::zeroed(n);
+            assert_eq!(c.len(), n);
+            assert!(c.iter().all(|&x| x == 0.0));
+            if n > 0 {
+                c[n - 1] = 2.5;
+                assert_eq!(c[n - 1], 2.5);
+            }
+        }
+        assert!(matches!(NumCol::<u32>::zeroed(1 << 20), NumCol::Map { .. }));
+    }
 
     #[test]
     fn small_and_large_are_zeroed_and_writable() {

@@ -15,6 +15,7 @@ use pyo3_arrow::PyTable;
 
 use super::consensus::PyNetworkParams;
 use super::errors::dtype_error;
+use crate::chain::buf::{BigBuf, NumCol};
 use crate::sim::{
     simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GpuModel, PowerModel,
     PriceModel, Shock, SimConfig, SimOutput,
@@ -179,33 +180,61 @@ fn table(py: Python<'_>, cols: Vec<(&str, DataType, ArrayRef)>) -> PyResult<Py<P
         .unbind())
 }
 
+/// Hand a number column to Arrow without copying: a huge-page mapping becomes the Arrow
+/// buffer's owner (kept alive by it), a `Vec` is moved.
+fn scalars<T: bytemuck::Pod + arrow_buffer::ArrowNativeType>(
+    c: NumCol<T>,
+) -> arrow_buffer::ScalarBuffer<T> {
+    match c {
+        NumCol::Map { buf, n } => {
+            let bytes = n * std::mem::size_of::<T>();
+            match buf {
+                BigBuf::Map { map, .. } => arrow_buffer::ScalarBuffer::new(
+                    arrow_buffer::Buffer::from(bytes::Bytes::from_owner(map))
+                        .slice_with_length(0, bytes),
+                    0,
+                    n,
+                ),
+                // (NumCol::Map always holds a mapping; a heap buffer would be copied typed)
+                BigBuf::Heap(v) => {
+                    arrow_buffer::ScalarBuffer::from(bytemuck::pod_collect_to_vec::<u8, T>(&v))
+                }
+            }
+        }
+        NumCol::Heap(v) => arrow_buffer::ScalarBuffer::from(v),
+    }
+}
+
 fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     let utc: Arc<str> = Arc::from("UTC");
     let ts_us = DataType::Timestamp(TimeUnit::Microsecond, Some(utc.clone()));
     let ts_s = DataType::Timestamp(TimeUnit::Second, Some(utc.clone()));
-    let f = |v: Vec<f64>| -> ArrayRef { Arc::new(Float64Array::from(v)) };
+    let f = |v: NumCol<f64>| -> ArrayRef { Arc::new(Float64Array::new(scalars(v), None)) };
     let daily = table(
         py,
         vec![
             (
                 "path",
                 DataType::UInt32,
-                Arc::new(UInt32Array::from(o.path)),
+                Arc::new(UInt32Array::new(scalars(o.path), None)),
             ),
             (
                 "date",
                 ts_us.clone(),
-                Arc::new(TimestampMicrosecondArray::from(o.date_us).with_timezone(utc.clone())),
+                Arc::new(
+                    TimestampMicrosecondArray::new(scalars(o.date_us), None)
+                        .with_timezone(utc.clone()),
+                ),
             ),
             (
                 "height",
                 DataType::Int64,
-                Arc::new(Int64Array::from(o.height)),
+                Arc::new(Int64Array::new(scalars(o.height), None)),
             ),
             (
                 "bits",
                 DataType::UInt32,
-                Arc::new(UInt32Array::from(o.bits)),
+                Arc::new(UInt32Array::new(scalars(o.bits), None)),
             ),
             ("difficulty", DataType::Float64, f(o.difficulty)),
             ("hashrate_ehs", DataType::Float64, f(o.hashrate_ehs)),

@@ -9,6 +9,7 @@ use super::config::{cholesky4, SimConfig};
 use super::drivers::{day_trends, DayTrend, Drivers};
 use super::network::{btc_per_th_day, Fleet};
 use super::rng::{stream, STREAM_BLOCKS, STREAM_DRIVERS};
+use crate::chain::buf::NumCol;
 use crate::consensus::subsidy::block_subsidy;
 use crate::error::CoreResult;
 
@@ -19,22 +20,22 @@ const DAY: i64 = 86_400;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimOutput {
     pub n_days: usize,
-    pub path: Vec<u32>,
+    pub path: NumCol<u32>,
     /// Start of the day, microseconds since the Unix epoch (UTC midnight).
-    pub date_us: Vec<i64>,
+    pub date_us: NumCol<i64>,
     /// End-of-day state.
-    pub height: Vec<i64>,
-    pub bits: Vec<u32>,
-    pub difficulty: Vec<f64>,
+    pub height: NumCol<i64>,
+    pub bits: NumCol<u32>,
+    pub difficulty: NumCol<f64>,
     /// During the day.
-    pub hashrate_ehs: Vec<f64>,
-    pub price_usd: Vec<f64>,
-    pub fees_btc_per_block: Vec<f64>,
-    pub subsidy_btc: Vec<f64>,
-    pub hashprice_usd_ph_day: Vec<f64>,
-    pub power_price_usd_kwh: Vec<f64>,
-    pub gpu_rent_usd_hr: Vec<f64>,
-    pub share_under_water: Vec<f64>,
+    pub hashrate_ehs: NumCol<f64>,
+    pub price_usd: NumCol<f64>,
+    pub fees_btc_per_block: NumCol<f64>,
+    pub subsidy_btc: NumCol<f64>,
+    pub hashprice_usd_ph_day: NumCol<f64>,
+    pub power_price_usd_kwh: NumCol<f64>,
+    pub gpu_rent_usd_hr: NumCol<f64>,
+    pub share_under_water: NumCol<f64>,
     /// Retargets: path, height of the new epoch's first block, time (Unix s) of the ending
     /// epoch's last block, old and new bits.
     pub rt_path: Vec<u32>,
@@ -147,19 +148,19 @@ pub fn simulate(
     let n = nd * n_paths as usize;
     let mut o = SimOutput {
         n_days: nd,
-        path: vec![0; n],
-        date_us: vec![0; n],
-        height: vec![0; n],
-        bits: vec![0; n],
-        difficulty: vec![0.0; n],
-        hashrate_ehs: vec![0.0; n],
-        price_usd: vec![0.0; n],
-        fees_btc_per_block: vec![0.0; n],
-        subsidy_btc: vec![0.0; n],
-        hashprice_usd_ph_day: vec![0.0; n],
-        power_price_usd_kwh: vec![0.0; n],
-        gpu_rent_usd_hr: vec![0.0; n],
-        share_under_water: vec![0.0; n],
+        path: NumCol::zeroed(n),
+        date_us: NumCol::zeroed(n),
+        height: NumCol::zeroed(n),
+        bits: NumCol::zeroed(n),
+        difficulty: NumCol::zeroed(n),
+        hashrate_ehs: NumCol::zeroed(n),
+        price_usd: NumCol::zeroed(n),
+        fees_btc_per_block: NumCol::zeroed(n),
+        subsidy_btc: NumCol::zeroed(n),
+        hashprice_usd_ph_day: NumCol::zeroed(n),
+        power_price_usd_kwh: NumCol::zeroed(n),
+        gpu_rent_usd_hr: NumCol::zeroed(n),
+        share_under_water: NumCol::zeroed(n),
         ..Default::default()
     };
     let mut rows: Vec<PathRows<'_>> = Vec::with_capacity(n_paths as usize);
