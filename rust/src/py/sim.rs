@@ -370,24 +370,14 @@ fn first_crossing(
     threshold: f64,
     below: bool,
 ) -> PyResult<Py<PyAny>> {
-    let chunks = super::convert::chunks("values", values)?;
-    let [c] = chunks.as_slice() else {
+    let arrays = f64_chunks("values", values)?;
+    let [a] = arrays.as_slice() else {
         return Err(dtype_error(
             "values",
             "a multi-chunk column",
             "one chunk (rechunk)",
         ));
     };
-    let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
-        return Err(dtype_error(
-            "values",
-            &c.data_type().to_string(),
-            "a Float64 column",
-        ));
-    };
-    if a.null_count() > 0 {
-        return Err(dtype_error("values", "a column with nulls", "no nulls"));
-    }
     let out = py.detach(|| {
         crate::sim::summary::first_crossing(a.values(), n_paths, n_days, window, threshold, below)
     })?;
@@ -405,21 +395,7 @@ fn day_quantiles(
     n_days: usize,
     qs: Vec<f64>,
 ) -> PyResult<Py<PyAny>> {
-    let chunks = super::convert::chunks("values", values)?;
-    let mut arrays: Vec<&Float64Array> = Vec::with_capacity(chunks.len());
-    for c in &chunks {
-        let Some(a) = c.as_any().downcast_ref::<Float64Array>() else {
-            return Err(dtype_error(
-                "values",
-                &c.data_type().to_string(),
-                "a Float64 column",
-            ));
-        };
-        if a.null_count() > 0 {
-            return Err(dtype_error("values", "a column with nulls", "no nulls"));
-        }
-        arrays.push(a);
-    }
+    let arrays = f64_chunks("values", values)?;
     let out = py.detach(|| match arrays.as_slice() {
         // one chunk (the usual case): read Arrow's buffer in place, no copy
         [a] => crate::sim::summary::day_quantiles(a.values(), n_paths, n_days, &qs),
