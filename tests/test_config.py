@@ -312,3 +312,20 @@ def test_locator_lines() -> None:
     assert loc.find(("arr", 1, "quoted.key")) == 13
     assert loc.find(("arr", 1, "sub", "deep", "er")) == 15
     assert loc.find(("not a header",)) is None
+
+
+def test_literal_and_tuple_fields_are_read(tmp_path: Path) -> None:
+    text = DEFAULT.replace(
+        "[scenario.power]",
+        '[scenario.network]\nstart_state = "installed"\nresponse_per_day = 0.2\n'
+        "tranche_mult = [0.8, 1.2]\ntranche_weight = [0.5, 0.5]\n\n[scenario.power]",
+    )
+    c = config.load_site(_write(tmp_path, text))
+    fl = c.scenario.fleet
+    assert fl.start_state == "installed"
+    assert fl.response_per_day == 0.2
+    assert fl.tranche_mult == (0.8, 1.2)
+    bad = text.replace('start_state = "installed"', 'start_state = "instaled"')
+    msg = _err(tmp_path, bad)
+    assert "scenario.network.start_state: 'instaled' is not one of" in msg
+    assert "did you mean 'installed'" in msg

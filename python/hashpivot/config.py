@@ -478,9 +478,7 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f" (did you mean {m[0]!r}?)" if m else ""
 
 
-def _override(
-    t: _Table, obj: Any, *, skip: Sequence[str] = (), rename: Mapping[str, str] = {}
-) -> Any:
+def _override(t: _Table, obj: Any, *, skip: Sequence[str] = ()) -> Any:
     """``dataclasses.replace(obj, **values)`` for every key of ``t`` that names a field.
 
     Values are converted by the field's declared type (float, int, bool, str, or None-able
@@ -492,20 +490,14 @@ def _override(
     for key in list(t.data):
         if key in t.used:
             continue
-        field = rename.get(key, key)
-        if field not in fields:
+        if key not in fields:
             continue
+        field = key
         hint = hints[field]
         args = set(typing.get_args(hint)) or {hint}
         args.discard(type(None))
-        if bool in args:
-            changes[field] = t.boolean(key)
-        elif int in args and float not in args:
-            changes[field] = t.integer(key, what=f"a whole number ({field})", ge=-(2**62))
-        elif float in args:
-            changes[field] = t.number(key, what=f"a number ({field})")
-        elif str in args:
-            changes[field] = t.string(key)
+        if typing.get_origin(hint) is Literal:
+            changes[field] = t.choice(key, [str(a) for a in typing.get_args(hint)])
         elif typing.get_origin(hint) is tuple or tuple in {typing.get_origin(a) for a in args}:
             raw = t._raw(key, _MISSING, "an array of numbers")
             if not isinstance(raw, list):
@@ -517,6 +509,16 @@ def _override(
                 except ValueError as e:
                     raise t.err(key, f"item {i}: {e}") from None
             changes[field] = tuple(vals)
+        elif bool in args:
+            changes[field] = t.boolean(key)
+        elif int in args and float not in args:
+            changes[field] = t.integer(key, what=f"a whole number ({field})", ge=-(2**62))
+        elif float in args:
+            changes[field] = t.number(key, what=f"a number ({field})")
+        elif str in args:
+            changes[field] = t.string(key)
+        else:
+            raise t.err(key, f"{field} cannot be set from a site file (type {hint})")
     try:
         return dataclasses.replace(obj, **changes)
     except (HashpivotError, ValueError, TypeError) as e:
@@ -1062,8 +1064,6 @@ def _build(doc: _Table, source: Path | None) -> SiteConfig:
     )
     contract = site_t.choice("power_contract", ("index", "fixed"), "index")
     series_path = site_t.path_value("power_series")
-    series_res = site_t.choice("power_series_resolution", ("auto", "hourly", "daily"), "auto")
-    del series_res  # resolution follows the time column; kept for forward compatibility
     fleet = _fleet(site_t)
     site_t.finish()
     power_series: list[float] | None = None
