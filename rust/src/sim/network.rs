@@ -11,8 +11,9 @@
 
 use super::config::{FleetModel, SimConfig};
 
-/// Cohorts are processed in groups of this many (see [`Fleet::step`]).
-const LANES: usize = 2;
+/// Cohorts are processed in groups of this many lanes (see [`Fleet::step`]): one AVX2
+/// vector of f64.
+pub const LANES: usize = 4;
 
 /// Expected BTC per TH/s per day: `1e12 · 86400 · (S + F) / (D · 2^32)` (ECONOMICS.md §2).
 #[must_use]
@@ -26,11 +27,13 @@ pub struct Fleet<'a> {
     fleet: &'a FleetModel,
     /// Efficiency (J/TH) × tranche multiplier of each cohort, cohort = class · n_tranches +
     /// tranche: the cohort's power cost per TH/s-day is `eff_mult · 24/1000 · p · pue`.
+    /// All per-cohort arrays are stored in groups of [`LANES`] (padded with empty cohorts).
     eff_mult: Vec<f64>,
     keep: Vec<f64>,
     hs: Vec<f64>,
-    /// 1.0 = online, 0.0 = off.
+    /// Online fraction of each cohort (1.0 = all on, 0.0 = all off).
     on: Vec<f64>,
+    scratch: [Vec<f64>; 2],
     pipeline: Vec<f64>,
     arrival_class: usize,
     first_day: bool,
@@ -46,6 +49,57 @@ pub struct FleetDay {
     pub online_ths: f64,
     /// Share of installed hashrate with revenue below power cost.
     pub share_under_water: f64,
+}
+
+/// The cohort loop of [`Fleet::step`]: switch, sum and retire every cohort for one day, with
+/// `[rev, kwh, lo, hi, k]` = revenue per TH/s-day, kWh price per (J/TH)·TH/s-day, the
+/// switch-off and switch-on thresholds, and the daily response. Returns the online, under-water
+/// and installed hashrate (before retirement). `scratch` holds two cohort-length buffers.
+///
+/// Two loops the compiler vectorises (AVX2 in the clone picked at run time): an element-wise
+/// pass with selects and no sums, then the three sums in [`LANES`] independent accumulators
+/// added in a fixed order. Rust never contracts `a·b + c` into an FMA and the summation order is
+/// fixed by LANES, not by the instruction set, so every clone gives bit-identical results
+/// whatever the CPU or thread count.
+#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+fn cohort_day(
+    hs: &mut [f64],
+    on: &mut [f64],
+    eff_mult: &[f64],
+    keep: &[f64],
+    scratch: &mut [Vec<f64>; 2],
+    [rev, kwh, lo, hi, k]: [f64; 5],
+) -> (f64, f64, f64) {
+    let n = hs.len();
+    let [on_h, under_h] = scratch;
+    let (on, em, keep) = (&mut on[..n], &eff_mult[..n], &keep[..n]);
+    let (on_h, under_h) = (&mut on_h[..n], &mut under_h[..n]);
+    for j in 0..n {
+        let cost = em[j] * kwh;
+        let h = hs[j];
+        under_h[j] = if rev < cost { h } else { 0.0 };
+        // The threshold follows the cohort's majority state; its online fraction closes k of
+        // the gap to the decision (k = 1: exactly 0.0 or 1.0).
+        let x = if on[j] > 0.5 { lo } else { hi };
+        let target = if rev >= x * cost { 1.0 } else { 0.0 };
+        let u = on[j] + k * (target - on[j]);
+        on[j] = u;
+        on_h[j] = h * u;
+    }
+    let sum = |v: &[f64]| {
+        let mut acc = [0.0; LANES];
+        for c in v.chunks_exact(LANES) {
+            for j in 0..LANES {
+                acc[j] += c[j];
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
+    };
+    let installed = sum(hs);
+    for (h, kp) in hs.iter_mut().zip(keep) {
+        *h *= kp;
+    }
+    (sum(on_h), sum(under_h), installed)
 }
 
 impl<'a> Fleet<'a> {
@@ -81,13 +135,13 @@ impl<'a> Fleet<'a> {
             hs.push(0.0);
         }
         let n = eff.len();
-        let eff_mult = eff.iter().zip(&mult).map(|(e, m)| e * m).collect();
         Self {
             fleet: f,
-            eff_mult,
+            eff_mult: eff.iter().zip(&mult).map(|(e, m)| e * m).collect(),
             keep,
             hs,
             on: vec![1.0; n],
+            scratch: [vec![0.0; n], vec![0.0; n]],
             pipeline: vec![0.0; f.lead_time_days.max(1)],
             arrival_class,
             first_day: true,
@@ -104,6 +158,7 @@ impl<'a> Fleet<'a> {
 
     /// One day: switch cohorts, take deliveries, place orders, retire. `rev_th_day` is the
     /// USD revenue per TH/s-day after pool fee; `power` the site price (USD/kWh).
+    #[inline]
     pub fn step(&mut self, day: usize, rev_th_day: f64, power: f64) -> FleetDay {
         let f = self.fleet;
         let h = f.hysteresis;
@@ -129,37 +184,19 @@ impl<'a> Fleet<'a> {
         } else {
             (1.0 - h, 1.0 + h, f.response_per_day)
         };
-        // The cohorts are padded to a multiple of LANES with empty ones (hs = 0), and the sums
-        // run in LANES independent accumulators: no loop-carried add latency, and the body
-        // vectorises. (Summation order differs from a plain left-to-right sum only by
-        // rounding; it is fixed, so results do not depend on the thread count.)
-        let mut online = [0.0; LANES];
-        let mut under = [0.0; LANES];
-        let mut installed = [0.0; LANES];
-        for (((hs, on), em), keep) in self
-            .hs
-            .chunks_exact_mut(LANES)
-            .zip(self.on.chunks_exact_mut(LANES))
-            .zip(self.eff_mult.chunks_exact(LANES))
-            .zip(self.keep.chunks_exact(LANES))
-        {
-            for j in 0..LANES {
-                let cost = em[j] * kwh;
-                let hsi = hs[j];
-                installed[j] += hsi;
-                under[j] += if rev_th_day < cost { hsi } else { 0.0 };
-                // The threshold follows the cohort's majority state; its online fraction
-                // closes k of the gap to the decision (k = 1: exactly 0.0 or 1.0).
-                let x = if on[j] > 0.5 { lo } else { hi };
-                let target = if rev_th_day >= x * cost { 1.0 } else { 0.0 };
-                let u = on[j] + k * (target - on[j]);
-                on[j] = u;
-                online[j] += hsi * u;
-                hs[j] = hsi * keep[j];
-            }
-        }
-        let sum = |a: [f64; LANES]| a[0] + a[1];
-        let (online, under, installed) = (sum(online), sum(under), sum(installed));
+        // The cohorts are padded to a multiple of LANES with empty ones (hs = 0) and the sums
+        // run in LANES independent accumulators: no loop-carried add latency, and the body is
+        // one vector per group (AVX2 in the engine's AVX2 clone). The summation order is fixed
+        // by LANES, not by the instruction set, so results do not depend on the CPU or the
+        // thread count.
+        let (online, under, installed) = cohort_day(
+            &mut self.hs,
+            &mut self.on,
+            &self.eff_mult,
+            &self.keep,
+            &mut self.scratch,
+            [rev_th_day, kwh, lo, hi, k],
+        );
         self.first_day = false;
         // Orders: linear in the excess ratio, capped at deploy_cap_per_day × installed.
         let cost_new = f.arrival_efficiency_jth * kwh;
@@ -170,9 +207,9 @@ impl<'a> Fleet<'a> {
             1.0
         };
         if excess > 0.0 {
-            let order = f.deploy_cap_per_day * installed * excess.min(1.0);
-            let due = (day + f.lead_time_days) % self.pipeline.len();
-            self.pipeline[due] += order;
+            // Due on day + lead_time: the ring has max(lead_time, 1) slots, so that is this
+            // day's slot (just emptied), read again lead_time days from now.
+            self.pipeline[slot] += f.deploy_cap_per_day * installed * excess.min(1.0);
         }
         self.day = day + 1;
         self.slot = if slot + 1 == self.pipeline.len() {
