@@ -10,20 +10,149 @@
 //!
 //! The mapping starts zero-filled and untouched, so nothing is written twice: callers
 //! overwrite every byte they use.
+//!
+//! **Reuse.** Handing fresh memory over costs the kernel a page fault and a zero-fill per page
+//! (and, on a virtual machine whose host reclaims freed memory, a host fault as well: measured
+//! here at up to 2.5 s per GB). Buffers made by [`BigBuf::for_overwrite`] — whose owner writes
+//! every byte, like the scenario engine's output columns — go back to a small pool when
+//! dropped (also when Arrow / polars drops them), and a later `for_overwrite` of the same
+//! mapped length takes one from there with its old contents instead of new memory. The pool
+//! holds at most [`POOL_CAP`] bytes, each mapping for at most [`POOL_KEEP`] (a background
+//! thread unmaps older ones), like the decay of dirty pages in jemalloc. Set
+//! `HASHPIVOT_BUFFER_POOL=0` to turn it off.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use memmap2::MmapMut;
 
 /// Mappings at least this long are rounded up to a whole number of huge pages (the kernel
 /// aligns anonymous mappings to a huge page only when their length is a multiple of it).
 const HUGE: usize = 2 << 20;
+/// The most bytes the pool keeps, and how long it keeps a mapping.
+pub const POOL_CAP: usize = 4 << 30;
+pub const POOL_KEEP: Duration = Duration::from_secs(10);
 
-/// A zero-filled byte buffer of a fixed length.
+/// Freed mappings waiting for reuse (oldest first), and whether the trimming thread runs.
+#[derive(Default)]
+struct Pool {
+    maps: Vec<(Instant, MmapMut)>,
+    bytes: usize,
+    trimmer: bool,
+}
+
+fn pool() -> Option<&'static Mutex<Pool>> {
+    static POOL: OnceLock<Option<Mutex<Pool>>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let off = std::env::var("HASHPIVOT_BUFFER_POOL").is_ok_and(|v| v.trim() == "0");
+        (!off).then(Mutex::default)
+    })
+    .as_ref()
+}
+
+/// A mapping of `len` bytes from the pool, if one is there. `try_lock` everywhere: a lock
+/// held by a thread that no longer exists (after `fork`) only bypasses the pool.
+fn pool_take(len: usize) -> Option<MmapMut> {
+    let mut p = pool()?.try_lock().ok()?;
+    let i = p.maps.iter().rposition(|(_, m)| m.len() == len)?;
+    let (_, map) = p.maps.remove(i);
+    p.bytes -= len;
+    Some(map)
+}
+
+/// Put `map` in the pool (dropping the oldest entries beyond the cap); unmapped if the pool
+/// is off or busy.
+fn pool_put(map: MmapMut) {
+    let Some(pool) = pool() else { return };
+    let Ok(mut p) = pool.try_lock() else { return };
+    if map.len() > POOL_CAP {
+        return;
+    }
+    while p.bytes + map.len() > POOL_CAP && !p.maps.is_empty() {
+        let (_, old) = p.maps.remove(0);
+        p.bytes -= old.len();
+    }
+    p.bytes += map.len();
+    p.maps.push((Instant::now(), map));
+    if !p.trimmer {
+        let spawned = std::thread::Builder::new()
+            .name("hashpivot-buffer-pool".into())
+            .spawn(move || trim(pool));
+        p.trimmer = spawned.is_ok();
+        if !p.trimmer {
+            p.maps.clear(); // no thread to age them out: keep nothing
+            p.bytes = 0;
+        }
+    }
+}
+
+/// Unmap pooled mappings older than [`POOL_KEEP`], every second, until the pool is empty.
+fn trim(pool: &'static Mutex<Pool>) {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let Ok(mut p) = pool.lock() else { return };
+        let now = Instant::now();
+        let before = p.maps.len();
+        p.maps.retain(|(t, _)| now.duration_since(*t) < POOL_KEEP);
+        if p.maps.len() != before {
+            p.bytes = p.maps.iter().map(|(_, m)| m.len()).sum();
+        }
+        if p.maps.is_empty() {
+            p.trimmer = false;
+            return;
+        }
+    }
+}
+
+/// An anonymous mapping; one made for overwriting returns to the pool when dropped.
+#[derive(Debug)]
+pub struct Mapping {
+    map: Option<MmapMut>,
+    reuse: bool,
+}
+
+impl Mapping {
+    fn new(map: MmapMut, reuse: bool) -> Self {
+        Self {
+            map: Some(map),
+            reuse,
+        }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        if let (true, Some(map)) = (self.reuse, self.map.take()) {
+            pool_put(map);
+        }
+    }
+}
+
+impl Deref for Mapping {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+impl DerefMut for Mapping {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.map.as_deref_mut().unwrap_or(&mut [])
+    }
+}
+
+impl AsRef<[u8]> for Mapping {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+/// A byte buffer of a fixed length.
 #[derive(Debug)]
 pub enum BigBuf {
     /// An anonymous mapping (possibly longer than `len`, rounded to huge pages).
-    Map { map: MmapMut, len: usize },
+    Map { map: Mapping, len: usize },
     /// Small buffers, and the fallback when a mapping cannot be made.
     Heap(Vec<u8>),
 }
@@ -31,10 +160,28 @@ pub enum BigBuf {
 impl BigBuf {
     /// `len` zero bytes; large buffers are mapped and advised for huge pages.
     pub fn zeroed(len: usize) -> Self {
+        Self::mapped(len, false)
+    }
+
+    /// `len` bytes that the caller will overwrite completely: zeros, or (for large buffers)
+    /// the old contents of a pooled mapping of the same size (see the module docs).
+    pub fn for_overwrite(len: usize) -> Self {
+        Self::mapped(len, true)
+    }
+
+    fn mapped(len: usize, reuse: bool) -> Self {
         if len < HUGE / 2 {
             return Self::Heap(vec![0u8; len]);
         }
         let mapped_len = len.div_ceil(HUGE) * HUGE;
+        if reuse {
+            if let Some(map) = pool_take(mapped_len) {
+                return Self::Map {
+                    map: Mapping::new(map, true),
+                    len,
+                };
+            }
+        }
         match MmapMut::map_anon(mapped_len) {
             Ok(map) => {
                 #[cfg(target_os = "linux")]
@@ -42,7 +189,10 @@ impl BigBuf {
                     // Advice only: on failure (THP disabled) the pages are just 4 KiB ones.
                     let _ = map.advise(memmap2::Advice::HugePage);
                 }
-                Self::Map { map, len }
+                Self::Map {
+                    map: Mapping::new(map, reuse),
+                    len,
+                }
             }
             Err(_) => Self::Heap(vec![0u8; len]),
         }
@@ -118,8 +268,18 @@ impl<T: bytemuck::Pod> NumCol<T> {
     /// `n` zeros.
     #[must_use]
     pub fn zeroed(n: usize) -> Self {
+        Self::typed(BigBuf::zeroed(n * std::mem::size_of::<T>()), n)
+    }
+
+    /// `n` values that the caller will overwrite completely: zeros or the old contents of a
+    /// reused mapping ([`BigBuf::for_overwrite`]).
+    #[must_use]
+    pub fn for_overwrite(n: usize) -> Self {
+        Self::typed(BigBuf::for_overwrite(n * std::mem::size_of::<T>()), n)
+    }
+
+    fn typed(buf: BigBuf, n: usize) -> Self {
         let bytes = n * std::mem::size_of::<T>();
-        let buf = BigBuf::zeroed(bytes);
         if buf.is_mapped() && bytemuck::try_cast_slice::<u8, T>(&buf[..bytes]).is_ok() {
             return Self::Map { buf, n };
         }
@@ -186,6 +346,28 @@ mod tests {
             }
         }
         assert!(matches!(NumCol::<u32>::zeroed(1 << 20), NumCol::Map { .. }));
+    }
+
+    #[test]
+    fn for_overwrite_reuses_a_dropped_mapping_and_zeroed_never_does() {
+        // A length no other test uses, so the pool entry is this test's.
+        let len = 37 * HUGE - 5;
+        let mut a = BigBuf::for_overwrite(len);
+        assert!(a.is_mapped());
+        a[len - 1] = 42;
+        a[0] = 7;
+        drop(a);
+        let z = BigBuf::zeroed(len);
+        assert!(
+            z.iter().all(|&x| x == 0),
+            "zeroed must not come from the pool"
+        );
+        let b = BigBuf::for_overwrite(len);
+        if pool().is_some() {
+            assert_eq!((b[0], b[len - 1]), (7, 42), "the dropped mapping is reused");
+        }
+        let c = NumCol::<f64>::for_overwrite(len / 8);
+        assert_eq!(c.len(), len / 8);
     }
 
     #[test]

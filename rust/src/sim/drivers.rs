@@ -9,18 +9,18 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
 use super::config::{PriceModel, SimConfig};
+use super::vexp::exp_in_place;
 use crate::error::CoreResult;
 
 /// Year fraction of one simulated day.
 pub const DT_YEARS: f64 = 1.0 / 365.0;
 
-/// The day's driver values.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct DriverDay {
-    pub price_usd: f64,
-    pub fees_btc: f64,
-    pub power_usd_kwh: f64,
-    pub gpu_usd_hr: f64,
+/// A path's driver columns (one value per day), written by [`Drivers::fill`].
+pub struct DriverCols<'a> {
+    pub price_usd: &'a mut [f64],
+    pub fees_btc: &'a mut [f64],
+    pub power_usd_kwh: &'a mut [f64],
+    pub gpu_usd_hr: &'a mut [f64],
 }
 
 /// The deterministic part of the drivers for one day, shared by every path (computed once
@@ -132,8 +132,63 @@ impl<'a> Drivers<'a> {
         })
     }
 
-    /// Advance to `day` (0 = start values) and return the day's values.
-    pub fn step<R: Rng + ?Sized>(&mut self, day: usize, trend: DayTrend, rng: &mut R) -> DriverDay {
+    /// Every day of the path into `cols` (each `n_days` long): the day-by-day recurrences
+    /// write log-price, log-fees and the GPU noise, then one vectorised pass per column
+    /// ([`exp_in_place`]) turns them into levels. Given series are copied as they are.
+    pub fn fill<R: Rng + ?Sized>(
+        &mut self,
+        trends: &[DayTrend],
+        rng: &mut R,
+        cols: DriverCols<'_>,
+    ) {
+        let cfg = self.cfg;
+        let n = trends.len();
+        let (price, fees) = (&mut cols.price_usd[..n], &mut cols.fees_btc[..n]);
+        let (power, gpu) = (&mut cols.power_usd_kwh[..n], &mut cols.gpu_usd_hr[..n]);
+        for (day, trend) in trends.iter().enumerate() {
+            let spike_u = self.step(day, rng);
+            price[day] = match &cfg.price {
+                PriceModel::Given { values } => values[day],
+                _ => self.log_price,
+            };
+            fees[day] = match &cfg.fees.given {
+                Some(v) => v[day],
+                None => self.log_fee,
+            };
+            let p = &cfg.power;
+            power[day] = match &p.given {
+                Some(v) => v[day],
+                None => {
+                    let level = (trend.power_level_usd_kwh + self.power_dev).max(0.0);
+                    if spike_u < p.spike_prob_per_day {
+                        level * p.spike_mult
+                    } else {
+                        level
+                    }
+                }
+            };
+            gpu[day] = match &cfg.gpu.given {
+                Some(v) => v[day],
+                None => self.gpu_noise,
+            };
+        }
+        if !matches!(cfg.price, PriceModel::Given { .. }) {
+            exp_in_place(price);
+        }
+        if cfg.fees.given.is_none() {
+            exp_in_place(fees);
+        }
+        if cfg.gpu.given.is_none() {
+            exp_in_place(gpu);
+            for (g, t) in gpu.iter_mut().zip(trends) {
+                *g *= t.gpu_trend_usd_hr;
+            }
+        }
+    }
+
+    /// Advance the state to `day` (day 0 keeps the start values); returns the day's spike
+    /// uniform.
+    fn step<R: Rng + ?Sized>(&mut self, day: usize, rng: &mut R) -> f64 {
         let cfg = self.cfg;
         if day > 0 {
             let eps: [f64; 4] = [
@@ -190,37 +245,6 @@ impl<'a> Drivers<'a> {
         }
         // Spikes use their own uniform every day (drawn even at zero probability for a fixed
         // stream layout).
-        let spike_u: f64 = rng.random();
-        let price_usd = match &cfg.price {
-            PriceModel::Given { values } => values[day],
-            _ => self.log_price.exp(),
-        };
-        let fees_btc = match &cfg.fees.given {
-            Some(v) => v[day],
-            None => self.log_fee.exp(),
-        };
-        let p = &cfg.power;
-        let power_usd_kwh = match &p.given {
-            Some(v) => v[day],
-            None => {
-                let level = (trend.power_level_usd_kwh + self.power_dev).max(0.0);
-                if spike_u < p.spike_prob_per_day {
-                    level * p.spike_mult
-                } else {
-                    level
-                }
-            }
-        };
-        let g = &cfg.gpu;
-        let gpu_usd_hr = match &g.given {
-            Some(v) => v[day],
-            None => trend.gpu_trend_usd_hr * self.gpu_noise.exp(),
-        };
-        DriverDay {
-            price_usd,
-            fees_btc,
-            power_usd_kwh,
-            gpu_usd_hr,
-        }
+        rng.random()
     }
 }

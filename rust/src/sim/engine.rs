@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::chain::{ChainState, Retarget};
 use super::config::{cholesky4, SimConfig};
-use super::drivers::{day_trends, DayTrend, Drivers};
+use super::drivers::{day_trends, DayTrend, DriverCols, Drivers};
 use super::network::{btc_per_th_day, Fleet};
 use super::rng::{stream, STREAM_BLOCKS, STREAM_DRIVERS};
 use crate::chain::buf::NumCol;
@@ -96,13 +96,24 @@ fn run_path<'a>(
         &mut r.hashprice[..nd],
     );
     let (power, gpu, under) = (&mut r.power[..nd], &mut r.gpu[..nd], &mut r.under[..nd]);
+    // The drivers are exogenous: the whole path first, then the network day by day.
+    drivers.fill(
+        &trends[..nd],
+        &mut rng_d,
+        DriverCols {
+            price_usd,
+            fees_btc: fees,
+            power_usd_kwh: power,
+            gpu_usd_hr: gpu,
+        },
+    );
     for d in 0..nd {
         let day_start = day0 + DAY * d as i64;
-        let dd = drivers.step(d, trends[d], &mut rng_d);
+        let (price_d, fees_d, power_d) = (price_usd[d], fees[d], power[d]);
         let subsidy_btc = block_subsidy(chain.height + 1, interval)? as f64 / 1e8;
-        let b = btc_per_th_day(subsidy_btc, dd.fees_btc, chain.difficulty());
-        let usd_th_day = b * dd.price_usd;
-        let fd = fleet.step(d, usd_th_day * keep_fee, dd.power_usd_kwh);
+        let b = btc_per_th_day(subsidy_btc, fees_d, chain.difficulty());
+        let usd_th_day = b * price_d;
+        let fd = fleet.step(d, usd_th_day * keep_fee, power_d);
         let mut ths = match &cfg.hashrate_given_ehs {
             Some(h) => h[d] * 1e6,
             None => fd.online_ths,
@@ -120,12 +131,8 @@ fn run_path<'a>(
         bits[d] = chain.bits;
         difficulty[d] = chain.difficulty();
         hashrate_ehs[d] = ths / 1e6;
-        price_usd[d] = dd.price_usd;
-        fees[d] = dd.fees_btc;
         subsidy[d] = subsidy_btc;
         hashprice[d] = usd_th_day * 1000.0;
-        power[d] = dd.power_usd_kwh;
-        gpu[d] = dd.gpu_usd_hr;
         under[d] = fd.share_under_water;
     }
     Ok(rets)
@@ -148,19 +155,19 @@ pub fn simulate(
     let n = nd * n_paths as usize;
     let mut o = SimOutput {
         n_days: nd,
-        path: NumCol::zeroed(n),
-        date_us: NumCol::zeroed(n),
-        height: NumCol::zeroed(n),
-        bits: NumCol::zeroed(n),
-        difficulty: NumCol::zeroed(n),
-        hashrate_ehs: NumCol::zeroed(n),
-        price_usd: NumCol::zeroed(n),
-        fees_btc_per_block: NumCol::zeroed(n),
-        subsidy_btc: NumCol::zeroed(n),
-        hashprice_usd_ph_day: NumCol::zeroed(n),
-        power_price_usd_kwh: NumCol::zeroed(n),
-        gpu_rent_usd_hr: NumCol::zeroed(n),
-        share_under_water: NumCol::zeroed(n),
+        path: NumCol::for_overwrite(n),
+        date_us: NumCol::for_overwrite(n),
+        height: NumCol::for_overwrite(n),
+        bits: NumCol::for_overwrite(n),
+        difficulty: NumCol::for_overwrite(n),
+        hashrate_ehs: NumCol::for_overwrite(n),
+        price_usd: NumCol::for_overwrite(n),
+        fees_btc_per_block: NumCol::for_overwrite(n),
+        subsidy_btc: NumCol::for_overwrite(n),
+        hashprice_usd_ph_day: NumCol::for_overwrite(n),
+        power_price_usd_kwh: NumCol::for_overwrite(n),
+        gpu_rent_usd_hr: NumCol::for_overwrite(n),
+        share_under_water: NumCol::for_overwrite(n),
         ..Default::default()
     };
     let mut rows: Vec<PathRows<'_>> = Vec::with_capacity(n_paths as usize);
@@ -479,6 +486,47 @@ pub(crate) mod tests {
         assert_eq!(&a.height[3 * n..5 * n], &part.height[..]);
         let other = simulate(&c, 43, 0, 6).unwrap_or_default();
         assert_ne!(a.price_usd, other.price_usd);
+    }
+
+    /// The output columns come from reused memory with old contents (`for_overwrite`): every
+    /// value must be written. A large run (mapped columns) after another large run with a
+    /// different seed equals the same paths run one by one (small, zero-filled heap columns).
+    #[test]
+    fn reused_output_memory_is_fully_overwritten() {
+        let c = default_like();
+        let n_paths = 80; // 80 × 1825 rows × 8 B: mapped
+        let first = simulate(&c, 1, 0, n_paths).unwrap_or_default();
+        assert!(matches!(first.price_usd, NumCol::Map { .. }));
+        drop(first);
+        let o = simulate(&c, 2, 0, n_paths).unwrap_or_default();
+        let nd = c.n_days;
+        for p in [0u32, 41, 79] {
+            let one = simulate(&c, 2, p, 1).unwrap_or_default();
+            assert!(matches!(one.price_usd, NumCol::Heap(_)));
+            let r = p as usize * nd..(p as usize + 1) * nd;
+            assert_eq!(&o.path[r.clone()], &one.path[..]);
+            assert_eq!(&o.date_us[r.clone()], &one.date_us[..]);
+            assert_eq!(&o.height[r.clone()], &one.height[..]);
+            assert_eq!(&o.bits[r.clone()], &one.bits[..]);
+            assert_eq!(&o.difficulty[r.clone()], &one.difficulty[..]);
+            assert_eq!(&o.hashrate_ehs[r.clone()], &one.hashrate_ehs[..]);
+            assert_eq!(&o.price_usd[r.clone()], &one.price_usd[..]);
+            assert_eq!(
+                &o.fees_btc_per_block[r.clone()],
+                &one.fees_btc_per_block[..]
+            );
+            assert_eq!(&o.subsidy_btc[r.clone()], &one.subsidy_btc[..]);
+            assert_eq!(
+                &o.hashprice_usd_ph_day[r.clone()],
+                &one.hashprice_usd_ph_day[..]
+            );
+            assert_eq!(
+                &o.power_price_usd_kwh[r.clone()],
+                &one.power_price_usd_kwh[..]
+            );
+            assert_eq!(&o.gpu_rent_usd_hr[r.clone()], &one.gpu_rent_usd_hr[..]);
+            assert_eq!(&o.share_under_water[r], &one.share_under_water[..]);
+        }
     }
 
     #[test]

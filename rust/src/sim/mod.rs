@@ -9,6 +9,7 @@
 //!   with hysteresis, arrivals with lead time and a deployment cap, retirement, shocks;
 //! * [`chain`] — block arrivals given hashrate and target, retargets via
 //!   [`crate::consensus::retarget::calculate_next_work_required`], halvings by height;
+//! * [`vexp`] — `exp` over whole columns in vectorisable form;
 //! * [`engine`] — runs paths in parallel (rayon) into preallocated columns.
 //!
 //! The design notes are in `docs/design-sim.md`; the public API is `hashpivot.scenario`.
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod network;
 pub mod rng;
 pub mod summary;
+pub mod vexp;
 
 pub use config::*;
 pub use engine::{simulate, SimOutput};
