@@ -525,13 +525,21 @@ def _retarget_frame(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _run(
-    sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None = None
+def _run_raw(
+    sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The daily frame and the core's raw retarget table (see :func:`_retarget_frame`)."""
     nd = _n_days(years) if n_days is None else n_days
     cfg, params = _to_core(sc, nd)
     daily, rts = _core.simulate_paths(cfg, params, seed, first, count)
-    return pl.DataFrame(daily), _retarget_frame(pl.DataFrame(rts))
+    return pl.DataFrame(daily), pl.DataFrame(rts)
+
+
+def _run(
+    sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    daily, rts = _run_raw(sc, years, seed, first, count, n_days)
+    return daily, _retarget_frame(rts)
 
 
 # --------------------------------------------------------------------------- public API
@@ -550,7 +558,7 @@ def simulate(
     below its power cost). The same seed gives identical frames whatever the thread count.
     """
     _check_counts(paths, seed)
-    return _run(scenario, years, seed, 0, paths)[0]
+    return _run_raw(scenario, years, seed, 0, paths, None)[0]  # no retarget frame to build
 
 
 def simulate_with_retargets(
