@@ -34,12 +34,13 @@ const HUGE: usize = 2 << 20;
 pub const POOL_CAP: usize = 4 << 30;
 pub const POOL_KEEP: Duration = Duration::from_secs(10);
 
-/// Freed mappings waiting for reuse (oldest first), and whether the trimming thread runs.
+/// Freed mappings waiting for reuse (oldest first), and the process id of the trimming
+/// thread while it runs (a child made by `fork` has no such thread: it starts its own).
 #[derive(Default)]
 struct Pool {
     maps: Vec<(Instant, MmapMut)>,
     bytes: usize,
-    trimmer: bool,
+    trimmer: Option<u32>,
 }
 
 fn pool() -> Option<&'static Mutex<Pool>> {
@@ -75,12 +76,13 @@ fn pool_put(map: MmapMut) {
     }
     p.bytes += map.len();
     p.maps.push((Instant::now(), map));
-    if !p.trimmer {
+    let pid = std::process::id();
+    if p.trimmer != Some(pid) {
         let spawned = std::thread::Builder::new()
             .name("hashpivot-buffer-pool".into())
             .spawn(move || trim(pool));
-        p.trimmer = spawned.is_ok();
-        if !p.trimmer {
+        p.trimmer = spawned.is_ok().then_some(pid);
+        if p.trimmer.is_none() {
             p.maps.clear(); // no thread to age them out: keep nothing
             p.bytes = 0;
         }
@@ -91,18 +93,22 @@ fn pool_put(map: MmapMut) {
 fn trim(pool: &'static Mutex<Pool>) {
     loop {
         std::thread::sleep(Duration::from_secs(1));
-        let Ok(mut p) = pool.lock() else { return };
-        let now = Instant::now();
-        let before = p.maps.len();
-        p.maps.retain(|(t, _)| now.duration_since(*t) < POOL_KEEP);
-        if p.maps.len() != before {
-            p.bytes = p.maps.iter().map(|(_, m)| m.len()).sum();
-        }
-        if p.maps.is_empty() {
-            p.trimmer = false;
+        let mut p = pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if expire(&mut p, Instant::now()) {
+            p.trimmer = None;
             return;
         }
     }
+}
+
+/// Drop the mappings put in the pool [`POOL_KEEP`] or longer before `now`; true when the pool
+/// is then empty.
+fn expire(p: &mut Pool, now: Instant) -> bool {
+    p.maps.retain(|(t, _)| now.duration_since(*t) < POOL_KEEP);
+    p.bytes = p.maps.iter().map(|(_, m)| m.len()).sum();
+    p.maps.is_empty()
 }
 
 /// An anonymous mapping; one made for overwriting returns to the pool when dropped.
@@ -368,6 +374,30 @@ mod tests {
         }
         let c = NumCol::<f64>::for_overwrite(len / 8);
         assert_eq!(c.len(), len / 8);
+    }
+
+    #[test]
+    fn the_pool_ages_mappings_out() {
+        let now = Instant::now();
+        let mut p = Pool::default();
+        for age in [
+            POOL_KEEP + Duration::from_secs(1),
+            POOL_KEEP,
+            Duration::from_secs(3),
+        ] {
+            if let (Some(t), Ok(m)) = (now.checked_sub(age), MmapMut::map_anon(HUGE)) {
+                p.maps.push((t, m));
+            }
+        }
+        p.bytes = 3 * HUGE;
+        assert!(!expire(&mut p, now));
+        assert_eq!(
+            (p.maps.len(), p.bytes),
+            (1, HUGE),
+            "only the 3-s-old mapping stays"
+        );
+        assert!(expire(&mut p, now + POOL_KEEP));
+        assert_eq!(p.bytes, 0);
     }
 
     #[test]
