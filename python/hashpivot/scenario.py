@@ -707,7 +707,8 @@ def simulate_to_parquet(
     ``out_dir/retargets/chunk=NNNNN/part.parquet`` (each file atomically: temp file +
     ``os.replace``). Rows equal those of :func:`simulate_with_retargets` with the same seed.
     Returns the files written; read them back with ``pl.scan_parquet(out_dir/"daily")``.
-    Memory is bounded by one chunk."""
+    Memory is bounded by one chunk (plus, for about 10 s, the previous chunk's memory kept
+    for reuse by the buffer pool; see ``docs/scenario.md``)."""
     _check_counts(paths, seed)
     if not isinstance(chunk_paths, int) or chunk_paths < 1:
         raise InvalidValueError(f"chunk_paths: {chunk_paths!r} must be a positive int")

@@ -17,8 +17,9 @@
 //! every byte, like the scenario engine's output columns — go back to a small pool when
 //! dropped (also when Arrow / polars drops them), and a later `for_overwrite` of the same
 //! mapped length takes one from there with its old contents instead of new memory. The pool
-//! holds at most [`POOL_CAP`] bytes, each mapping for at most [`POOL_KEEP`] (a background
-//! thread unmaps older ones), like the decay of dirty pages in jemalloc. Set
+//! holds at most [`POOL_CAP`] bytes, each mapping for about [`POOL_KEEP`] (a background
+//! thread checks every second and unmaps older ones), like the decay of dirty pages in
+//! jemalloc. Pooled mappings are not inherited by `fork` (`MADV_DONTFORK`). Set
 //! `HASHPIVOT_BUFFER_POOL=0` to turn it off.
 
 use std::ops::{Deref, DerefMut};
@@ -34,13 +35,63 @@ const HUGE: usize = 2 << 20;
 pub const POOL_CAP: usize = 4 << 30;
 pub const POOL_KEEP: Duration = Duration::from_secs(10);
 
-/// Freed mappings waiting for reuse (oldest first), and the process id of the trimming
-/// thread while it runs (a child made by `fork` has no such thread: it starts its own).
+/// Freed mappings waiting for reuse (oldest first), in the process `pid`, and whether that
+/// process's trimming thread runs.
 #[derive(Default)]
 struct Pool {
     maps: Vec<(Instant, MmapMut)>,
     bytes: usize,
-    trimmer: Option<u32>,
+    pid: u32,
+    trimmer: bool,
+}
+
+impl Pool {
+    /// Make the pool this process's. Pooled mappings are advised `MADV_DONTFORK`, so a child
+    /// made by `fork` does not inherit their memory, only the list: the child forgets it (it
+    /// must not unmap addresses that are not its mappings) and starts empty.
+    fn own(&mut self) {
+        let pid = std::process::id();
+        if self.pid != pid {
+            for (_, m) in self.maps.drain(..) {
+                std::mem::forget(m);
+            }
+            (self.bytes, self.pid, self.trimmer) = (0, pid, false);
+        }
+    }
+
+    /// A pooled mapping of exactly `len` bytes (the newest).
+    fn take(&mut self, len: usize) -> Option<MmapMut> {
+        let i = self.maps.iter().rposition(|(_, m)| m.len() == len)?;
+        self.bytes -= len;
+        Some(self.maps.remove(i).1)
+    }
+
+    /// Add `map`; returns what no longer fits under [`POOL_CAP`] (oldest first), to be
+    /// unmapped by the caller after releasing the lock.
+    fn put(&mut self, map: MmapMut, now: Instant) -> Vec<MmapMut> {
+        if map.len() > POOL_CAP {
+            return vec![map];
+        }
+        let mut out = Vec::new();
+        while self.bytes + map.len() > POOL_CAP && !self.maps.is_empty() {
+            let (_, old) = self.maps.remove(0);
+            self.bytes -= old.len();
+            out.push(old);
+        }
+        self.bytes += map.len();
+        self.maps.push((now, map));
+        out
+    }
+
+    /// Remove the mappings pooled [`POOL_KEEP`] or longer before `now` and return them.
+    fn expire(&mut self, now: Instant) -> Vec<MmapMut> {
+        let (old, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.maps)
+            .into_iter()
+            .partition(|(t, _)| now.duration_since(*t) >= POOL_KEEP);
+        self.maps = keep;
+        self.bytes = self.maps.iter().map(|(_, m)| m.len()).sum();
+        old.into_iter().map(|(_, m)| m).collect()
+    }
 }
 
 fn pool() -> Option<&'static Mutex<Pool>> {
@@ -52,63 +103,75 @@ fn pool() -> Option<&'static Mutex<Pool>> {
     .as_ref()
 }
 
-/// A mapping of `len` bytes from the pool, if one is there. `try_lock` everywhere: a lock
-/// held by a thread that no longer exists (after `fork`) only bypasses the pool.
+/// Advise whether a child made by `fork` inherits the mapping (Linux; advice only).
+fn inherit_on_fork(map: &MmapMut, yes: bool) {
+    #[cfg(target_os = "linux")]
+    {
+        let advice = if yes {
+            memmap2::Advice::DoFork
+        } else {
+            memmap2::Advice::DontFork
+        };
+        let _ = map.advise(advice);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (map, yes);
+}
+
+/// A mapping of `len` bytes from the pool, if one is there. The engine's side only
+/// `try_lock`s: a busy pool is bypassed, never waited for.
 fn pool_take(len: usize) -> Option<MmapMut> {
-    let mut p = pool()?.try_lock().ok()?;
-    let i = p.maps.iter().rposition(|(_, m)| m.len() == len)?;
-    let (_, map) = p.maps.remove(i);
-    p.bytes -= len;
+    let map = {
+        let mut p = pool()?.try_lock().ok()?;
+        p.own();
+        p.take(len)?
+    };
+    inherit_on_fork(&map, true); // it becomes a frame's memory again
     Some(map)
 }
 
-/// Put `map` in the pool (dropping the oldest entries beyond the cap); unmapped if the pool
-/// is off or busy.
+/// Put `map` in the pool (or unmap it if the pool is off or busy) and make sure this process
+/// has a trimming thread.
 fn pool_put(map: MmapMut) {
     let Some(pool) = pool() else { return };
+    inherit_on_fork(&map, false);
     let Ok(mut p) = pool.try_lock() else { return };
-    if map.len() > POOL_CAP {
-        return;
-    }
-    while p.bytes + map.len() > POOL_CAP && !p.maps.is_empty() {
-        let (_, old) = p.maps.remove(0);
-        p.bytes -= old.len();
-    }
-    p.bytes += map.len();
-    p.maps.push((Instant::now(), map));
-    let pid = std::process::id();
-    if p.trimmer != Some(pid) {
+    p.own();
+    let mut evicted = p.put(map, Instant::now());
+    if !p.trimmer {
         let spawned = std::thread::Builder::new()
             .name("hashpivot-buffer-pool".into())
             .spawn(move || trim(pool));
-        p.trimmer = spawned.is_ok().then_some(pid);
-        if p.trimmer.is_none() {
-            p.maps.clear(); // no thread to age them out: keep nothing
+        p.trimmer = spawned.is_ok();
+        if !p.trimmer {
+            // no thread to age them out: keep nothing
+            evicted.extend(std::mem::take(&mut p.maps).into_iter().map(|(_, m)| m));
             p.bytes = 0;
         }
     }
+    drop(p);
+    drop(evicted); // unmapped outside the lock
 }
 
-/// Unmap pooled mappings older than [`POOL_KEEP`], every second, until the pool is empty.
+/// Every second, unmap pooled mappings older than [`POOL_KEEP`] (outside the lock); stop when
+/// the pool is empty.
 fn trim(pool: &'static Mutex<Pool>) {
     loop {
         std::thread::sleep(Duration::from_secs(1));
         let mut p = pool
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if expire(&mut p, Instant::now()) {
-            p.trimmer = None;
+        let old = p.expire(Instant::now());
+        let done = p.maps.is_empty();
+        if done {
+            p.trimmer = false;
+        }
+        drop(p);
+        drop(old);
+        if done {
             return;
         }
     }
-}
-
-/// Drop the mappings put in the pool [`POOL_KEEP`] or longer before `now`; true when the pool
-/// is then empty.
-fn expire(p: &mut Pool, now: Instant) -> bool {
-    p.maps.retain(|(t, _)| now.duration_since(*t) < POOL_KEEP);
-    p.bytes = p.maps.iter().map(|(_, m)| m.len()).sum();
-    p.maps.is_empty()
 }
 
 /// An anonymous mapping; one made for overwriting returns to the pool when dropped.
@@ -260,7 +323,8 @@ impl PartialEq for BigBuf {
     }
 }
 
-/// A zero-filled column of plain numbers: a huge-page mapping cast to `[T]` (page-aligned,
+/// A column of plain numbers (zero-filled, or for [`NumCol::for_overwrite`] possibly a reused
+/// mapping's old values): a huge-page mapping cast to `[T]` (page-aligned,
 /// so the safe `bytemuck` cast always succeeds; checked once here), or a `Vec` for small
 /// columns and when no mapping can be made. Used for the scenario engine's output frame
 /// (1.7 GB for 10,000 paths × 5 years), where 4 KiB page faults were a quarter of the CPU.
@@ -355,13 +419,12 @@ mod tests {
     }
 
     #[test]
-    fn for_overwrite_reuses_a_dropped_mapping_and_zeroed_never_does() {
-        // A length no other test uses, so the pool entry is this test's.
+    fn zeroed_never_comes_from_the_pool() {
+        // A length no other test uses.
         let len = 37 * HUGE - 5;
         let mut a = BigBuf::for_overwrite(len);
         assert!(a.is_mapped());
         a[len - 1] = 42;
-        a[0] = 7;
         drop(a);
         let z = BigBuf::zeroed(len);
         assert!(
@@ -369,35 +432,51 @@ mod tests {
             "zeroed must not come from the pool"
         );
         let b = BigBuf::for_overwrite(len);
-        if pool().is_some() {
-            assert_eq!((b[0], b[len - 1]), (7, 42), "the dropped mapping is reused");
-        }
+        assert_eq!(b.len(), len); // zeros, or the dropped mapping's bytes if the pool took it
         let c = NumCol::<f64>::for_overwrite(len / 8);
         assert_eq!(c.len(), len / 8);
     }
 
+    /// A mapping whose first byte is `mark` (the rest untouched).
+    fn mapping(len: usize, mark: u8) -> MmapMut {
+        let mut m = MmapMut::map_anon(len).unwrap_or_else(|_| unreachable!("map_anon"));
+        m[0] = mark;
+        m
+    }
+
     #[test]
-    fn the_pool_ages_mappings_out() {
+    fn the_pool_reuses_by_size_caps_and_ages_out() {
         let now = Instant::now();
         let mut p = Pool::default();
-        for age in [
-            POOL_KEEP + Duration::from_secs(1),
-            POOL_KEEP,
-            Duration::from_secs(3),
-        ] {
-            if let (Some(t), Ok(m)) = (now.checked_sub(age), MmapMut::map_anon(HUGE)) {
-                p.maps.push((t, m));
-            }
-        }
-        p.bytes = 3 * HUGE;
-        assert!(!expire(&mut p, now));
-        assert_eq!(
-            (p.maps.len(), p.bytes),
-            (1, HUGE),
-            "only the 3-s-old mapping stays"
-        );
-        assert!(expire(&mut p, now + POOL_KEEP));
-        assert_eq!(p.bytes, 0);
+        p.own();
+        assert!(p.put(mapping(HUGE, 1), now).is_empty());
+        assert!(p.put(mapping(2 * HUGE, 2), now).is_empty());
+        assert!(p.take(3 * HUGE).is_none(), "only exact sizes are reused");
+        let m = p.take(2 * HUGE).map(|m| m[0]);
+        assert_eq!(m, Some(2), "the 2-huge-page mapping, with its old contents");
+        assert_eq!(p.bytes, HUGE);
+        // beyond the cap the oldest go first (the big mapping is reserved, not touched)
+        assert!(p.put(mapping(POOL_CAP - HUGE, 3), now).is_empty());
+        let out = p.put(mapping(HUGE, 4), now);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0][0], 1, "the oldest was evicted");
+        assert_eq!(p.bytes, POOL_CAP);
+        // ageing: gone after POOL_KEEP
+        assert_eq!(p.expire(now).len(), 0);
+        assert_eq!(p.expire(now + POOL_KEEP).len(), 2);
+        assert_eq!((p.maps.len(), p.bytes), (0, 0));
+    }
+
+    #[test]
+    fn a_forked_child_forgets_the_parents_pool() {
+        let mut p = Pool::default();
+        p.own();
+        assert!(p.put(mapping(HUGE, 5), Instant::now()).is_empty());
+        p.pid = p.pid.wrapping_add(1); // as seen from a child process
+        p.trimmer = true;
+        p.own();
+        assert_eq!((p.maps.len(), p.bytes, p.trimmer), (0, 0, false));
+        assert_eq!(p.pid, std::process::id());
     }
 
     #[test]

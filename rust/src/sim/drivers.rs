@@ -57,6 +57,7 @@ pub struct Drivers<'a> {
     cfg: &'a SimConfig,
     chol: [[f64; 4]; 4],
     log_price: f64,
+    start_price: f64,
     /// mean and sd of the bootstrap returns (to standardise the price shock for correlation).
     boot_mean: f64,
     boot_sd: f64,
@@ -119,6 +120,7 @@ impl<'a> Drivers<'a> {
             cfg,
             chol,
             log_price: start_price.ln(),
+            start_price,
             boot_mean,
             boot_sd: if boot_sd > 0.0 { boot_sd } else { 1.0 },
             boot_start: 0,
@@ -172,11 +174,18 @@ impl<'a> Drivers<'a> {
                 None => self.gpu_noise,
             };
         }
+        // Day 0 carries the start values exactly (e^{ln x} need not round back to x).
         if !matches!(cfg.price, PriceModel::Given { .. }) {
             exp_in_place(price);
+            if let Some(p0) = price.first_mut() {
+                *p0 = self.start_price;
+            }
         }
         if cfg.fees.given.is_none() {
             exp_in_place(fees);
+            if let Some(f0) = fees.first_mut() {
+                *f0 = cfg.fees.start_btc;
+            }
         }
         if cfg.gpu.given.is_none() {
             exp_in_place(gpu);

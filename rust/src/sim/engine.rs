@@ -489,43 +489,89 @@ pub(crate) mod tests {
     }
 
     /// The output columns come from reused memory with old contents (`for_overwrite`): every
-    /// value must be written. A large run (mapped columns) after another large run with a
-    /// different seed equals the same paths run one by one (small, zero-filled heap columns).
+    /// value must be written. A large run (mapped columns) right after another large run that
+    /// differs in every column (other paths, start time, halving era, seed) equals the same
+    /// paths run one by one (small, zero-filled heap columns) — for the default drivers and for
+    /// given series, a bootstrap price, given hashrate and a shock.
     #[test]
     fn reused_output_memory_is_fully_overwritten() {
-        let c = default_like();
-        let n_paths = 80; // 80 × 1825 rows × 8 B: mapped
-        let first = simulate(&c, 1, 0, n_paths).unwrap_or_default();
-        assert!(matches!(first.price_usd, NumCol::Map { .. }));
-        drop(first);
-        let o = simulate(&c, 2, 0, n_paths).unwrap_or_default();
-        let nd = c.n_days;
-        for p in [0u32, 41, 79] {
-            let one = simulate(&c, 2, p, 1).unwrap_or_default();
-            assert!(matches!(one.price_usd, NumCol::Heap(_)));
-            let r = p as usize * nd..(p as usize + 1) * nd;
-            assert_eq!(&o.path[r.clone()], &one.path[..]);
-            assert_eq!(&o.date_us[r.clone()], &one.date_us[..]);
-            assert_eq!(&o.height[r.clone()], &one.height[..]);
-            assert_eq!(&o.bits[r.clone()], &one.bits[..]);
-            assert_eq!(&o.difficulty[r.clone()], &one.difficulty[..]);
-            assert_eq!(&o.hashrate_ehs[r.clone()], &one.hashrate_ehs[..]);
-            assert_eq!(&o.price_usd[r.clone()], &one.price_usd[..]);
-            assert_eq!(
-                &o.fees_btc_per_block[r.clone()],
-                &one.fees_btc_per_block[..]
-            );
-            assert_eq!(&o.subsidy_btc[r.clone()], &one.subsidy_btc[..]);
-            assert_eq!(
-                &o.hashprice_usd_ph_day[r.clone()],
-                &one.hashprice_usd_ph_day[..]
-            );
-            assert_eq!(
-                &o.power_price_usd_kwh[r.clone()],
-                &one.power_price_usd_kwh[..]
-            );
-            assert_eq!(&o.gpu_rent_usd_hr[r.clone()], &one.gpu_rent_usd_hr[..]);
-            assert_eq!(&o.share_under_water[r], &one.share_under_water[..]);
+        let nd = 1825;
+        let mut given = default_like();
+        given.price = PriceModel::Given {
+            values: (0..nd).map(|d| 50_000.0 + d as f64).collect(),
+        };
+        given.fees.given = Some(vec![0.02; nd]);
+        given.power.given = Some((0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect());
+        given.gpu.given = Some(vec![2.0; nd]);
+        given.shocks = vec![Shock {
+            start_day: 100,
+            days: 10,
+            fraction: 0.3,
+        }];
+        let mut boot = default_like();
+        boot.price = PriceModel::Bootstrap {
+            start_usd: 60_000.0,
+            log_returns: (0..400)
+                .map(|i| 0.03 * ((i * 7919) % 13) as f64 / 13.0 - 0.015)
+                .collect(),
+            block_days: 20,
+        };
+        let mut hashrate = given.clone();
+        hashrate.hashrate_given_ehs = Some((0..nd).map(|d| 600.0 + 0.1 * d as f64).collect());
+        for c in [default_like(), given, boot, hashrate] {
+            let n_paths = 80; // 80 × 1825 rows × 8 B: mapped
+            let mut other = default_like();
+            other.start.height = 2016 * 100 - 1; // another halving era: other subsidy, bits
+            other.start.time -= 400 * 86_400; // other dates
+            let first = simulate(&other, 1, 1_000, n_paths).unwrap_or_default();
+            assert!(matches!(first.price_usd, NumCol::Map { .. }));
+            drop(first);
+            let o = simulate(&c, 2, 0, n_paths).unwrap_or_default();
+            for p in [0u32, 41, 79] {
+                let one = simulate(&c, 2, p, 1).unwrap_or_default();
+                assert!(matches!(one.price_usd, NumCol::Heap(_)));
+                let r = p as usize * nd..(p as usize + 1) * nd;
+                assert_eq!(&o.path[r.clone()], &one.path[..]);
+                assert_eq!(&o.date_us[r.clone()], &one.date_us[..]);
+                assert_eq!(&o.height[r.clone()], &one.height[..]);
+                assert_eq!(&o.bits[r.clone()], &one.bits[..]);
+                assert_eq!(&o.difficulty[r.clone()], &one.difficulty[..]);
+                assert_eq!(&o.hashrate_ehs[r.clone()], &one.hashrate_ehs[..]);
+                assert_eq!(&o.price_usd[r.clone()], &one.price_usd[..]);
+                assert_eq!(
+                    &o.fees_btc_per_block[r.clone()],
+                    &one.fees_btc_per_block[..]
+                );
+                assert_eq!(&o.subsidy_btc[r.clone()], &one.subsidy_btc[..]);
+                assert_eq!(
+                    &o.hashprice_usd_ph_day[r.clone()],
+                    &one.hashprice_usd_ph_day[..]
+                );
+                assert_eq!(
+                    &o.power_price_usd_kwh[r.clone()],
+                    &one.power_price_usd_kwh[..]
+                );
+                assert_eq!(&o.gpu_rent_usd_hr[r.clone()], &one.gpu_rent_usd_hr[..]);
+                assert_eq!(&o.share_under_water[r], &one.share_under_water[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn day_0_carries_the_start_values_exactly() {
+        let mut c = default_like();
+        c.n_days = 30;
+        c.fees.start_btc = 0.031;
+        for start in [67_000.0, 60_000.0, 12_345.678] {
+            if let PriceModel::Gbm { start_usd, .. } = &mut c.price {
+                *start_usd = start;
+            }
+            let o = simulate(&c, 1, 0, 3).unwrap_or_default();
+            for p in 0..3 {
+                assert_eq!(o.price_usd[p * 30], start);
+                assert_eq!(o.fees_btc_per_block[p * 30], 0.031);
+                assert_eq!(o.gpu_rent_usd_hr[p * 30], c.gpu.start_usd_hr);
+            }
         }
     }
 

@@ -207,8 +207,8 @@ impl<'a> Fleet<'a> {
             1.0
         };
         if excess > 0.0 {
-            // Due on day + lead_time: the ring has max(lead_time, 1) slots, so that is this
-            // day's slot (just emptied), read again lead_time days from now.
+            // Due on day + max(lead_time, 1): the ring has max(lead_time, 1) slots, so that is
+            // this day's slot (just emptied), read again that many days from now.
             self.pipeline[slot] += f.deploy_cap_per_day * installed * excess.min(1.0);
         }
         self.day = day + 1;

@@ -44,8 +44,9 @@ pub fn exp(x: f64) -> f64 {
     let xc = x.clamp(UNDER - 1.0, OVER + 1.0); // keeps n within the exponent range
     let t = xc * std::f64::consts::LOG2_E + ROUND;
     let nf = t - ROUND;
-    // n as an integer from the bits of t (t = 1.5·2⁵² + n exactly), shifted to be ≥ 0.
-    let n_biased = (t.to_bits().wrapping_sub(ROUND.to_bits()) as i64 + 2048) as u64;
+    // n as an integer from the bits of t (t = 1.5·2⁵² + n exactly), shifted to be ≥ 0. The
+    // integer steps wrap: for a NaN argument the bits are meaningless (the result is the NaN).
+    let n_biased = t.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(2048);
     let r = (xc - nf * LN2_HI) - nf * LN2_LO;
     let mut p = INV_FACT[0];
     for c in &INV_FACT[1..] {
@@ -55,10 +56,10 @@ pub fn exp(x: f64) -> f64 {
     let er = 1.0 + (r + (r * r) * p);
     // 2^n = 2^n1 · 2^n2 with n1 = ⌊n/2⌋, n2 = n − n1: both stay normal for |n| ≤ 1076, so
     // results near the overflow and in the subnormal range scale correctly.
-    let n1 = (n_biased >> 1) as i64 - 1024;
-    let n2 = n_biased as i64 - 2048 - n1;
-    let s1 = f64::from_bits(((n1 + 1023) as u64) << 52);
-    let s2 = f64::from_bits(((n2 + 1023) as u64) << 52);
+    let n1 = (n_biased >> 1).wrapping_sub(1024);
+    let n2 = n_biased.wrapping_sub(2048).wrapping_sub(n1);
+    let s1 = f64::from_bits(n1.wrapping_add(1023) << 52);
+    let s2 = f64::from_bits(n2.wrapping_add(1023) << 52);
     let y = er * s1 * s2;
     let y = if x > OVER { f64::INFINITY } else { y };
     let y = if x < UNDER { 0.0 } else { y };
@@ -129,6 +130,8 @@ mod tests {
         assert_eq!(exp(f64::INFINITY), f64::INFINITY);
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
         assert!(exp(f64::NAN).is_nan());
+        assert!(exp(-f64::NAN).is_nan()); // sign bit set: x86's default NaN (0/0, ∞ − ∞)
+        assert!(exp(0.0 / 0.0_f64.max(0.0)).is_nan());
         assert_eq!(exp(710.0), f64::INFINITY);
         assert_eq!(exp(OVER), OVER.exp());
         assert_eq!(exp(-746.0), 0.0);
