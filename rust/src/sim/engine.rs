@@ -63,12 +63,12 @@ struct PathRows<'a> {
     under: &'a mut [f64],
 }
 
-fn run_path<'a>(
+fn run_path(
     cfg: &SimConfig,
     trends: &[DayTrend],
     chol: [[f64; 4]; 4],
     seed: u64,
-    r: PathRows<'a>,
+    r: PathRows<'_>,
 ) -> CoreResult<Vec<Retarget>> {
     let p = u64::from(r.path);
     let mut rng_d = stream(seed, p, STREAM_DRIVERS);
@@ -153,6 +153,8 @@ pub fn simulate(
     let nd = cfg.n_days;
     let trends = day_trends(cfg, cfg.start.time.div_euclid(DAY));
     let n = nd * n_paths as usize;
+    // `for_overwrite`: the columns may be reused memory with old values (the buffer pool);
+    // `run_path` writes every row of every column (tested with reused memory).
     let mut o = SimOutput {
         n_days: nd,
         path: NumCol::for_overwrite(n),
