@@ -138,16 +138,22 @@ print(h.hexdigest())
 """
 
 
-def test_identical_output_with_1_and_2_threads() -> None:
+def _child_digests(script: str, var: str, values: tuple[str, str]) -> list[str]:
+    """The SHA-256 that ``script`` prints, run in a fresh process once per value of ``var``."""
     out = []
-    for n in ("1", "2"):
-        env = {**os.environ, "RAYON_NUM_THREADS": n}
+    for v in values:
+        env = {**os.environ, var: v}
         r = subprocess.run(
-            [sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
         )
         out.append(r.stdout.strip())
     assert len(out[0]) == 64
-    assert out[0] == out[1]
+    return out
+
+
+def test_identical_output_with_1_and_2_threads() -> None:
+    a, b = _child_digests(_CHILD, "RAYON_NUM_THREADS", ("1", "2"))
+    assert a == b
 
 
 _POOL_CHILD = """
@@ -169,15 +175,8 @@ print(h.hexdigest())
 def test_reused_buffers_give_the_same_frame_as_fresh_memory() -> None:
     """The output columns may come from the buffer pool with a previous frame's values: the
     frame equals the one built on fresh memory (HASHPIVOT_BUFFER_POOL=0)."""
-    out = []
-    for pool in ("1", "0"):
-        env = {**os.environ, "HASHPIVOT_BUFFER_POOL": pool}
-        r = subprocess.run(
-            [sys.executable, "-c", _POOL_CHILD], env=env, capture_output=True, text=True, check=True
-        )
-        out.append(r.stdout.strip())
-    assert len(out[0]) == 64
-    assert out[0] == out[1]
+    pooled, fresh = _child_digests(_POOL_CHILD, "HASHPIVOT_BUFFER_POOL", ("1", "0"))
+    assert pooled == fresh
 
 
 # ----------------------------------------------------------------- deterministic (σ = 0)
