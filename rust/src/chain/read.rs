@@ -161,7 +161,7 @@ pub fn parse_hex_text(source: &str, text: &str) -> CoreResult<Vec<u8>> {
         .strip_prefix(b"0x")
         .map(<[u8]>::to_vec)
         .unwrap_or(digits);
-    if digits.len() % (2 * HEADER_LEN) != 0 {
+    if !digits.len().is_multiple_of(2 * HEADER_LEN) {
         return Err(fmt_err(
             source,
             Position::Scalar,

@@ -107,7 +107,7 @@ pub fn synthetic_chain(n: usize, params: &NetworkParams, seed: u64) -> CoreResul
             // Exponential inter-arrival, occasionally negative (miners' clocks disagree).
             let u = rng.next_f64().max(1e-12);
             let mut dt = (-u.ln() * spacing * speed) as i64;
-            if rng.next_u64() % 16 == 0 {
+            if rng.next_u64().is_multiple_of(16) {
                 dt = -((rng.next_u64() % 1200) as i64);
             }
             let mtp = median_time_past(&times[i.saturating_sub(11)..]).unwrap_or(last);

@@ -249,7 +249,7 @@ pub fn build(
     expected_hashes: Option<&[Hash32]>,
     check: Check,
 ) -> CoreResult<ChainColumns> {
-    if data.len() % HEADER_LEN != 0 {
+    if !data.len().is_multiple_of(HEADER_LEN) {
         return Err(CoreError::Format {
             source_name: "headers".into(),
             at: Position::Offset((data.len() - data.len() % HEADER_LEN) as u64),

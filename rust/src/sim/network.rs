@@ -33,7 +33,6 @@ pub struct Fleet<'a> {
     hs: Vec<f64>,
     /// Online fraction of each cohort (1.0 = all on, 0.0 = all off).
     on: Vec<f64>,
-    scratch: [Vec<f64>; 2],
     pipeline: Vec<f64>,
     arrival_class: usize,
     first_day: bool,
@@ -54,52 +53,122 @@ pub struct FleetDay {
 /// The cohort loop of [`Fleet::step`]: switch, sum and retire every cohort for one day, with
 /// `[rev, kwh, lo, hi, k]` = revenue per TH/s-day, kWh price per (J/TH)·TH/s-day, the
 /// switch-off and switch-on thresholds, and the daily response. Returns the online, under-water
-/// and installed hashrate (before retirement). `scratch` holds two cohort-length buffers.
+/// and installed hashrate (before retirement).
 ///
-/// Two loops the compiler vectorises (AVX2 in the clone picked at run time): an element-wise
-/// pass with selects and no sums, then the three sums in [`LANES`] independent accumulators
-/// added in a fixed order. Rust never contracts `a·b + c` into an FMA and the summation order is
-/// fixed by LANES, not by the instruction set, so every clone gives bit-identical results
-/// whatever the CPU or thread count.
-#[multiversion::multiversion(targets("x86_64+avx2+fma"))]
+/// One pass over the cohorts in groups of [`LANES`]; each sum runs in LANES independent
+/// accumulators (lane `l` adds the cohorts `j ≡ l (mod LANES)` in order) added at the end as
+/// `(a₀ + a₁) + (a₂ + a₃)`. On x86-64 with AVX the pass is [`cohort_day_avx`] (one 256-bit
+/// vector per group: the compiler's vectorisers could not fuse the sums into the pass);
+/// elsewhere [`cohort_day_plain`]. Both do the same IEEE operations in the same order (Rust
+/// never contracts `a·b + c` into an FMA), so they give the same bits whatever the CPU, and the
+/// thread count never enters. Every slice has the same length, a multiple of LANES.
 fn cohort_day(
     hs: &mut [f64],
     on: &mut [f64],
     eff_mult: &[f64],
     keep: &[f64],
-    scratch: &mut [Vec<f64>; 2],
+    consts: [f64; 5],
+) -> (f64, f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX (checked just above), the only requirement of a
+            // `#[target_feature(enable = "avx")]` function; its body is safe code.
+            #[allow(unsafe_code)]
+            return unsafe { cohort_day_avx(hs, on, eff_mult, keep, consts) };
+        }
+    }
+    cohort_day_plain(hs, on, eff_mult, keep, consts)
+}
+
+/// [`cohort_day`] written lane by lane: the definition the AVX pass must equal bit for bit.
+fn cohort_day_plain(
+    hs: &mut [f64],
+    on: &mut [f64],
+    eff_mult: &[f64],
+    keep: &[f64],
     [rev, kwh, lo, hi, k]: [f64; 5],
 ) -> (f64, f64, f64) {
-    let n = hs.len();
-    let [on_h, under_h] = scratch;
-    let (on, em, keep) = (&mut on[..n], &eff_mult[..n], &keep[..n]);
-    let (on_h, under_h) = (&mut on_h[..n], &mut under_h[..n]);
-    for j in 0..n {
-        let cost = em[j] * kwh;
-        let h = hs[j];
-        under_h[j] = if rev < cost { h } else { 0.0 };
-        // The threshold follows the cohort's majority state; its online fraction closes k of
-        // the gap to the decision (k = 1: exactly 0.0 or 1.0).
-        let x = if on[j] > 0.5 { lo } else { hi };
-        let target = if rev >= x * cost { 1.0 } else { 0.0 };
-        let u = on[j] + k * (target - on[j]);
-        on[j] = u;
-        on_h[j] = h * u;
-    }
-    let sum = |v: &[f64]| {
-        let mut acc = [0.0; LANES];
-        for c in v.chunks_exact(LANES) {
-            for j in 0..LANES {
-                acc[j] += c[j];
-            }
+    let mut acc = [[0.0; LANES]; 3]; // online, under water, installed
+    let groups = hs
+        .chunks_exact_mut(LANES)
+        .zip(on.chunks_exact_mut(LANES))
+        .zip(eff_mult.chunks_exact(LANES).zip(keep.chunks_exact(LANES)));
+    for ((hs, on), (em, keep)) in groups {
+        for l in 0..LANES {
+            let (h, o) = (hs[l], on[l]);
+            let cost = em[l] * kwh;
+            // The threshold follows the cohort's majority state; its online fraction closes k
+            // of the gap to the decision (k = 1: exactly 0.0 or 1.0).
+            let x = if o > 0.5 { lo } else { hi };
+            let target = if rev >= x * cost { 1.0 } else { 0.0 };
+            let u = o + k * (target - o);
+            on[l] = u;
+            acc[0][l] += h * u;
+            acc[1][l] += if rev < cost { h } else { 0.0 };
+            acc[2][l] += h;
+            hs[l] = h * keep[l];
         }
-        (acc[0] + acc[1]) + (acc[2] + acc[3])
-    };
-    let installed = sum(hs);
-    for (h, kp) in hs.iter_mut().zip(keep) {
-        *h *= kp;
     }
-    (sum(on_h), sum(under_h), installed)
+    let total = |a: [f64; LANES]| (a[0] + a[1]) + (a[2] + a[3]);
+    (total(acc[0]), total(acc[1]), total(acc[2]))
+}
+
+/// [`cohort_day_plain`] with one AVX vector per group of [`LANES`] cohorts.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn cohort_day_avx(
+    hs: &mut [f64],
+    on: &mut [f64],
+    eff_mult: &[f64],
+    keep: &[f64],
+    [rev, kwh, lo, hi, k]: [f64; 5],
+) -> (f64, f64, f64) {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_and_pd, _mm256_blendv_pd, _mm256_cmp_pd, _mm256_mul_pd,
+        _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ,
+    };
+    // Loads and stores through `bytemuck` casts of `[f64; 4]` (safe; compiled to vmovupd).
+    fn load(c: &[f64]) -> __m256d {
+        let a: [f64; LANES] = [c[0], c[1], c[2], c[3]];
+        bytemuck::cast(a)
+    }
+    fn store(c: &mut [f64], v: __m256d) {
+        let a: [f64; LANES] = bytemuck::cast(v);
+        c.copy_from_slice(&a);
+    }
+    let (rev_v, kwh_v) = (_mm256_set1_pd(rev), _mm256_set1_pd(kwh));
+    let (lo_v, hi_v, k_v) = (_mm256_set1_pd(lo), _mm256_set1_pd(hi), _mm256_set1_pd(k));
+    let (half, one) = (_mm256_set1_pd(0.5), _mm256_set1_pd(1.0));
+    let (mut a_on, mut a_under, mut a_inst) = (
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+        _mm256_setzero_pd(),
+    );
+    let groups = hs
+        .chunks_exact_mut(LANES)
+        .zip(on.chunks_exact_mut(LANES))
+        .zip(eff_mult.chunks_exact(LANES).zip(keep.chunks_exact(LANES)));
+    for ((hs, on), (em, keep)) in groups {
+        let (h, o) = (load(hs), load(on));
+        let cost = _mm256_mul_pd(load(em), kwh_v);
+        // o > 0.5 ? lo : hi (blendv takes the second operand where the mask is set).
+        let x = _mm256_blendv_pd(hi_v, lo_v, _mm256_cmp_pd::<_CMP_GT_OQ>(o, half));
+        let hit = _mm256_cmp_pd::<_CMP_GE_OQ>(rev_v, _mm256_mul_pd(x, cost));
+        let target = _mm256_and_pd(hit, one);
+        let u = _mm256_add_pd(o, _mm256_mul_pd(k_v, _mm256_sub_pd(target, o)));
+        store(on, u);
+        a_on = _mm256_add_pd(a_on, _mm256_mul_pd(h, u));
+        let sunk = _mm256_cmp_pd::<_CMP_LT_OQ>(rev_v, cost);
+        a_under = _mm256_add_pd(a_under, _mm256_and_pd(sunk, h));
+        a_inst = _mm256_add_pd(a_inst, h);
+        store(hs, _mm256_mul_pd(h, load(keep)));
+    }
+    let total = |v: __m256d| {
+        let a: [f64; LANES] = bytemuck::cast(v);
+        (a[0] + a[1]) + (a[2] + a[3])
+    };
+    (total(a_on), total(a_under), total(a_inst))
 }
 
 impl<'a> Fleet<'a> {
@@ -141,7 +210,6 @@ impl<'a> Fleet<'a> {
             keep,
             hs,
             on: vec![1.0; n],
-            scratch: [vec![0.0; n], vec![0.0; n]],
             pipeline: vec![0.0; f.lead_time_days.max(1)],
             arrival_class,
             first_day: true,
@@ -184,17 +252,13 @@ impl<'a> Fleet<'a> {
         } else {
             (1.0 - h, 1.0 + h, f.response_per_day)
         };
-        // The cohorts are padded to a multiple of LANES with empty ones (hs = 0) and the sums
-        // run in LANES independent accumulators: no loop-carried add latency, and the body is
-        // one vector per group (AVX2 in the engine's AVX2 clone). The summation order is fixed
-        // by LANES, not by the instruction set, so results do not depend on the CPU or the
-        // thread count.
+        // The cohorts are padded to a multiple of LANES with empty ones (hs = 0); the sums run
+        // in LANES accumulators in a fixed order (see `cohort_day`).
         let (online, under, installed) = cohort_day(
             &mut self.hs,
             &mut self.on,
             &self.eff_mult,
             &self.keep,
-            &mut self.scratch,
             [rev_th_day, kwh, lo, hi, k],
         );
         self.first_day = false;
@@ -275,6 +339,40 @@ mod tests {
             } else {
                 0.0
             },
+        }
+    }
+
+    proptest::proptest! {
+        /// The AVX pass equals the lane-by-lane definition bit for bit (sums, states, hashrates).
+        #[test]
+        fn avx_pass_equals_the_plain_pass(
+            cohorts in proptest::collection::vec(
+                (0.0..2e8f64, proptest::sample::select(vec![0.0, 0.3, 0.5, 0.51, 1.0]),
+                 0.0..60.0f64, 0.99..=1.0f64),
+                1..12,
+            ),
+            rev in 0.0..0.2f64, kwh in 0.0..0.01f64, h in 0.0..0.3f64, k in 0.0..=1.0f64,
+        ) {
+            let n = cohorts.len().div_ceil(LANES) * LANES;
+            // Column i of the cohorts, padded to whole groups as `Fleet::new` pads them.
+            let col = |i: usize, pad: f64| -> Vec<f64> {
+                let mut v: Vec<f64> = cohorts.iter().map(|c| [c.0, c.1, c.2, c.3][i]).collect();
+                v.resize(n, pad);
+                v
+            };
+            let (mut hs, mut on) = (col(0, 0.0), col(1, 1.0));
+            let (em, keep) = (col(2, 0.0), col(3, 1.0));
+            let consts = [rev, kwh, 1.0 - h, 1.0 + h, k];
+            let (mut hs2, mut on2) = (hs.clone(), on.clone());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let want = cohort_day_plain(&mut hs, &mut on, &em, &keep, consts);
+            let got = cohort_day(&mut hs2, &mut on2, &em, &keep, consts);
+            proptest::prop_assert_eq!(
+                [got.0.to_bits(), got.1.to_bits(), got.2.to_bits()],
+                [want.0.to_bits(), want.1.to_bits(), want.2.to_bits()]
+            );
+            proptest::prop_assert_eq!(bits(&hs2), bits(&hs));
+            proptest::prop_assert_eq!(bits(&on2), bits(&on));
         }
     }
 
