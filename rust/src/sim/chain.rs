@@ -112,6 +112,7 @@ impl<'a> ChainState<'a> {
     }
 
     /// Mine blocks from `t0` to `t1` (Unix seconds) at `hashrate_hs` hashes per second.
+    #[inline(always)]
     pub fn advance<R: Rng + ?Sized>(
         &mut self,
         t0: f64,

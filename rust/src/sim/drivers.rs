@@ -137,6 +137,7 @@ impl<'a> Drivers<'a> {
     /// Every day of the path into `cols` (each `n_days` long): the day-by-day recurrences
     /// write log-price, log-fees and the GPU noise, then one vectorised pass per column
     /// ([`exp_in_place`]) turns them into levels. Given series are copied as they are.
+    #[inline(always)]
     pub fn fill<R: Rng + ?Sized>(
         &mut self,
         trends: &[DayTrend],
@@ -197,6 +198,7 @@ impl<'a> Drivers<'a> {
 
     /// Advance the state to `day` (day 0 keeps the start values); returns the day's spike
     /// uniform.
+    #[inline(always)]
     fn step<R: Rng + ?Sized>(&mut self, day: usize, rng: &mut R) -> f64 {
         let cfg = self.cfg;
         if day > 0 {

@@ -226,7 +226,7 @@ impl<'a> Fleet<'a> {
 
     /// One day: switch cohorts, take deliveries, place orders, retire. `rev_th_day` is the
     /// USD revenue per TH/s-day after pool fee; `power` the site price (USD/kWh).
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, day: usize, rev_th_day: f64, power: f64) -> FleetDay {
         let f = self.fleet;
         let h = f.hysteresis;
