@@ -11,7 +11,7 @@
 
 use super::config::{FleetModel, SimConfig};
 
-/// Cohorts are processed in groups of this many lanes (see [`Fleet::step`]): one AVX2
+/// Cohorts are processed in groups of this many lanes (see [`cohort_day`]): one 256-bit AVX
 /// vector of f64.
 pub const LANES: usize = 4;
 
@@ -60,7 +60,8 @@ pub struct FleetDay {
 /// `(a₀ + a₁) + (a₂ + a₃)`. On x86-64 with AVX the pass is [`cohort_day_avx`] (one 256-bit
 /// vector per group: the compiler's vectorisers could not fuse the sums into the pass);
 /// elsewhere [`cohort_day_plain`]. Both do the same IEEE operations in the same order (Rust
-/// never contracts `a·b + c` into an FMA), so they give the same bits whatever the CPU, and the
+/// never contracts `a·b + c` into an FMA), so they give the same bits (for non-NaN inputs)
+/// whatever the CPU, and the
 /// thread count never enters. Every slice has the same length, a multiple of LANES.
 fn cohort_day(
     hs: &mut [f64],
@@ -69,6 +70,10 @@ fn cohort_day(
     keep: &[f64],
     consts: [f64; 5],
 ) -> (f64, f64, f64) {
+    let n = hs.len();
+    debug_assert!(
+        n.is_multiple_of(LANES) && on.len() == n && eff_mult.len() == n && keep.len() == n
+    );
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx") {
