@@ -89,7 +89,7 @@ def test_hashprice_formula() -> None:
     )
     got = df["hashprice_usd_ph_day"]
     rel = ((got - want) / want).abs().drop_nulls()
-    assert rel.max() < 1e-12  # type: ignore[operator]
+    assert rel.max() < 1e-12
 
 
 def test_retarget_frame_and_summaries() -> None:

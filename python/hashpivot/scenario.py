@@ -136,7 +136,7 @@ class Bootstrap:
     """Block bootstrap of historical daily log returns (``log_returns``), replayed in blocks
     of ``block_days`` consecutive days starting at uniformly drawn positions."""
 
-    log_returns: Sequence[float]
+    log_returns: Sequence[float] | pl.Series
     block_days: int = 30
 
 
