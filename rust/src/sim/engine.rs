@@ -99,7 +99,7 @@ fn run_path(
 /// [`run_path_body`] compiled for [`has_fast_features`]. It and the day's callees
 /// (`Drivers::fill`, `Drivers::step`, `Fleet::step`, `ChainState::advance`) are
 /// `#[inline(always)]` so that they are compiled into this clone too (what stays a call, such
-/// as `rand_distr`'s Poisson sampler, runs its portable build); measured ~9 % faster per
+/// as `rand_distr`'s Poisson sampler, runs its portable build); measured 6–9 % faster per
 /// path-day than the portable build.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
@@ -665,8 +665,8 @@ pub(crate) mod tests {
             let fast = simulate_with(&c, 7, 3, 24, true).unwrap_or_default();
             let portable = simulate_with(&c, 7, 3, 24, false).unwrap_or_default();
             assert_eq!(fast.height.len(), 24 * nd);
-            assert_eq!(&fast.height[..], &portable.height[..]);
-            assert_eq!(&fast.bits[..], &portable.bits[..]);
+            // Floats bit for bit (== would let −0.0 pass for 0.0), then every column and the
+            // retargets with ==.
             for (a, b) in [
                 (&fast.difficulty, &portable.difficulty),
                 (&fast.hashrate_ehs, &portable.hashrate_ehs),

@@ -61,8 +61,8 @@ pub struct FleetDay {
 /// vector per group: the compiler's vectorisers could not fuse the sums into the pass);
 /// elsewhere [`cohort_day_plain`]. Both do the same IEEE operations in the same order (Rust
 /// never contracts `a·b + c` into an FMA), so they give the same bits (for non-NaN inputs)
-/// whatever the CPU, and the
-/// thread count never enters. Every slice has the same length, a multiple of LANES.
+/// whatever the CPU, and the thread count never enters. Every slice has the same length, a
+/// multiple of LANES.
 fn cohort_day(
     hs: &mut [f64],
     on: &mut [f64],
