@@ -19,7 +19,9 @@
 //! `1/λ` seconds, for zero-volatility checks.
 
 use rand::{Rng, RngExt};
-use rand_distr::{Beta, Distribution, Poisson};
+use rand_distr::{Beta, Distribution};
+
+use super::poisson;
 
 use super::config::{bad, ArrivalMode, ChainStart};
 use crate::consensus::params::NetworkParams;
@@ -134,14 +136,13 @@ impl<'a> ChainState<'a> {
             match self.mode {
                 ArrivalMode::Poisson => {
                     let mean = lam * rest;
-                    let k = Poisson::new(mean)
+                    let k = poisson::sample(mean, rng)
                         .map_err(|e| {
                             bad(
                                 "hashrate",
                                 format!("{hashrate_hs:e} H/s gives {mean:e} expected blocks in a day ({e}); check the hashrate units (EH/s)"),
                             )
-                        })?
-                        .sample(rng) as i64;
+                        })? as i64;
                     if k < need {
                         self.height += k;
                         return Ok(());

@@ -9,6 +9,7 @@
 //!   with hysteresis, arrivals with lead time and a deployment cap, retirement, shocks;
 //! * [`chain`] — block arrivals given hashrate and target, retargets via
 //!   [`crate::consensus::retarget::calculate_next_work_required`], halvings by height;
+//! * [`poisson`] — the daily block count: `rand_distr`'s Poisson sampler, set up lazily;
 //! * [`vexp`] — `exp` over whole columns in vectorisable form;
 //! * [`engine`] — runs paths in parallel (rayon) into preallocated columns.
 //!
@@ -19,6 +20,7 @@ pub mod config;
 pub mod drivers;
 pub mod engine;
 pub mod network;
+pub mod poisson;
 pub mod rng;
 pub mod summary;
 pub mod vexp;
