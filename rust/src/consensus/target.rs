@@ -205,11 +205,36 @@ fn u512_to_f64_rounded(q: &U512) -> f64 {
 
 /// Core's `GetBitsProof` (CONSENSUS.md §7): `floor(2^256 / (target + 1))`, 0 for invalid bits.
 pub fn bits_proof(bits: u32) -> U256 {
+    if let Some(p) = bits_proof_u128(bits) {
+        return p;
+    }
     let d = decode(bits);
     if d.negative || d.overflow || d.value.is_zero() {
         return U256::ZERO;
     }
     target_proof(&d.value)
+}
+
+/// [`bits_proof`] in 128-bit arithmetic for the bits whose target is `m · 2^s` with a
+/// positive mantissa `m < 2^23` and `136 ≤ s ≤ 232` (size bytes 20…32: every bits value of
+/// mainnet, testnet and regtest); `None` for the others, which take the 256-bit division.
+///
+/// With `N = 256 − s ≤ 120`, `q = ⌊2^N / m⌋` and `r = 2^N − q·m`: `2^256 / (m·2^s + 1)` lies
+/// below `2^N / m` by `2^N / (m·(m·2^s + 1)) < 1` (as `2^N < 2^s`), so the proof is `q` or
+/// `q − 1`; it is `q` exactly when `q·(m·2^s + 1) ≤ 2^256`, i.e. `q ≤ r·2^s`, which holds
+/// for every `r ≥ 1` (`q ≤ 2^N < 2^s`) and fails for `r = 0`. A proptest checks it against
+/// the 256-bit division.
+fn bits_proof_u128(bits: u32) -> Option<U256> {
+    let size = bits >> 24;
+    let m = bits & 0x00ff_ffff; // sign bit included: a set sign bit takes the general path
+    if !(20..=32).contains(&size) || m == 0 || m & 0x0080_0000 != 0 {
+        return None;
+    }
+    let n = 256 - 8 * (size - 3); // 24 ..= 120
+    let num = 1u128 << n;
+    let m = u128::from(m);
+    let (q, r) = (num / m, num % m);
+    Some(U256::from(if r == 0 { q - 1 } else { q }))
 }
 
 /// Work of a target: `floor(2^256 / (target + 1))`, computed as `(~t / (t + 1)) + 1`.
@@ -302,6 +327,60 @@ pub fn parse_bits_hex(s: &str) -> CoreResult<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The general 256-bit computation of [`bits_proof`].
+    fn proof_by_division(bits: u32) -> U256 {
+        let d = decode(bits);
+        if d.negative || d.overflow || d.value.is_zero() {
+            return U256::ZERO;
+        }
+        target_proof(&d.value)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        #[test]
+        fn u128_proof_equals_the_256_bit_division(size in 18u32..=34, m in 1u32..0x0080_0000) {
+            let bits = (size << 24) | m;
+            let fast = bits_proof_u128(bits);
+            prop_assert_eq!(fast.is_some(), (20..=32).contains(&size));
+            prop_assert_eq!(bits_proof(bits), proof_by_division(bits), "bits {:08x}", bits);
+        }
+
+        #[test]
+        fn bits_proof_equals_the_256_bit_division_for_any_bits(bits in any::<u32>()) {
+            prop_assert_eq!(bits_proof(bits), proof_by_division(bits), "bits {:08x}", bits);
+        }
+    }
+
+    #[test]
+    fn u128_proof_at_powers_of_two_and_the_edges() {
+        // r = 0 (m a power of two) is the case where the proof is q − 1.
+        for size in 20..=32u32 {
+            for m in (0..23)
+                .map(|k| 1u32 << k)
+                .chain([3, 0xff_ff, 0x7f_ff_ff, 0x00_ff_ff])
+            {
+                let bits = (size << 24) | m;
+                assert_eq!(
+                    bits_proof_u128(bits),
+                    Some(proof_by_division(bits)),
+                    "{bits:08x}"
+                );
+            }
+        }
+        for bits in [
+            0x1d00_ffff,
+            0x1703_4219,
+            0x207f_ffff,
+            0x1c00_8000,
+            0x1480_0001,
+            0x1400_0000,
+        ] {
+            assert_eq!(bits_proof(bits), proof_by_division(bits), "{bits:08x}");
+        }
+    }
 
     fn h(s: &str) -> U256 {
         parse_u256_hex(s).unwrap_or_default()

@@ -63,6 +63,7 @@ pub struct FleetDay {
 /// never contracts `a·b + c` into an FMA), so they give the same bits (for non-NaN inputs)
 /// whatever the CPU, and the thread count never enters. Every slice has the same length, a
 /// multiple of LANES.
+#[inline(always)]
 fn cohort_day(
     hs: &mut [f64],
     on: &mut [f64],
