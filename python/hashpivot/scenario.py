@@ -37,6 +37,7 @@ __all__ = [
     "Fees",
     "Fleet",
     "GivenPath",
+    "GivenPaths",
     "GpuRent",
     "Power",
     "Scenario",
@@ -147,27 +148,48 @@ class GivenPath:
     values: Sequence[float] | pl.Series
 
 
-PriceModel = GBM | Bootstrap | GivenPath
+@dataclass(frozen=True)
+class GivenPaths:
+    """Given paths of a driver, one per simulated path (for example another model's Monte
+    Carlo paths, or a column of an earlier :func:`simulate` run): a polars frame with
+
+    * ``path`` — integers ``0 … n−1``; path ``p`` of the run reads path ``p`` (a run, or a
+      chunk of :func:`simulate_to_parquet`, may ask for at most ``n`` paths);
+    * ``date`` (``pl.Date``, or a ``Datetime`` at midnight UTC) or ``day`` (0 = the run's
+      first day) — every path must cover every simulated day; days outside the run are
+      ignored;
+    * the values, in ``column`` (default: the frame's only other column).
+
+    Accepted as ``Scenario(price=...)`` and as ``given=`` of :class:`Fees`, :class:`Power` and
+    :class:`GpuRent`.
+    """
+
+    frame: pl.DataFrame
+    column: str | None = None
+
+
+PriceModel = GBM | Bootstrap | GivenPath | GivenPaths
 
 
 @dataclass(frozen=True)
 class Fees:
     """Mean fees per block (BTC): log-Ornstein–Uhlenbeck, closing ``reversion_per_day`` of the
     log gap to ``mean_btc`` each day with daily log shocks of sd ``vol_per_day``; or a given
-    series. *Illustrative* defaults."""
+    daily series (the same on every path) or :class:`GivenPaths`. *Illustrative* defaults."""
 
     start_btc: float = 0.03
     mean_btc: float = 0.03
     reversion_per_day: float = 0.05
     vol_per_day: float = 0.15
-    given: Sequence[float] | pl.Series | None = None
+    given: Sequence[float] | pl.Series | GivenPaths | None = None
 
 
 @dataclass(frozen=True)
 class Power:
     """Site power price (USD/kWh): ``base · (1 + season_amp · cos(2π(doy − peak)/365.25))``
-    plus an OU deviation (USD/kWh), times ``spike_mult`` on spike days; or a given series.
-    *Illustrative* defaults (a Texas-like summer peak)."""
+    plus an OU deviation (USD/kWh), times ``spike_mult`` on spike days; or a given daily
+    series (the same on every path) or :class:`GivenPaths`. *Illustrative* defaults (a
+    Texas-like summer peak)."""
 
     base_usd_kwh: float = 0.05
     season_amp: float = 0.15
@@ -176,14 +198,15 @@ class Power:
     vol_usd_kwh_per_day: float = 0.003
     spike_prob_per_day: float = 0.01
     spike_mult: float = 3.0
-    given: Sequence[float] | pl.Series | None = None
+    given: Sequence[float] | pl.Series | GivenPaths | None = None
 
 
 @dataclass(frozen=True)
 class GpuRent:
     """GPU rent index (USD per GPU-hour of the tracked generation): ×(1 − generation_step)
     every ``generation_days`` as a new generation ships, continuous decay, log-OU noise; or a
-    given series. *Illustrative* defaults (H100-like $2.5/h)."""
+    given daily series (the same on every path) or :class:`GivenPaths`. *Illustrative*
+    defaults (H100-like $2.5/h)."""
 
     start_usd_hr: float = 2.5
     generation_days: float = 547.0
@@ -191,7 +214,7 @@ class GpuRent:
     decay_per_year: float = 0.1
     reversion_per_day: float = 0.05
     vol_per_day: float = 0.02
-    given: Sequence[float] | pl.Series | None = None
+    given: Sequence[float] | pl.Series | GivenPaths | None = None
 
 
 #: Default share of the gap to its switching decision a cohort closes per day (see
@@ -340,6 +363,134 @@ def _floats(name: str, v: Sequence[float] | pl.Series | None) -> list[float] | N
     return out
 
 
+_DAY_US = 86_400 * 1_000_000
+
+
+def _given(
+    name: str,
+    v: Sequence[float] | pl.Series | GivenPaths | None,
+    n_days: int,
+    day0: int,
+    positive: bool = False,
+) -> tuple[pl.Series, int] | None:
+    """A given driver for the core: ``(Float64 values, rows)``; one shared row, or one row of
+    ``n_days`` values per path for :class:`GivenPaths` (``day0``: the run's first day, days
+    since 1970). Errors name the frame's row as given."""
+    if v is None:
+        return None
+    if not isinstance(v, GivenPaths):
+        s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
+        if not s.dtype.is_numeric():
+            raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
+        if s.null_count():
+            idx = int(s.is_null().arg_true()[0])
+            raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
+        return s.cast(pl.Float64), 1
+    df = v.frame
+    if not isinstance(df, pl.DataFrame):
+        raise DtypeError(
+            f"{name}: GivenPaths.frame is a {type(df).__name__}, not a polars DataFrame"
+        )
+    key = "date" if "date" in df.columns else "day"
+    if "path" not in df.columns or key not in df.columns:
+        raise DtypeError(
+            f"{name}: GivenPaths.frame has columns {df.columns}; it needs 'path', 'date' (or "
+            "'day') and a value column"
+        )
+    others = [c for c in df.columns if c not in ("path", "date", "day")]
+    col = v.column if v.column is not None else (others[0] if len(others) == 1 else None)
+    if col is None or col not in df.columns:
+        raise DtypeError(
+            f"{name}: GivenPaths.column={v.column!r} does not name one value column of "
+            f"{df.columns}; pass column=..."
+        )
+    if not df["path"].dtype.is_integer():
+        raise DtypeError(
+            f"{name}: GivenPaths 'path' has dtype {df['path'].dtype}; expected integers"
+        )
+    if not df[col].dtype.is_numeric():
+        raise DtypeError(f"{name}: GivenPaths {col!r} has dtype {df[col].dtype}; expected numbers")
+    kdt = df[key].dtype
+    if key == "day":
+        if not kdt.is_integer():
+            raise DtypeError(f"{name}: GivenPaths 'day' has dtype {kdt}; expected integers")
+        day = pl.col("day").cast(pl.Int64)
+    elif kdt == pl.Date:
+        day = pl.col("date").cast(pl.Int64) - day0
+    elif isinstance(kdt, pl.Datetime):
+        us = (
+            pl.col("date").dt.convert_time_zone("UTC").dt.epoch("us")
+            if kdt.time_zone
+            else (pl.col("date").dt.epoch("us"))
+        )
+        day = pl.when(us % _DAY_US == 0).then(us // _DAY_US - day0).otherwise(None)
+    else:
+        raise DtypeError(f"{name}: GivenPaths 'date' has dtype {kdt}; expected Date or Datetime")
+    t = df.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+        pl.col("path").cast(pl.Int64),
+        day.alias("d"),
+        pl.col(key).is_null().alias("key_null"),
+        pl.col(col).cast(pl.Float64).alias("v"),
+    )
+    bad = t.filter(pl.col("path").is_null() | pl.col("key_null") | pl.col("v").is_null()).head(1)
+    if bad.height:
+        raise InvalidValueError(
+            f"{name} (row {bad['row'][0]}): GivenPaths has a null path, {key} or value; "
+            "fill or drop it first"
+        )
+    bad = t.filter(pl.col("d").is_null()).head(1)
+    if bad.height:
+        raise InvalidValueError(
+            f"{name} (row {bad['row'][0]}): GivenPaths date is not midnight UTC; give one "
+            "value per day at 00:00 UTC (or a pl.Date column)"
+        )
+    bad = t.filter(pl.col("path") < 0).head(1)
+    if bad.height:
+        raise InvalidValueError(
+            f"{name} (row {bad['row'][0]}): GivenPaths path {bad['path'][0]} is negative; "
+            "number paths 0 … n−1"
+        )
+    t = t.filter((pl.col("d") >= 0) & (pl.col("d") < n_days))
+    lo = "positive" if positive else "non-negative"
+    bad = t.filter(
+        ~pl.col("v").is_finite() | (pl.col("v") <= 0 if positive else pl.col("v") < 0)
+    ).head(1)
+    if bad.height:
+        raise InvalidValueError(
+            f"{name} (row {bad['row'][0]}): {bad['v'][0]} is not a finite {lo} number"
+        )
+    dup = t.filter(~pl.struct("path", "d").is_first_distinct()).head(1)
+    if dup.height:
+        raise InvalidValueError(
+            f"{name} (row {dup['row'][0]}): GivenPaths has path {dup['path'][0]} day "
+            f"{dup['d'][0]} twice; keep one value per path and day"
+        )
+    top = t["path"].max()
+    rows = int(top) + 1 if isinstance(top, int) else 0
+    if t.height != rows * n_days or rows == 0:
+        have = t.group_by("path").agg(pl.len().alias("n"), pl.col("d").min().alias("first"))
+        full = pl.DataFrame({"path": range(max(rows, 1))}, schema={"path": pl.Int64})
+        short = full.join(have, on="path", how="left").filter(
+            pl.col("n").is_null() | (pl.col("n") < n_days)
+        )
+        p = int(short["path"][0]) if short.height else 0
+        first_date = (day0 * _DAY_US) // 1_000_000
+        raise InvalidValueError(
+            f"{name}: GivenPaths path {p} covers {int(short['n'][0] or 0) if short.height else 0} "
+            f"of the run's {n_days} days (from {_utc(first_date)}); give every path 0 … "
+            f"{max(rows - 1, 0)} a value for every simulated day, or shorten `years`"
+        )
+    out = t.sort("path", "d")["v"]
+    return out, rows
+
+
+def _utc(t: int) -> str:
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d")
+
+
 def _n_days(years: float) -> int:
     if not (isinstance(years, int | float) and math.isfinite(years) and years > 0):
         raise InvalidValueError(f"years: {years!r} must be a positive number")
@@ -371,24 +522,37 @@ def _mix(fleet: Fleet, initial_ths: float) -> tuple[list[float], list[float], li
     return eff, ths, ret
 
 
+def _day0_mean(g: tuple[pl.Series, int] | None, n_days: int) -> float | None:
+    """Mean over the rows of a converted given series of its day-0 values (None: not given)."""
+    if g is None:
+        return None
+    values, rows = g
+    return float(values.gather_every(n_days).head(rows).mean())  # type: ignore[arg-type]
+
+
 def _online_share_at_start(
-    sc: Scenario, start: ChainStart, eff: list[float], ths: list[float]
+    sc: Scenario,
+    start: ChainStart,
+    eff: list[float],
+    ths: list[float],
+    given0: tuple[float | None, float | None, float | None],
 ) -> float:
     """Share of the mix's hashrate that is not under water on day 0 (the engine's rule:
     revenue per TH/s-day after pool fee ≥ ``e · 24/1000 · p · mult · pue``), at the start
-    price, fees, difficulty and the day-0 power level (seasonal base, or the given series)."""
+    price, fees, difficulty and the day-0 power level (seasonal base, or the given series).
+    ``given0``: the day-0 (price, fees, power) of given series, the mean over the paths of
+    :class:`GivenPaths` (one fleet start for every path)."""
     from hashpivot.consensus import block_subsidy
 
+    price0, fees0, power0 = given0
     subsidy = block_subsidy(start.height + 1, network=sc.network) / 1e8
-    fees = sc.fees.start_btc if sc.fees.given is None else float(next(iter(sc.fees.given)))
-    price = float(sc.start_price_usd)
-    if isinstance(sc.price, GivenPath):
-        price = float(next(iter(sc.price.values)))
+    fees = sc.fees.start_btc if fees0 is None else fees0
+    price = float(sc.start_price_usd) if price0 is None else price0
     diff = float(bits_to_difficulty(start.bits))
     rev = 1e12 * 86_400.0 * (subsidy + fees) / (diff * 2.0**32) * price * (1 - sc.fleet.pool_fee)
     w = sc.power
-    if w.given is not None:
-        power = float(next(iter(w.given)))
+    if power0 is not None:
+        power = power0
     else:
         doy = float(start.time // 86_400) % 365.25
         season = 1.0 + w.season_amp * math.cos(2 * math.pi * (doy - w.season_peak_doy) / 365.25)
@@ -415,12 +579,32 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
     else:
         initial_ths = float(bits_to_difficulty(start.bits)) * 2.0**32 / 600.0 / 1e12
     eff, ths, ret = _mix(sc.fleet, initial_ths)
+    day0 = start.time // 86_400
+    p = sc.price
+    price_given = None
+    if isinstance(p, GivenPath | GivenPaths):
+        price_given = _given(
+            "price_usd (given)",
+            p if isinstance(p, GivenPaths) else p.values,
+            n_days,
+            day0,
+            positive=True,
+        )
+    f, w, g, fl = sc.fees, sc.power, sc.gpu, sc.fleet
+    fees_given = _given("fees_btc_per_block (given)", f.given, n_days, day0)
+    power_given = _given("power_price_usd_kwh (given)", w.given, n_days, day0)
+    gpu_given = _given("gpu_rent_usd_hr (given)", g.given, n_days, day0)
     if (
         sc.fleet.start_state == "equilibrium"
         and sc.hashrate_ehs is None
         and (sc.fleet.mix is None or "hashrate_ths" not in sc.fleet.mix.columns)
     ):
-        on = _online_share_at_start(sc, start, eff, ths)
+        given0 = (
+            _day0_mean(price_given, n_days),
+            _day0_mean(fees_given, n_days),
+            _day0_mean(power_given, n_days),
+        )
+        on = _online_share_at_start(sc, start, eff, ths, given0)
         if on > 0.0:
             ths = [x / on for x in ths]
     elif sc.fleet.start_state not in ("equilibrium", "installed"):
@@ -436,7 +620,6 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
         "arrivals": sc.arrivals,
         "price_start_usd": float(sc.start_price_usd),
     }
-    p = sc.price
     if isinstance(p, GBM):
         d.update(
             price_kind="gbm",
@@ -452,17 +635,18 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
             price_log_returns=_floats("price log_returns", p.log_returns),
             price_block_days=int(p.block_days),
         )
-    elif isinstance(p, GivenPath):
-        d.update(price_kind="given", price_values=_floats("price_usd (given)", p.values))
+    elif isinstance(p, GivenPath | GivenPaths):
+        d.update(price_kind="given", price_values=price_given)
     else:
-        raise DtypeError(f"price: {type(p).__name__} is not GBM, Bootstrap or GivenPath")
-    f, w, g, fl = sc.fees, sc.power, sc.gpu, sc.fleet
+        raise DtypeError(
+            f"price: {type(p).__name__} is not GBM, Bootstrap, GivenPath or GivenPaths"
+        )
     d.update(
         fees_start_btc=float(f.start_btc),
         fees_mean_btc=float(f.mean_btc),
         fees_reversion_per_day=float(f.reversion_per_day),
         fees_vol_per_day=float(f.vol_per_day),
-        fees_given=_floats("fees_btc_per_block (given)", f.given),
+        fees_given=fees_given,
         power_base_usd_kwh=float(w.base_usd_kwh),
         power_season_amp=float(w.season_amp),
         power_season_peak_doy=float(w.season_peak_doy),
@@ -470,14 +654,14 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
         power_vol_usd_kwh_per_day=float(w.vol_usd_kwh_per_day),
         power_spike_prob_per_day=float(w.spike_prob_per_day),
         power_spike_mult=float(w.spike_mult),
-        power_given=_floats("power_price_usd_kwh (given)", w.given),
+        power_given=power_given,
         gpu_start_usd_hr=float(g.start_usd_hr),
         gpu_generation_days=float(g.generation_days),
         gpu_generation_step=float(g.generation_step),
         gpu_decay_per_year=float(g.decay_per_year),
         gpu_reversion_per_day=float(g.reversion_per_day),
         gpu_vol_per_day=float(g.vol_per_day),
-        gpu_given=_floats("gpu_rent_usd_hr (given)", g.given),
+        gpu_given=gpu_given,
         correlation=[[float(x) for x in row] for row in sc.correlation],
         mix_efficiency_jth=eff,
         mix_hashrate_ths=ths,

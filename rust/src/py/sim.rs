@@ -11,14 +11,16 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3_arrow::input::AnyArray;
 use pyo3_arrow::PyTable;
 
 use super::consensus::PyNetworkParams;
+use super::convert::chunks;
 use super::errors::dtype_error;
 use crate::chain::buf::{BigBuf, NumCol};
 use crate::sim::{
-    simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GpuModel, PowerModel,
-    PriceModel, Shock, SimConfig, SimOutput,
+    simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GivenSeries, GpuModel,
+    PowerModel, PriceModel, Shock, SimConfig, SimOutput,
 };
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &'static str) -> PyResult<T> {
@@ -39,6 +41,32 @@ fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &'static str
 
 use pyo3::conversion::FromPyObjectOwned;
 
+/// A given driver series: `None`, or `(values, rows)` with `values` a Float64 Arrow array or
+/// polars Series without nulls (read without a Python list; the wrapper has checked it).
+fn given(d: &Bound<'_, PyDict>, key: &'static str) -> PyResult<Option<GivenSeries>> {
+    let v = d
+        .get_item(key)?
+        .ok_or_else(|| dtype_error(key, "missing", "a value (internal: scenario dict)"))?;
+    if v.is_none() {
+        return Ok(None);
+    }
+    let (arr, rows): (AnyArray, usize) = v
+        .extract()
+        .map_err(|_| dtype_error(key, "not (array, rows)", "(Float64 array, rows)"))?;
+    let mut values = Vec::new();
+    for c in chunks(key, arr)? {
+        let a = c
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .filter(|a| a.null_count() == 0)
+            .ok_or_else(|| {
+                dtype_error(key, &c.data_type().to_string(), "Float64 without nulls")
+            })?;
+        values.extend_from_slice(a.values());
+    }
+    Ok(Some(GivenSeries { values, rows }))
+}
+
 fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig> {
     let price_kind: String = get(d, "price_kind")?;
     let price = match price_kind.as_str() {
@@ -56,7 +84,9 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             block_days: get(d, "price_block_days")?,
         },
         "given" => PriceModel::Given {
-            values: get(d, "price_values")?,
+            values: given(d, "price_values")?.ok_or_else(|| {
+                dtype_error("price_values", "None", "(Float64 array, rows)")
+            })?,
         },
         other => {
             return Err(dtype_error(
@@ -119,7 +149,7 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             mean_btc: get(d, "fees_mean_btc")?,
             reversion_per_day: get(d, "fees_reversion_per_day")?,
             vol_per_day: get(d, "fees_vol_per_day")?,
-            given: get(d, "fees_given")?,
+            given: given(d, "fees_given")?,
         },
         power: PowerModel {
             base_usd_kwh: get(d, "power_base_usd_kwh")?,
@@ -129,7 +159,7 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             vol_usd_kwh_per_day: get(d, "power_vol_usd_kwh_per_day")?,
             spike_prob_per_day: get(d, "power_spike_prob_per_day")?,
             spike_mult: get(d, "power_spike_mult")?,
-            given: get(d, "power_given")?,
+            given: given(d, "power_given")?,
         },
         gpu: GpuModel {
             start_usd_hr: get(d, "gpu_start_usd_hr")?,
@@ -138,7 +168,7 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             decay_per_year: get(d, "gpu_decay_per_year")?,
             reversion_per_day: get(d, "gpu_reversion_per_day")?,
             vol_per_day: get(d, "gpu_vol_per_day")?,
-            given: get(d, "gpu_given")?,
+            given: given(d, "gpu_given")?,
         },
         correlation,
         fleet: FleetModel {

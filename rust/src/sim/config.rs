@@ -36,8 +36,35 @@ pub enum PriceModel {
         log_returns: Vec<f64>,
         block_days: usize,
     },
-    /// A given daily price series (USD), the same on every path.
-    Given { values: Vec<f64> },
+    /// A given daily price series (USD): one for every path, or one per path.
+    Given { values: GivenSeries },
+}
+
+/// A given driver series: `rows` rows of the run's days, path-major. One row is shared by
+/// every path (it may be longer than the run: the first `n_days` values are used); with
+/// more, path `p` reads row `p` (exactly `n_days` values each) and the run may not ask for a
+/// path beyond the last row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GivenSeries {
+    pub values: Vec<f64>,
+    pub rows: usize,
+}
+
+impl GivenSeries {
+    /// One series for every path.
+    #[must_use]
+    pub fn shared(values: Vec<f64>) -> Self {
+        Self { values, rows: 1 }
+    }
+
+    /// The `n_days` values path `path` reads (validated by [`SimConfig::validate`] and
+    /// [`SimConfig::check_paths`]).
+    #[inline]
+    #[must_use]
+    pub fn row(&self, path: u32, n_days: usize) -> &[f64] {
+        let r = if self.rows == 1 { 0 } else { path as usize };
+        &self.values[r * n_days..(r + 1) * n_days]
+    }
 }
 
 /// Mean fees per block (BTC): log-Ornstein–Uhlenbeck around `mean_btc`.
@@ -49,7 +76,7 @@ pub struct FeeModel {
     pub reversion_per_day: f64,
     /// Standard deviation of the daily log shock.
     pub vol_per_day: f64,
-    pub given: Option<Vec<f64>>,
+    pub given: Option<GivenSeries>,
 }
 
 /// Site power price (USD/kWh): seasonal level + OU deviation (in USD/kWh) + spikes.
@@ -64,7 +91,7 @@ pub struct PowerModel {
     /// Probability of a price spike on a day, and the multiplier applied that day.
     pub spike_prob_per_day: f64,
     pub spike_mult: f64,
-    pub given: Option<Vec<f64>>,
+    pub given: Option<GivenSeries>,
 }
 
 /// GPU rent index (USD per GPU-hour of the tracked generation): steps down by
@@ -78,7 +105,7 @@ pub struct GpuModel {
     pub decay_per_year: f64,
     pub reversion_per_day: f64,
     pub vol_per_day: f64,
-    pub given: Option<Vec<f64>>,
+    pub given: Option<GivenSeries>,
 }
 
 /// One efficiency class of the installed fleet.
@@ -207,6 +234,25 @@ fn series(what: &'static str, v: &[f64], n_days: usize, positive: bool) -> CoreR
     Ok(())
 }
 
+/// [`series`] for a given driver: one shared row, or `rows` rows of exactly `n_days` values
+/// (errors name the flat row `path · n_days + day`).
+fn given(what: &'static str, g: &GivenSeries, n_days: usize, positive: bool) -> CoreResult<()> {
+    if g.rows == 1 {
+        return series(what, &g.values, n_days, positive);
+    }
+    if g.rows == 0 || g.values.len() != g.rows * n_days {
+        return Err(bad(
+            what,
+            format!(
+                "has {} values for {} paths but the run needs {n_days} per path",
+                g.values.len(),
+                g.rows
+            ),
+        ));
+    }
+    series(what, &g.values, g.values.len(), positive)
+}
+
 /// Lower-triangular Cholesky factor of a 4×4 correlation matrix, or an error naming the
 /// problem (asymmetric, unit diagonal missing, not positive definite).
 #[allow(clippy::needless_range_loop)]
@@ -252,6 +298,42 @@ pub fn cholesky4(c: &[[f64; 4]; 4]) -> CoreResult<[[f64; 4]; 4]> {
 }
 
 impl SimConfig {
+    /// The given driver series, with their names.
+    fn given_series(&self) -> [(&'static str, Option<&GivenSeries>); 4] {
+        [
+            (
+                "price_usd (given)",
+                match &self.price {
+                    PriceModel::Given { values } => Some(values),
+                    _ => None,
+                },
+            ),
+            ("fees_btc_per_block (given)", self.fees.given.as_ref()),
+            ("power_price_usd_kwh (given)", self.power.given.as_ref()),
+            ("gpu_rent_usd_hr (given)", self.gpu.given.as_ref()),
+        ]
+    }
+
+    /// Paths `first_path … first_path + n_paths − 1` must each have a row in every per-path
+    /// given series.
+    pub fn check_paths(&self, first_path: u32, n_paths: u32) -> CoreResult<()> {
+        let end = u64::from(first_path) + u64::from(n_paths);
+        for (what, g) in self.given_series() {
+            if let Some(g) = g.filter(|g| g.rows > 1 && (g.rows as u64) < end) {
+                return Err(bad(
+                    what,
+                    format!(
+                        "gives {} paths but the run asks for paths {first_path}…{}; give a row for every path or simulate at most {} paths",
+                        g.rows,
+                        end - 1,
+                        g.rows
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Check every field; errors name the field and the fix.
     pub fn validate(&self) -> CoreResult<()> {
         self.network.validate()?;
@@ -316,7 +398,7 @@ impl SimConfig {
                     });
                 }
             }
-            PriceModel::Given { values } => series("price_usd (given)", values, n, true)?,
+            PriceModel::Given { values } => given("price_usd (given)", values, n, true)?,
         }
         let f = &self.fees;
         finite_ge("fees start_btc", f.start_btc, f64::MIN_POSITIVE)?;
@@ -324,7 +406,7 @@ impl SimConfig {
         in_unit("fees reversion_per_day", f.reversion_per_day)?;
         finite_ge("fees vol_per_day", f.vol_per_day, 0.0)?;
         if let Some(g) = &f.given {
-            series("fees_btc_per_block (given)", g, n, false)?;
+            given("fees_btc_per_block (given)", g, n, false)?;
         }
         let p = &self.power;
         finite_ge("power base_usd_kwh", p.base_usd_kwh, 0.0)?;
@@ -335,7 +417,7 @@ impl SimConfig {
         in_unit("power spike_prob_per_day", p.spike_prob_per_day)?;
         finite_ge("power spike_mult", p.spike_mult, 0.0)?;
         if let Some(g) = &p.given {
-            series("power_price_usd_kwh (given)", g, n, false)?;
+            given("power_price_usd_kwh (given)", g, n, false)?;
         }
         let g = &self.gpu;
         finite_ge("gpu start_usd_hr", g.start_usd_hr, 0.0)?;
@@ -345,7 +427,7 @@ impl SimConfig {
         in_unit("gpu reversion_per_day", g.reversion_per_day)?;
         finite_ge("gpu vol_per_day", g.vol_per_day, 0.0)?;
         if let Some(v) = &g.given {
-            series("gpu_rent_usd_hr (given)", v, n, false)?;
+            given("gpu_rent_usd_hr (given)", v, n, false)?;
         }
         cholesky4(&self.correlation)?;
         let fl = &self.fleet;

@@ -8,7 +8,7 @@ use std::f64::consts::PI;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Poisson, StandardNormal};
 
-use super::config::{PriceModel, SimConfig};
+use super::config::{GivenSeries, PriceModel, SimConfig};
 use super::vexp::exp_in_place;
 use crate::error::CoreResult;
 
@@ -55,6 +55,8 @@ pub fn day_trends(cfg: &SimConfig, first_unix_day: i64) -> Vec<DayTrend> {
 #[derive(Debug, Clone)]
 pub struct Drivers<'a> {
     cfg: &'a SimConfig,
+    /// The path's index (the row it reads of per-path given series).
+    path: u32,
     chol: [[f64; 4]; 4],
     log_price: f64,
     start_price: f64,
@@ -80,7 +82,7 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 }
 
 impl<'a> Drivers<'a> {
-    pub fn new(cfg: &'a SimConfig, chol: [[f64; 4]; 4]) -> CoreResult<Self> {
+    pub fn new(cfg: &'a SimConfig, chol: [[f64; 4]; 4], path: u32) -> CoreResult<Self> {
         let (start_price, boot_mean, boot_sd) = match &cfg.price {
             PriceModel::Gbm { start_usd, .. } => (*start_usd, 0.0, 1.0),
             PriceModel::Bootstrap {
@@ -91,7 +93,7 @@ impl<'a> Drivers<'a> {
                 let (m, s) = mean_sd(log_returns);
                 (*start_usd, m, s)
             }
-            PriceModel::Given { values } => (values[0], 0.0, 1.0),
+            PriceModel::Given { values } => (values.row(path, cfg.n_days)[0], 0.0, 1.0),
         };
         let (jump, jump_comp) = match &cfg.price {
             PriceModel::Gbm {
@@ -118,6 +120,7 @@ impl<'a> Drivers<'a> {
         };
         Ok(Self {
             cfg,
+            path,
             chol,
             log_price: start_price.ln(),
             start_price,
@@ -148,18 +151,27 @@ impl<'a> Drivers<'a> {
         let n = trends.len();
         let (price, fees) = (&mut cols.price_usd[..n], &mut cols.fees_btc[..n]);
         let (power, gpu) = (&mut cols.power_usd_kwh[..n], &mut cols.gpu_usd_hr[..n]);
+        // This path's rows of the given series (shared ones have a single row).
+        let path = self.path;
+        let row = |g: Option<&'a GivenSeries>| g.map(|g| g.row(path, n));
+        let price_given = row(match &cfg.price {
+            PriceModel::Given { values } => Some(values),
+            _ => None,
+        });
+        let (fees_given, power_given) = (row(cfg.fees.given.as_ref()), row(cfg.power.given.as_ref()));
+        let gpu_given = row(cfg.gpu.given.as_ref());
         for (day, trend) in trends.iter().enumerate() {
             let spike_u = self.step(day, rng);
-            price[day] = match &cfg.price {
-                PriceModel::Given { values } => values[day],
-                _ => self.log_price,
+            price[day] = match price_given {
+                Some(v) => v[day],
+                None => self.log_price,
             };
-            fees[day] = match &cfg.fees.given {
+            fees[day] = match fees_given {
                 Some(v) => v[day],
                 None => self.log_fee,
             };
             let p = &cfg.power;
-            power[day] = match &p.given {
+            power[day] = match power_given {
                 Some(v) => v[day],
                 None => {
                     let level = (trend.power_level_usd_kwh + self.power_dev).max(0.0);
@@ -170,7 +182,7 @@ impl<'a> Drivers<'a> {
                     }
                 }
             };
-            gpu[day] = match &cfg.gpu.given {
+            gpu[day] = match gpu_given {
                 Some(v) => v[day],
                 None => self.gpu_noise,
             };

@@ -125,7 +125,7 @@ fn run_path_body(
     let p = u64::from(r.path);
     let mut rng_d = stream(seed, p, STREAM_DRIVERS);
     let mut rng_b = stream(seed, p, STREAM_BLOCKS);
-    let mut drivers = Drivers::new(cfg, chol)?;
+    let mut drivers = Drivers::new(cfg, chol, r.path)?;
     let mut fleet = Fleet::new(cfg);
     let mut chain = ChainState::new(&cfg.network, cfg.arrivals, &cfg.start)?;
     let interval = cfg.network.subsidy_halving_interval;
@@ -212,6 +212,7 @@ pub(crate) fn simulate_with(
     fast: bool,
 ) -> CoreResult<SimOutput> {
     cfg.validate()?;
+    cfg.check_paths(first_path, n_paths)?;
     let chol = cholesky4(&cfg.correlation)?;
     let nd = cfg.n_days;
     let trends = day_trends(cfg, cfg.start.time.div_euclid(DAY));
@@ -562,12 +563,23 @@ pub(crate) mod tests {
     fn reused_output_memory_is_fully_overwritten() {
         let nd = 1825;
         let mut given = default_like();
+        // Per-path price and GPU rent (row p for path p), shared fees and power.
         given.price = PriceModel::Given {
-            values: (0..nd).map(|d| 50_000.0 + d as f64).collect(),
+            values: GivenSeries {
+                values: (0..80 * nd)
+                    .map(|i| 50_000.0 + (i % nd) as f64 + 1_000.0 * (i / nd) as f64)
+                    .collect(),
+                rows: 80,
+            },
         };
-        given.fees.given = Some(vec![0.02; nd]);
-        given.power.given = Some((0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect());
-        given.gpu.given = Some(vec![2.0; nd]);
+        given.fees.given = Some(GivenSeries::shared(vec![0.02; nd]));
+        given.power.given = Some(GivenSeries::shared(
+            (0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect(),
+        ));
+        given.gpu.given = Some(GivenSeries {
+            values: (0..80 * nd).map(|i| 2.0 + (i / nd) as f64 / 100.0).collect(),
+            rows: 80,
+        });
         given.shocks = vec![Shock {
             start_day: 100,
             days: 10,
@@ -645,7 +657,9 @@ pub(crate) mod tests {
             block_days: 20,
         };
         let mut given = default_like();
-        given.power.given = Some((0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect());
+        given.power.given = Some(GivenSeries::shared(
+            (0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect(),
+        ));
         given.shocks = vec![Shock {
             start_day: 100,
             days: 10,
@@ -700,6 +714,46 @@ pub(crate) mod tests {
                 assert_eq!(o.gpu_rent_usd_hr[p * 30], c.gpu.start_usd_hr);
             }
         }
+    }
+
+    /// Per-path given series: path p reads row p, in a whole run and in a run of later paths
+    /// alone; a run asking for a path beyond the last row, or rows of the wrong length, is an
+    /// error naming the series.
+    #[test]
+    fn per_path_given_series() {
+        let nd = 40;
+        let mut c = default_like();
+        c.n_days = nd;
+        let rows = 5;
+        let row = |p: usize| (0..nd).map(move |d| 60_000.0 + 10.0 * d as f64 + 1e4 * p as f64);
+        c.price = PriceModel::Given {
+            values: GivenSeries {
+                values: (0..rows).flat_map(row).collect(),
+                rows,
+            },
+        };
+        c.power.given = Some(GivenSeries {
+            values: (0..rows * nd).map(|i| 0.03 + 0.001 * (i / nd) as f64).collect(),
+            rows,
+        });
+        let all = simulate(&c, 3, 0, 5).unwrap_or_default();
+        let tail = simulate(&c, 3, 3, 2).unwrap_or_default();
+        for p in 0..rows {
+            let got = &all.price_usd[p * nd..(p + 1) * nd];
+            assert!(got.iter().zip(row(p)).all(|(a, b)| *a == b), "path {p}");
+            assert!(all.power_price_usd_kwh[p * nd..(p + 1) * nd]
+                .iter()
+                .all(|&x| x == 0.03 + 0.001 * p as f64));
+        }
+        assert_eq!(&tail.price_usd[..], &all.price_usd[3 * nd..]);
+        assert_eq!(&tail.height[..], &all.height[3 * nd..]);
+        let e = simulate(&c, 3, 4, 2).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("price_usd (given)") && e.contains("gives 5 paths"), "{e}");
+        if let PriceModel::Given { values } = &mut c.price {
+            values.values.pop();
+        }
+        let e = simulate(&c, 3, 0, 1).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("price_usd (given)") && e.contains("40 per path"), "{e}");
     }
 
     #[test]
