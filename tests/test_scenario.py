@@ -8,7 +8,7 @@ import math
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -593,3 +593,55 @@ def test_given_paths_bad_shapes() -> None:
     ).drop("day")
     with pytest.raises(InvalidValueError, match="midnight"):
         scenario.simulate(Scenario(price=GivenPaths(noon)), paths=1, years=0.1)
+
+
+# ------------------------------------------------------------------ hourly power price
+
+
+def test_hourly_power_is_the_daily_mean() -> None:
+    n_days = round(0.1 * 365)
+    hours = [
+        0.02 + 0.001 * (h % 24) + 0.01 * (h // 24 % 3) - (0.05 if h % 24 == 3 else 0.0)
+        for h in range(24 * (n_days + 2))
+    ]  # one negative hour a day (allowed)
+    a = scenario.simulate(Scenario(power=Power(given_hourly=hours)), paths=2, years=0.1)
+    want = [sum(hours[24 * d : 24 * d + 24]) / 24 for d in range(n_days)]
+    got = a.filter(pl.col("path") == 1)["power_price_usd_kwh"].to_list()
+    assert got == pytest.approx(want, rel=1e-12)
+    # the same as a frame with UTC times, in another time zone and shuffled
+    t0 = a["date"][0]
+    frame = pl.DataFrame(
+        {"time": [t0 + timedelta(hours=h) for h in range(len(hours))], "usd_kwh": hours}
+    ).with_columns(pl.col("time").dt.convert_time_zone("America/Chicago"))
+    b = scenario.simulate(
+        Scenario(power=Power(given_hourly=frame.sample(fraction=1.0, shuffle=True, seed=2))),
+        paths=2,
+        years=0.1,
+    )
+    assert b["power_price_usd_kwh"].equals(a["power_price_usd_kwh"])
+
+
+def test_hourly_power_errors() -> None:
+    n = 24 * 36
+    with pytest.raises(InvalidValueError, match=r"day 35 of the run .* has 23 of 24"):
+        scenario.simulate(Scenario(power=Power(given_hourly=[0.03] * (n - 1))), paths=1, years=0.1)
+    with pytest.raises(InvalidValueError, match=r"row 7\): is null"):
+        scenario.simulate(
+            Scenario(power=Power(given_hourly=[0.03] * 7 + [None] + [0.03] * n)),  # type: ignore[list-item]
+            paths=1,
+            years=0.1,
+        )
+    with pytest.raises(InvalidValueError, match="negative mean"):
+        scenario.simulate(Scenario(power=Power(given_hourly=[-0.01] * n)), paths=1, years=0.1)
+    with pytest.raises(InvalidValueError, match="both given and given_hourly"):
+        scenario.simulate(
+            Scenario(power=Power(given=[0.03] * 36, given_hourly=[0.03] * n)), paths=1, years=0.1
+        )
+    t0 = datetime(2026, 1, 1, 0, 30, tzinfo=timezone.utc)
+    half = pl.DataFrame({"time": [t0 + timedelta(hours=h) for h in range(n)], "p": [0.03] * n})
+    with pytest.raises(InvalidValueError, match="not on the hour"):
+        scenario.simulate(Scenario(power=Power(given_hourly=half)), paths=1, years=0.1)
+    with pytest.raises(DtypeError, match="needs 'time'"):
+        scenario.simulate(
+            Scenario(power=Power(given_hourly=half.rename({"time": "t"}))), paths=1, years=0.1
+        )

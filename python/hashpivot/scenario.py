@@ -188,8 +188,10 @@ class Fees:
 class Power:
     """Site power price (USD/kWh): ``base · (1 + season_amp · cos(2π(doy − peak)/365.25))``
     plus an OU deviation (USD/kWh), times ``spike_mult`` on spike days; or a given daily
-    series (the same on every path) or :class:`GivenPaths`. *Illustrative* defaults (a
-    Texas-like summer peak)."""
+    series (the same on every path) or :class:`GivenPaths`; or ``given_hourly``, an hourly
+    series whose daily mean is the day's price (values from 00:00 UTC of the run's first day,
+    24 a day; or a frame with a ``time`` Datetime column and one value column, every hour of
+    every simulated day present). *Illustrative* defaults (a Texas-like summer peak)."""
 
     base_usd_kwh: float = 0.05
     season_amp: float = 0.15
@@ -199,6 +201,7 @@ class Power:
     spike_prob_per_day: float = 0.01
     spike_mult: float = 3.0
     given: Sequence[float] | pl.Series | GivenPaths | None = None
+    given_hourly: Sequence[float] | pl.Series | pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -485,6 +488,88 @@ def _given(
     return out, rows
 
 
+_HOUR_US = 3_600 * 1_000_000
+
+
+def _hourly_to_daily(
+    name: str, v: Sequence[float] | pl.Series | pl.DataFrame, n_days: int, day0: int
+) -> pl.Series:
+    """The daily means of an hourly series over the run's days (``day0``: its first day, days
+    since 1970); errors name the row as given, or the day that misses hours."""
+    if isinstance(v, pl.DataFrame):
+        others = [c for c in v.columns if c != "time"]
+        if "time" not in v.columns or len(others) != 1:
+            raise DtypeError(
+                f"{name}: the frame has columns {v.columns}; it needs 'time' (Datetime) and "
+                "one value column"
+            )
+        tdt, col = v["time"].dtype, others[0]
+        if not isinstance(tdt, pl.Datetime):
+            raise DtypeError(f"{name}: 'time' has dtype {tdt}; expected Datetime")
+        if not v[col].dtype.is_numeric():
+            raise DtypeError(f"{name}: {col!r} has dtype {v[col].dtype}; expected numbers")
+        t = pl.col("time").dt.convert_time_zone("UTC") if tdt.time_zone else pl.col("time")
+        us = t.dt.epoch("us")
+        f = v.select(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+            (us // _HOUR_US).alias("h"),
+            (us % _HOUR_US).alias("off"),
+            pl.col(col).cast(pl.Float64).alias("v"),
+        )
+    else:
+        s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
+        if not s.dtype.is_numeric():
+            raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
+        f = pl.DataFrame({"v": s.cast(pl.Float64)}).select(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+            (pl.int_range(pl.len(), dtype=pl.Int64) + day0 * 24).alias("h"),
+            pl.lit(0, dtype=pl.Int64).alias("off"),
+            "v",
+        )
+    bad = f.filter(pl.col("h").is_null() | pl.col("v").is_null()).head(1)
+    if bad.height:
+        raise InvalidValueError(f"{name} (row {bad['row'][0]}): is null; fill or drop it first")
+    bad = f.filter(pl.col("off") != 0).head(1)
+    if bad.height:
+        raise InvalidValueError(
+            f"{name} (row {bad['row'][0]}): time is not on the hour; give one value per hour"
+        )
+    f = f.with_columns(d=pl.col("h") // 24 - day0).filter(
+        (pl.col("d") >= 0) & (pl.col("d") < n_days)
+    )
+    bad = f.filter(~pl.col("v").is_finite()).head(1)
+    if bad.height:
+        raise InvalidValueError(f"{name} (row {bad['row'][0]}): {bad['v'][0]} is not finite")
+    dup = f.filter(~pl.col("h").is_first_distinct()).head(1)
+    if dup.height:
+        raise InvalidValueError(
+            f"{name} (row {dup['row'][0]}): that hour is given twice; keep one value per hour"
+        )
+    # In hour order, so the means do not depend on the order of the rows given.
+    days = (
+        f.sort("h")
+        .group_by("d", maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col("v").mean().alias("mean"))
+    )
+    full = pl.DataFrame({"d": range(n_days)}, schema={"d": pl.Int64}).join(days, on="d", how="left")
+    short = full.filter(pl.col("n").is_null() | (pl.col("n") < 24)).head(1)
+    if short.height:
+        d = int(short["d"][0])
+        raise InvalidValueError(
+            f"{name}: day {d} of the run ({_utc((day0 + d) * 86_400)}) has "
+            f"{int(short['n'][0] or 0)} of 24 hourly values; give every hour of every simulated "
+            "day (UTC), or shorten `years`"
+        )
+    neg = full.filter(pl.col("mean") < 0).head(1)
+    if neg.height:
+        d = int(neg["d"][0])
+        raise InvalidValueError(
+            f"{name}: day {d} of the run ({_utc((day0 + d) * 86_400)}) has a negative mean "
+            f"price ({neg['mean'][0]}); the daily model needs a non-negative daily price"
+        )
+    return full["mean"].alias(name)
+
+
 def _utc(t: int) -> str:
     import datetime as _dt
 
@@ -593,6 +678,11 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
     f, w, g, fl = sc.fees, sc.power, sc.gpu, sc.fleet
     fees_given = _given("fees_btc_per_block (given)", f.given, n_days, day0)
     power_given = _given("power_price_usd_kwh (given)", w.given, n_days, day0)
+    if w.given_hourly is not None:
+        if w.given is not None:
+            raise InvalidValueError("Power: both given and given_hourly are set; pass one of them")
+        daily = _hourly_to_daily("power_price_usd_kwh (given_hourly)", w.given_hourly, n_days, day0)
+        power_given = (daily, 1)
     gpu_given = _given("gpu_rent_usd_hr (given)", g.given, n_days, day0)
     if (
         sc.fleet.start_state == "equilibrium"
