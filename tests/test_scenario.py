@@ -627,7 +627,7 @@ def test_hourly_power_errors() -> None:
         scenario.simulate(Scenario(power=Power(given_hourly=[0.03] * (n - 1))), paths=1, years=0.1)
     with pytest.raises(InvalidValueError, match=r"row 7\): is null"):
         scenario.simulate(
-            Scenario(power=Power(given_hourly=[0.03] * 7 + [None] + [0.03] * n)),  # type: ignore[list-item]
+            Scenario(power=Power(given_hourly=[0.03] * 7 + [None] + [0.03] * n)),  # type: ignore[arg-type]
             paths=1,
             years=0.1,
         )
