@@ -996,7 +996,11 @@ def _scenario(
 
     fees = sub("fees", scenario.Fees(), skip=("given",))
     gpu = sub("gpu", scenario.GpuRent(), skip=("given",))
-    power = sub("power", scenario.Power(base_usd_kwh=power_price), skip=("given", "base_usd_kwh"))
+    power = sub(
+        "power",
+        scenario.Power(base_usd_kwh=power_price),
+        skip=("given", "given_hourly", "base_usd_kwh"),
+    )
     if power_series is not None:
         power = dataclasses.replace(power, given=power_series)
     net = t.table("network")
