@@ -329,3 +329,50 @@ def test_literal_and_tuple_fields_are_read(tmp_path: Path) -> None:
     msg = _err(tmp_path, bad)
     assert "scenario.network.start_state: 'instaled' is not one of" in msg
     assert "did you mean 'installed'" in msg
+
+
+# ---------------------------------------------------------------- price paths from a file
+
+
+def _with_price_paths(tmp_path: Path, frame: pl.DataFrame, paths: int, name: str) -> str:
+    frame.write_csv(tmp_path / name)
+    text = DEFAULT.replace("paths = 10_000", f"paths = {paths}").replace("years = 5", "years = 0.1")
+    gbm = re.search(r'model = "gbm".*\nmu = .*\nsigma = .*\n', text)
+    assert gbm is not None
+    text = text.replace(gbm.group(0), f'model = "paths"\nfile = "{name}"\n')
+    assert f"paths = {paths}" in text
+    assert "years = 0.1" in text
+    return text
+
+
+def _price_frame(n_paths: int, n_days: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "path": [p for p in range(n_paths) for _ in range(n_days)],
+            "day": [d for _ in range(n_paths) for d in range(n_days)],
+            "price_usd": [60_000.0 + 100 * p + d for p in range(n_paths) for d in range(n_days)],
+        }
+    )
+
+
+def test_price_paths_file(tmp_path: Path) -> None:
+    from hashpivot import scenario
+
+    text = _with_price_paths(tmp_path, _price_frame(3, 40), 3, "pp.csv")
+    c = config.load_site(_write(tmp_path, text))
+    assert isinstance(c.scenario.price, scenario.GivenPaths)
+    out = scenario.simulate(c.scenario, paths=3, years=0.1, seed=1)
+    assert out.filter(pl.col("path") == 2)["price_usd"][5] == 60_205.0
+
+
+def test_price_paths_file_errors_name_file_and_line(tmp_path: Path) -> None:
+    fr = _price_frame(3, 40).with_columns(
+        price_usd=pl.when(pl.int_range(pl.len()) == 45).then(-5.0).otherwise(pl.col("price_usd"))
+    )
+    msg = _err(tmp_path, _with_price_paths(tmp_path, fr, 3, "bad.csv"))
+    assert "bad.csv:47" in msg, msg  # row 45, after the header line, 1-based
+    assert "positive" in msg, msg
+    msg = _err(tmp_path, _with_price_paths(tmp_path, _price_frame(2, 40), 3, "few.csv"))
+    assert "has 2 price paths but [scenario] paths = 3" in msg, msg
+    msg = _err(tmp_path, _with_price_paths(tmp_path, _price_frame(2, 40).drop("day"), 2, "x.csv"))
+    assert "needs path, date (or day) and price_usd" in msg, msg

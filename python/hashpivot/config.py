@@ -930,6 +930,43 @@ def _strategies(doc: _Table, models: Mapping[str, RevenueModel], cap: float) -> 
 _SIGNALS = tuple(c for c, d in scenario.DAILY_SCHEMA.items() if d == pl.Float64())
 
 
+def _price_paths(
+    t: _Table, f: Path, paths: int, years: float, start: scenario.ChainStart
+) -> scenario.GivenPaths:
+    """``[scenario.price] model = "paths"``: one BTC price path per simulated path from a
+    CSV/Parquet file with ``path``, ``date`` (or ``day``) and ``price_usd``, checked here so
+    that errors name the file and line."""
+    df = _read_frame(t, "file", f)
+    keys = [c for c in ("path", "date", "day") if c in df.columns]
+    if "price_usd" not in df.columns or "path" not in keys or len(keys) < 2:
+        raise t.err(
+            "file",
+            f"{str(f)!r} has columns {', '.join(df.columns)}; a price paths file needs path, "
+            "date (or day) and price_usd",
+        )
+    g = scenario.GivenPaths(df.select(*keys[:2], "price_usd"), column="price_usd")
+    csv = f.suffix.lower() in (".csv", ".txt", ".tsv")
+    try:
+        checked = scenario._given(
+            "price_usd",
+            g,
+            scenario._n_days(years),
+            start.time // 86_400,
+            positive=True,
+            row_label=(lambda r: f"{f}:{r + 2}") if csv else (lambda r: f"{f} row {r}"),
+        )
+    except HashpivotError as e:
+        raise t.err("file", str(e)) from None
+    rows = checked[1] if checked is not None else 0
+    if rows < paths:
+        raise t.err(
+            "file",
+            f"{str(f)!r} has {rows} price paths but [scenario] paths = {paths}; give at least "
+            "as many paths or lower paths",
+        )
+    return g
+
+
 def _scenario(
     doc: _Table, power_price: float, power_series: list[float] | None
 ) -> tuple[scenario.Scenario, int, float, int, float, float, tuple[float, ...]]:
@@ -960,7 +997,7 @@ def _scenario(
     price: scenario.PriceModel = scenario.GBM()
     pt = t.table("price")
     if pt is not None:
-        kind = pt.choice("model", ("gbm", "bootstrap", "series"), "gbm")
+        kind = pt.choice("model", ("gbm", "bootstrap", "series", "paths"), "gbm")
         if kind == "gbm":
             price = _override(pt, scenario.GBM())
             pt.finish(_field_names(price))
@@ -976,6 +1013,14 @@ def _scenario(
             price = scenario.Bootstrap(
                 rets.to_list(), block_days=pt.integer("block_days", 30, what="days", ge=1)
             )
+            pt.finish()
+        elif kind == "paths":
+            f = pt.path_value("file")
+            if f is None:
+                raise pt.err(
+                    None, 'paths needs file = "price_paths.parquet" (columns path, date, price_usd)'
+                )
+            price = _price_paths(pt, f, paths, years, start)
             pt.finish()
         else:
             f = pt.path_value("file")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -375,10 +375,12 @@ def _given(
     n_days: int,
     day0: int,
     positive: bool = False,
+    row_label: Callable[[int], str] | None = None,
 ) -> tuple[pl.Series, int] | None:
     """A given driver for the core: ``(Float64 values, rows)``; one shared row, or one row of
     ``n_days`` values per path for :class:`GivenPaths` (``day0``: the run's first day, days
-    since 1970). Errors name the frame's row as given."""
+    since 1970). Errors name the frame's row as given (``row_label`` formats it, e.g. as
+    ``file:line``)."""
     if v is None:
         return None
     if not isinstance(v, GivenPaths):
@@ -389,6 +391,7 @@ def _given(
             idx = int(s.is_null().arg_true()[0])
             raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
         return s.cast(pl.Float64), 1
+    at = row_label or (lambda r: f"row {r}")
     df = v.frame
     if not isinstance(df, pl.DataFrame):
         raise DtypeError(
@@ -439,19 +442,19 @@ def _given(
     bad = t.filter(pl.col("path").is_null() | pl.col("key_null") | pl.col("v").is_null()).head(1)
     if bad.height:
         raise InvalidValueError(
-            f"{name} (row {bad['row'][0]}): GivenPaths has a null path, {key} or value; "
+            f"{name} ({at(bad['row'][0])}): GivenPaths has a null path, {key} or value; "
             "fill or drop it first"
         )
     bad = t.filter(pl.col("d").is_null()).head(1)
     if bad.height:
         raise InvalidValueError(
-            f"{name} (row {bad['row'][0]}): GivenPaths date is not midnight UTC; give one "
+            f"{name} ({at(bad['row'][0])}): GivenPaths date is not midnight UTC; give one "
             "value per day at 00:00 UTC (or a pl.Date column)"
         )
     bad = t.filter(pl.col("path") < 0).head(1)
     if bad.height:
         raise InvalidValueError(
-            f"{name} (row {bad['row'][0]}): GivenPaths path {bad['path'][0]} is negative; "
+            f"{name} ({at(bad['row'][0])}): GivenPaths path {bad['path'][0]} is negative; "
             "number paths 0 … n−1"
         )
     t = t.filter((pl.col("d") >= 0) & (pl.col("d") < n_days))
@@ -461,12 +464,12 @@ def _given(
     ).head(1)
     if bad.height:
         raise InvalidValueError(
-            f"{name} (row {bad['row'][0]}): {bad['v'][0]} is not a finite {lo} number"
+            f"{name} ({at(bad['row'][0])}): {bad['v'][0]} is not a finite {lo} number"
         )
     dup = t.filter(~pl.struct("path", "d").is_first_distinct()).head(1)
     if dup.height:
         raise InvalidValueError(
-            f"{name} (row {dup['row'][0]}): GivenPaths has path {dup['path'][0]} day "
+            f"{name} ({at(dup['row'][0])}): GivenPaths has path {dup['path'][0]} day "
             f"{dup['d'][0]} twice; keep one value per path and day"
         )
     top = t["path"].max()
