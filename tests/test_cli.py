@@ -380,7 +380,8 @@ def test_retarget_from_regtest_headers(headers: tuple[Path, Path]) -> None:
     assert rec["height"] == 599
     interval = network_params("regtest").interval  # 144: regtest's one-day timespan
     assert rec["next_retarget_height"] == (599 // interval + 1) * interval
-    assert rec["blocks_in_epoch"] == 600 % interval
+    assert rec["blocks_in_epoch"] == 599 % interval
+    assert rec["remaining_blocks"] == interval - 599 % interval
 
 
 # ----------------------------------------------------------------------------- catalog, plugins

@@ -95,17 +95,52 @@ def test_next_retarget_estimate_late_epoch_predicts_real_change(run_822528: pl.D
         upto = run_822528.filter(pl.col("height") <= boundary - 2)
         est = network.next_retarget_estimate(upto).row(0, named=True)
         assert est["next_retarget_height"] == boundary
-        assert est["remaining_blocks"] == 1
+        assert est["blocks_in_epoch"] == 2014  # intervals since the epoch's first block
+        assert est["remaining_blocks"] == 2
         new_d = run_822528.filter(pl.col("height") == boundary)["difficulty"][0]
         old_d = upto["difficulty"][-1]
         actual = (new_d / old_d - 1) * 100
         assert est["expected_change_pct"] == pytest.approx(actual, abs=1.0)
 
 
+def test_next_retarget_estimate_at_the_epochs_last_block_is_exact(
+    run_822528: pl.DataFrame,
+) -> None:
+    """With the tip on the epoch's last block the next bits are fixed: the estimate is the
+    real next block's difficulty, exactly."""
+    for boundary in (824_544, 826_560, 828_576, 830_592):
+        upto = run_822528.filter(pl.col("height") <= boundary - 1)
+        est = network.next_retarget_estimate(upto).row(0, named=True)
+        assert est["remaining_blocks"] == 1
+        assert est["next_retarget_height"] == boundary
+        new_d = run_822528.filter(pl.col("height") == boundary)["difficulty"][0]
+        assert est["expected_difficulty"] == new_d
+        assert est["expected_change_pct"] == pytest.approx(
+            (new_d / upto["difficulty"][-1] - 1) * 100, rel=1e-12
+        )
+
+
+def test_next_retarget_estimate_regular_blocks_show_no_change() -> None:
+    """600 s blocks: 0 % on both sides of the early window (an off-by-one in the interval
+    count shows up as a jump there)."""
+    n = 2016 + 700
+    frame = pl.DataFrame(
+        {
+            "height": range(n),
+            "time_unix": [1_600_000_000 + 600 * h for h in range(n)],
+            "difficulty": [1.0] * n,
+        }
+    )
+    for tip in (2016 + 503, 2016 + 504, 2016 + 505, 2016 + 600, 2016 + 5):
+        est = network.next_retarget_estimate(frame.filter(pl.col("height") <= tip))
+        assert est["mean_block_time_s"][0] == pytest.approx(600.0, rel=1e-12), tip
+        assert est["expected_change_pct"][0] == pytest.approx(0.0, abs=1e-9), tip
+
+
 def test_next_retarget_estimate_early_window_and_clamp(run_822528: pl.DataFrame) -> None:
-    upto = run_822528.filter(pl.col("height") <= 824_600)  # 57 blocks into epoch 409
+    upto = run_822528.filter(pl.col("height") <= 824_600)  # 56 blocks after epoch 409's first
     est = network.next_retarget_estimate(upto).row(0, named=True)
-    assert est["blocks_in_epoch"] == 57
+    assert est["blocks_in_epoch"] == 56
     t = dict(zip(upto["height"], upto["time_unix"], strict=True))
     assert est["mean_block_time_s"] == pytest.approx((t[824_600] - t[824_600 - 504]) / 504)
     # A wall clock far in the future: blocks look very slow → clamped at −75 %.
@@ -116,6 +151,8 @@ def test_next_retarget_estimate_early_window_and_clamp(run_822528: pl.DataFrame)
     assert late["expected_change_pct"][0] == -75.0
     with pytest.raises(InvalidValueError, match="block 821999 is needed"):
         network.next_retarget_estimate(run_822528.head(10), early_window=538)
+    with pytest.raises(InvalidValueError, match="before the tip"):
+        network.next_retarget_estimate(upto, now=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
 
 
 def test_halving_countdown(run_822528: pl.DataFrame) -> None:

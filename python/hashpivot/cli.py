@@ -787,9 +787,9 @@ def _estimate_from_epochs(epochs: pl.DataFrame, trend: int) -> pl.DataFrame:
         {
             "height": [height],
             "epoch": [height // interval],
-            "blocks_in_epoch": [interval],
-            "progress_pct": [100.0],
-            "remaining_blocks": [0],
+            "blocks_in_epoch": [interval - 1],
+            "progress_pct": [(interval - 1) / interval * 100.0],
+            "remaining_blocks": [1],
             "next_retarget_height": [height + 1],
             "mean_block_time_s": [mean],
             "expected_change_pct": [(factor - 1.0) * 100.0],
@@ -850,7 +850,7 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     row = est.row(0, named=True)
     _say(args, f"Next retarget — from {source}")
     when = row["estimated_retarget_time"]
-    interval = row["next_retarget_height"] - (row["height"] + 1 - row["blocks_in_epoch"])
+    interval = row["next_retarget_height"] - (row["height"] - row["blocks_in_epoch"])
     _say(
         args,
         f"  tip height {row['height']:,} (epoch {row['epoch']}), "

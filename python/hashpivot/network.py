@@ -15,10 +15,17 @@ Formulas follow ``spec/ECONOMICS.md`` §2 (units in every column name):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
-from hashpivot.consensus import NetworkLike, block_subsidy, network_params
+from hashpivot.consensus import (
+    NetworkLike,
+    bits_to_difficulty,
+    block_subsidy,
+    calculate_next_bits,
+    network_params,
+)
 from hashpivot.exceptions import InvalidValueError, SchemaError
 
 __all__ = [
@@ -153,13 +160,22 @@ def next_retarget_estimate(
 ) -> pl.DataFrame:
     """The next difficulty adjustment as miners see it (mempool.space's estimator).
 
-    From the chain frame's tip: blocks into the epoch, ``progress_pct``, remaining blocks,
-    the mean block time so far and the implied change ``(spacing / mean − 1) · 100``,
-    clamped to the consensus limits −75 % … +300 %. Early in an epoch (fewer than
-    ``early_window`` blocks in) the mean is taken over the last ``early_window`` blocks
-    instead, crossing the boundary, as mempool.space does. ``now`` defaults to the tip's
-    time (deterministic); pass the wall clock for a live view (mempool.space measures to
-    now).
+    From the chain frame's tip at height ``h``: ``blocks_in_epoch = h mod interval`` (blocks
+    mined after the epoch's first block, i.e. block intervals elapsed, as mempool.space
+    counts), ``progress_pct``, ``remaining_blocks = interval − blocks_in_epoch`` (to the
+    retarget block, included), the mean block time so far and the implied change
+    ``(spacing / mean − 1) · 100``, clamped to the consensus limits −75 % … +300 %. Early in
+    an epoch (fewer than ``early_window`` blocks in) the mean is taken over the last
+    ``early_window`` intervals instead, crossing the boundary, as mempool.space does (over the
+    whole frame from height 0 when the chain is shorter). ``now`` defaults to the tip's time
+    (deterministic); pass the wall clock for a live view (mempool.space measures to now); it
+    may not be before the tip.
+
+    When the tip is the epoch's last block (``remaining_blocks`` = 1) the next bits are
+    already fixed by the consensus rule: if the frame has ``bits`` and the epoch's first
+    block, ``expected_difficulty`` is that exact result (``calculate_next_bits``) and
+    ``expected_change_pct`` its change (on networks without min-difficulty blocks and with
+    retargeting; elsewhere the estimate).
 
     Returns one row: ``height, epoch, blocks_in_epoch, progress_pct, remaining_blocks,
     next_retarget_height, mean_block_time_s, expected_change_pct, difficulty,
@@ -177,32 +193,52 @@ def next_retarget_estimate(
     now_t = now if now is not None else tip_time
     if now_t.tzinfo is None:
         now_t = now_t.replace(tzinfo=dt.timezone.utc)
-    blocks_in = (height + 1) % interval  # blocks of the current epoch mined so far
-    epoch_start = height + 1 - blocks_in
+    if now_t < tip_time:
+        raise InvalidValueError(
+            f"now: {now_t.isoformat()} is before the tip's time ({tip_time.isoformat()}, "
+            f"height {height}); pass the current time, or leave it out to measure to the tip"
+        )
+    blocks_in = height % interval  # intervals since the epoch's first block
+    epoch_start = height - blocks_in
     remaining = interval - blocks_in
 
-    def time_at(h: int) -> dt.datetime:
+    def row_at(h: int) -> dict[str, Any]:
         r = f.filter(pl.col("height") == h)
         if r.height == 0:
             raise InvalidValueError(
-                f"next_retarget_estimate: block {h} is needed and not in the frame; pass "
-                f"the headers from height {h} to the tip"
+                f"next_retarget_estimate: block {h} is needed and not in the frame (it starts "
+                f"at height {int(f['height'][0])}); pass the headers from height {h} to the tip"
             )
-        t: dt.datetime = r["__t"][0]
-        return t
+        return r.row(0, named=True)
 
     if blocks_in >= early_window:
-        start_t = time_at(epoch_start)
-        n_int = blocks_in
+        first, n_int = epoch_start, blocks_in
     else:
-        start_t = time_at(height - early_window)
-        n_int = early_window
+        first = max(0, height - early_window)
+        n_int = height - first
+    start_t: dt.datetime = row_at(first)["__t"] if n_int > 0 else now_t
     mean = (now_t - start_t).total_seconds() / n_int if n_int > 0 else float(spacing)
     if mean <= 0:
         mean = float(spacing)
     change = (spacing / mean - 1.0) * 100.0
     change = max(-75.0, min(300.0, change))
     d = float(tip["difficulty"])
+    expected = d * (1.0 + change / 100.0)
+    first_row = None
+    exact_rule = not (p.allow_min_difficulty_blocks or p.no_retargeting)
+    if remaining == 1 and exact_rule and "bits" in f.columns and "time_unix" in f.columns:
+        hit = f.filter(pl.col("height") == epoch_start)
+        first_row = hit.row(0, named=True) if hit.height else None
+    if first_row is not None:
+        nb = calculate_next_bits(
+            int(tip["bits"]),
+            int(tip["time_unix"]),
+            int(first_row["time_unix"]),
+            first_bits=int(first_row["bits"]),
+            network=network,
+        )
+        expected = float(bits_to_difficulty(nb))
+        change = (expected / d - 1.0) * 100.0
     return pl.DataFrame(
         {
             "height": [height],
@@ -214,7 +250,7 @@ def next_retarget_estimate(
             "mean_block_time_s": [mean],
             "expected_change_pct": [change],
             "difficulty": [d],
-            "expected_difficulty": [d * (1.0 + change / 100.0)],
+            "expected_difficulty": [expected],
             "estimated_retarget_time": [now_t + dt.timedelta(seconds=remaining * mean)],
         },
         schema_overrides={"estimated_retarget_time": _UTC},
