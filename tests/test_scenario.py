@@ -404,6 +404,21 @@ def test_from_epoch_latest_and_2020() -> None:
         (Scenario(fleet=Fleet(tranche_weight=(0.5, 0.5, 0.5, 0.5))), {}, "sum"),
         (Scenario(start=ChainStart(height=5, bits=0x1D00FFFF, time=T0)), {}, "epoch_first_time"),
         (Scenario(fleet=Fleet(mix=pl.DataFrame({"efficiency_jth": [20.0]}))), {}, "hashrate"),
+        (
+            Scenario(fleet=Fleet(tranche_mult=(1.0, 2.0), tranche_weight=(1.0,))),
+            {},
+            "one weight per tranche",
+        ),
+        (Scenario(shocks=(Shock(start_day=-1, days=3, fraction=0.5),)), {}, r"shocks\[0\]"),
+        (Scenario(shocks=(Shock(start_day=1, days=3, fraction=1.5),)), {}, "fraction"),
+        (Scenario(shocks=Shock(1, 3, 0.5)), {}, "not a sequence of Shock"),  # type: ignore[arg-type]
+        (
+            Scenario(start=ChainStart(height=5, bits=BITS, time=datetime(2026, 1, 1))),  # type: ignore[arg-type]
+            {},
+            "Unix seconds",
+        ),
+        (Scenario(start_price_usd=0), {}, "start_price_usd: 0 must be a finite price > 0"),
+        (Scenario(price=GBM(mu=1e308)), {}, "GBM.mu"),
     ],
 )
 def test_errors_name_the_input(sc: Scenario, kw: dict[str, float], match: str) -> None:

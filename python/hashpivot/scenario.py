@@ -657,17 +657,75 @@ def _online_share_at_start(
     return online / (total * sum(fl.tranche_weight))
 
 
+def _int(name: str, v: object, lo: int | None = None) -> int:
+    """``v`` as an int (bool and non-integral numbers refused), at least ``lo``."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        else:
+            raise DtypeError(f"{name}: {v!r} ({type(v).__name__}) is not a whole number")
+    if lo is not None and v < lo:
+        raise InvalidValueError(f"{name}: {v} must be ≥ {lo}")
+    return int(v)
+
+
+def _check_inputs(sc: Scenario, start: ChainStart) -> None:
+    """What the core cannot name well: Python types, shocks by index, list lengths."""
+    _int("start.height", start.height, 0)
+    _int("start.bits", start.bits, 0)
+    _int("start.time (Unix seconds: pass int(t.timestamp()))", start.time)
+    if start.epoch_first_time is not None:
+        _int("start.epoch_first_time", start.epoch_first_time)
+    if not isinstance(sc.start_price_usd, int | float) or not (
+        math.isfinite(sc.start_price_usd) and sc.start_price_usd > 0
+    ):
+        raise InvalidValueError(
+            f"start_price_usd: {sc.start_price_usd!r} must be a finite price > 0 (USD)"
+        )
+    if isinstance(sc.price, GBM):
+        # ln P moves by about mu·t ± sigma·√t: beyond these the path leaves f64 (inf prices).
+        for name, v, hi in (("mu", sc.price.mu, 10.0), ("sigma", sc.price.sigma, 10.0)):
+            if not isinstance(v, int | float) or not abs(v) <= hi:
+                raise InvalidValueError(
+                    f"GBM.{name}: {v!r} is outside ±{hi:g} per year (annual log-drift / "
+                    "volatility, e.g. 0.6 for 60 %); give a yearly rate as a fraction"
+                )
+    if not isinstance(sc.shocks, Sequence) or isinstance(sc.shocks, Shock):
+        raise DtypeError(
+            f"shocks: {type(sc.shocks).__name__} is not a sequence of Shock; pass "
+            "shocks=(Shock(...),)"
+        )
+    for i, sh in enumerate(sc.shocks):
+        if not isinstance(sh, Shock):
+            raise DtypeError(f"shocks[{i}]: {type(sh).__name__} is not a Shock")
+        _int(f"shocks[{i}].start_day", sh.start_day, 0)
+        _int(f"shocks[{i}].days", sh.days, 1)
+        if not isinstance(sh.fraction, int | float) or not 0.0 <= sh.fraction <= 1.0:
+            raise InvalidValueError(
+                f"shocks[{i}].fraction: {sh.fraction!r} must be a share of hashrate in [0, 1]"
+            )
+    fl = sc.fleet
+    if len(fl.tranche_mult) != len(fl.tranche_weight):
+        raise InvalidValueError(
+            f"Fleet: tranche_mult has {len(fl.tranche_mult)} values and tranche_weight "
+            f"{len(fl.tranche_weight)}; give one weight per tranche"
+        )
+
+
 def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkParams]:
     if not isinstance(sc, Scenario):
         raise DtypeError(f"scenario: {type(sc).__name__} is not a hashpivot.scenario.Scenario")
     params = network_params(sc.network)
     start = sc.start if sc.start is not None else ChainStart.from_epoch()
+    if not isinstance(start, ChainStart):
+        raise DtypeError(f"start: {type(start).__name__} is not a ChainStart")
+    _check_inputs(sc, start)
     if sc.initial_hashrate_ehs is not None:
         initial_ths = float(sc.initial_hashrate_ehs) * 1e6
     else:
         initial_ths = float(bits_to_difficulty(start.bits)) * 2.0**32 / 600.0 / 1e12
     eff, ths, ret = _mix(sc.fleet, initial_ths)
-    day0 = start.time // 86_400
+    day0 = int(start.time) // 86_400
     p = sc.price
     price_given = None
     if isinstance(p, GivenPath | GivenPaths):
@@ -705,10 +763,12 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
             f"Fleet.start_state: {sc.fleet.start_state!r} is not 'equilibrium' or 'installed'"
         )
     d: dict[str, Any] = {
-        "start_height": start.height,
-        "start_bits": start.bits,
-        "start_time": start.time,
-        "start_epoch_first_time": start.epoch_first_time,
+        "start_height": int(start.height),
+        "start_bits": int(start.bits),
+        "start_time": int(start.time),
+        "start_epoch_first_time": (
+            None if start.epoch_first_time is None else int(start.epoch_first_time)
+        ),
         "n_days": n_days,
         "arrivals": sc.arrivals,
         "price_start_usd": float(sc.start_price_usd),
@@ -771,7 +831,7 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
         lead_time_days=int(fl.lead_time_days),
         retire_arrivals_per_year=float(fl.retire_arrivals_per_year),
         hashrate_given_ehs=_floats("hashrate_ehs (given)", sc.hashrate_ehs),
-        shocks=[(int(s.start_day), int(s.days), float(s.fraction)) for s in sc.shocks],
+        shocks=[(int(x.start_day), int(x.days), float(x.fraction)) for x in sc.shocks],
     )
     return d, params
 
