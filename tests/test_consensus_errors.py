@@ -106,3 +106,9 @@ def test_next_bits_needs_context() -> None:
     testnet_chain = pl.DataFrame({"height": [5], "time_unix": [0], "bits": [0x1D00FFFF]})
     with pytest.raises(InvalidValueError, match="new block's time"):
         c.next_bits(testnet_chain, network="testnet3")
+
+
+@pytest.mark.parametrize("height", [2**63, 2**70, -(2**63) - 1])
+def test_heights_outside_i64_are_value_errors(height: int) -> None:
+    with pytest.raises(InvalidValueError, match="64-bit range"):
+        c.block_subsidy(height)

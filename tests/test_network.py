@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from hashpivot import chain, network
-from hashpivot.exceptions import InvalidValueError, SchemaError
+from hashpivot.exceptions import DtypeError, InvalidValueError, SchemaError
 
 D_840000 = 86_388_558_925_171.02
 
@@ -222,3 +222,12 @@ def test_puell_and_ribbons() -> None:
     cap_day = signals["date"][0]
     assert cap_day == dt.date(2020, 1, 1) + dt.timedelta(days=150)
     assert not math.isnan(rb["hashrate_sma60_hs"][-1])
+
+
+def test_hashprice_names_a_non_numeric_column() -> None:
+    frame = pl.DataFrame({"difficulty": ["1e14"], "fees": [0.02]})
+    with pytest.raises(DtypeError, match="column 'difficulty' has dtype String"):
+        network.hashprice(frame)
+    with pytest.raises(DtypeError, match="column 'fees'"):
+        network.hashprice(frame.with_columns(pl.lit(1e14).alias("difficulty"), fees=pl.lit("x")),
+                          fees_btc="fees")  # fmt: skip

@@ -92,6 +92,11 @@ def _bits(bits: object, arg: str = "bits") -> int:
 def _int(value: object, arg: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DtypeError(f"{arg}: {type(value).__name__} is not an int")
+    if not -(2**63) <= value < 2**63:
+        raise InvalidValueError(
+            f"{arg}: {value} is outside the signed 64-bit range Bitcoin Core uses for heights "
+            "and times (−2^63 … 2^63 − 1)"
+        )
     return value
 
 

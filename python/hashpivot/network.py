@@ -26,7 +26,7 @@ from hashpivot.consensus import (
     calculate_next_bits,
     network_params,
 )
-from hashpivot.exceptions import InvalidValueError, SchemaError
+from hashpivot.exceptions import DtypeError, InvalidValueError, SchemaError
 
 __all__ = [
     "WORK_PER_DIFFICULTY",
@@ -360,15 +360,23 @@ def hashprice(
     ``hashprice_usd_th_day`` and ``hashprice_usd_ph_day``.
     """
 
+    def numeric(name: str) -> None:
+        _need(frame, name, fn="hashprice")
+        if not frame.schema[name].is_numeric():
+            raise DtypeError(
+                f"hashprice: column {name!r} has dtype {frame.schema[name]}; expected numbers "
+                f"(convert it first, e.g. pl.col({name!r}).cast(pl.Float64))"
+            )
+
     def val(x: str | float | None) -> pl.Expr:
         if x is None:
             return pl.lit(0.0)
         if isinstance(x, str):
-            _need(frame, x, fn="hashprice")
+            numeric(x)
             return pl.col(x).cast(pl.Float64)
         return pl.lit(float(x))
 
-    _need(frame, difficulty, fn="hashprice")
+    numeric(difficulty)
     b = 1e12 * 86400.0 * (val(subsidy_btc) + val(fees_btc)) / (pl.col(difficulty) * 2.0**32)
     cols = [
         b.alias("hashprice_btc_th_day"),
