@@ -518,3 +518,25 @@ def test_quiet_and_json_keep_stdout_clean(tmp_path: Path) -> None:
     json.loads(r.stdout)  # nothing but the JSON
     assert "wrote" in r.stderr
     assert "\r" not in r.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_chain_validate_refuses_an_empty_file(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    msg = _one_line_error(_run("chain", "validate", str(empty)), code=2)
+    assert "no headers to validate" in msg
+
+
+def test_chain_validate_reads_a_csv_of_header_fields(shared_data: Path, tmp_path: Path) -> None:
+    src = shared_data / "headers" / "mainnet_headers_822528_830592.csv"
+    r = _run("chain", "validate", str(src), "--json")
+    assert r.returncode == 0, r.stderr
+    (rec,) = json.loads(r.stdout)
+    assert rec["valid"] is True
+    assert rec["first_height"] == 822_528
+    assert rec["headers"] == 830_592 - 822_528 + 1
+    # the same text under another name is named as CSV, not as a truncated binary file
+    txt = tmp_path / "headers.dat"
+    txt.write_bytes(src.read_bytes()[:5000])
+    msg = _one_line_error(_run("chain", "validate", str(txt), "--start-height", "822528"), code=2)
+    assert "looks like CSV text" in msg

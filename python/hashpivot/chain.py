@@ -297,6 +297,16 @@ def load_headers(
         return _core.headers_from_hex(path.read_text(), str(path))
     if format == "blk" or (format == "auto" and _looks_blk(path, _xor_for(path, xor_key))):
         return _read_blk([path], params, xor_key)
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    first_line = head.split(b"\n", 1)[0]
+    printable = all(32 <= b < 127 or b in (9, 13) for b in first_line)
+    if format == "auto" and b"," in first_line and printable:
+        raise DataFormatError(
+            f"{path}: looks like CSV text, not raw 80-byte headers; name it *.csv (read as "
+            "header fields: height, version, prev_hash, merkle_root, time, bits or bits_hex, "
+            "nonce) or pass --format hex for one hex header per line"
+        )
     return _core.read_raw_file(path)
 
 
@@ -348,8 +358,12 @@ def read_headers(
     Reading does not check consensus rules; use :func:`validate` for that.
     """
     params = network_params(network)
-    raw = load_headers(source, network=params, format=format, xor_key=xor_key)
-    start = _start(raw, start_height, _name(source))
+    csv = _csv_frame(source, format)
+    if csv is not None:
+        raw, start, _ = _from_csv_or_frame(csv, start_height, _name(source))
+    else:
+        raw = load_headers(source, network=params, format=format, xor_key=xor_key)
+        start = _start(raw, start_height, _name(source))
     ctx = _resolve_context(checkpoint, params, start, len(raw))
     table, _ = _core.chain_frame(raw, start, params, ctx, None, "none")
     return _frame(table)
@@ -392,8 +406,11 @@ def validate(
         raise InvalidValueError(f'mode: {mode!r} is not "raise" or "report"')
     params = network_params(network)
     expected: pl.Series | None = None
+    csv = _csv_frame(frame_or_source, format)
     if isinstance(frame_or_source, pl.DataFrame):
         raw, start, expected = _from_frame(frame_or_source)
+    elif csv is not None:
+        raw, start, expected = _from_csv_or_frame(csv, start_height, _name(frame_or_source))
     else:
         raw = load_headers(frame_or_source, network=params, format=format, xor_key=xor_key)
         start = _start(raw, start_height, _name(frame_or_source))
@@ -402,7 +419,38 @@ def validate(
     return _frame(table)
 
 
+def _csv_frame(source: object, format: Format) -> pl.DataFrame | None:
+    """A ``.csv`` path (with ``format="auto"``) read as a frame of header fields, else None."""
+    if format != "auto" or not isinstance(source, str | os.PathLike):
+        return None
+    p = Path(source)
+    if p.suffix.lower() != ".csv" or not p.is_file():
+        return None
+    text_cols = ("hash", "prev_hash", "merkle_root", "bits_hex", "chainwork_hex")
+    try:
+        return pl.read_csv(p, schema_overrides={c: pl.String for c in text_cols})
+    except (OSError, pl.exceptions.PolarsError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataFormatError(f"{p}: cannot be read as a CSV of header fields ({first})") from None
+
+
+def _from_csv_or_frame(
+    df: pl.DataFrame, start_height: int | None, name: str
+) -> tuple[RawHeaders, int, pl.Series | None]:
+    raw, start, expected = _from_frame(df)
+    if start_height is not None and len(raw) and start_height != start:
+        raise InvalidValueError(
+            f"start_height: {start_height} but {name} says its first header is at height "
+            f"{start}; leave start_height out for a CSV of headers"
+        )
+    return raw, start, expected
+
+
 def _from_frame(df: pl.DataFrame) -> tuple[RawHeaders, int, pl.Series | None]:
+    if "bits" not in df.columns and "bits_hex" in df.columns:
+        df = df.with_columns(
+            pl.col("bits_hex").str.to_integer(base=16, strict=False).cast(pl.UInt32).alias("bits")
+        )
     need = ("height", "prev_hash", "version", "merkle_root", "bits", "nonce")
     missing = [c for c in need if c not in df.columns]
     tcol = _col(df, "time_unix", "time")

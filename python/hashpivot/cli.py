@@ -1068,6 +1068,11 @@ def _cmd_chain_validate(args: argparse.Namespace) -> int:
         format=args.format,
         checkpoint=checkpoint,
     )
+    if rep.height == 0:
+        raise DataFormatError(
+            f"{args.file}: no headers to validate (the file is empty); pass a file of 80-byte "
+            "headers, blk*.dat files, hex (--format hex) or a CSV of header fields"
+        )
     bad = rep.filter(pl.col("status") != "ok").select("height", "hash", "status", "detail")
     valid = bad.height == 0
     summary: dict[str, Any] = {
