@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -540,3 +541,19 @@ def test_chain_validate_reads_a_csv_of_header_fields(shared_data: Path, tmp_path
     txt.write_bytes(src.read_bytes()[:5000])
     msg = _one_line_error(_run("chain", "validate", str(txt), "--start-height", "822528"), code=2)
     assert "looks like CSV text" in msg
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ("0,0,1.0\n1,2016,\n", r"e\.csv:3: difficulty is empty"),
+        ("0,0,1.0\n1,2016,abc\n", r"e\.csv:3: difficulty 'abc' is not a valid number"),
+        ("0,0,1.0\n0,2016,2.0\n", r"e\.csv:3: epoch 0 appears twice"),
+        ("0,0,1.0\n1,2016,-2.0\n", r"e\.csv:3: difficulty -2\.0 must be > 0"),
+    ],
+)
+def test_history_file_errors_name_the_line(tmp_path: Path, rows: str, match: str) -> None:
+    f = tmp_path / "e.csv"
+    f.write_text("epoch,first_height,difficulty\n" + rows)
+    msg = _one_line_error(_run("history", "--file", str(f)), code=2)
+    assert re.search(match, msg), msg

@@ -914,13 +914,21 @@ def _read_epochs(path: str) -> pl.DataFrame:
             "needs epoch, first_height and difficulty (like hashpivot/data/difficulty_epochs.csv)"
         )
     utc = pl.Datetime("us", "UTC")
+    csv = Path(path).suffix.lower() not in (".parquet", ".pq")
+
+    def where(row: int) -> str:
+        return f"{path}:{row + 2}" if csv else f"{path} (row {row})"
+
+    def num(c: str, dtype: pl.DataType) -> pl.Expr:
+        return pl.col(c).cast(dtype, strict=False)
+
     cols: list[pl.Expr] = [
-        pl.col("epoch").cast(pl.Int64),
-        pl.col("first_height").cast(pl.Int64),
+        num("epoch", pl.Int64()),
+        num("first_height", pl.Int64()),
         (
-            pl.col("last_height").cast(pl.Int64)
+            num("last_height", pl.Int64())
             if "last_height" in df.columns
-            else (pl.col("first_height").cast(pl.Int64) + 2015)
+            else (num("first_height", pl.Int64()) + 2015)
         ).alias("last_height"),
     ]
     for c in ("first_time", "last_time"):
@@ -933,21 +941,48 @@ def _read_epochs(path: str) -> pl.DataFrame:
             e = pl.col(c) if tz else pl.col(c).dt.replace_time_zone("UTC")
             cols.append(e.cast(utc).alias(c))
         else:
-            cols.append(pl.col(c).cast(pl.String).str.to_datetime(time_zone="UTC").cast(utc))
+            cols.append(
+                pl.col(c).cast(pl.String).str.to_datetime(time_zone="UTC", strict=False).cast(utc)
+            )
     cols.append(
-        pl.col("timespan_s").cast(pl.Int64)
-        if "timespan_s" in df.columns
+        num("timespan_s", pl.Int64()) if "timespan_s" in df.columns
         else pl.lit(None, pl.Int64).alias("timespan_s")
-    )
+    )  # fmt: skip
+    cols.append(num("difficulty", pl.Float64()))
     try:
-        out = df.sort("epoch").select(*cols, pl.col("difficulty").cast(pl.Float64))
+        out = df.select(*cols)
     except pl.exceptions.PolarsError as e:
         raise DataFormatError(f"--file {path}: {str(e).splitlines()[0]}") from e
-    bad = out.with_row_index().filter(~(pl.col("difficulty") > 0))
+    # A value that was there but did not convert, or a required value missing: name the line.
+    for c in out.columns:
+        src = df[c] if c in df.columns else None
+        if src is None:
+            continue
+        lost = (out[c].is_null() & src.is_not_null()).arg_true()
+        if lost.len():
+            r = int(lost[0])
+            raise DataFormatError(
+                f"--file {where(r)}: {c} {src[r]!r} is not a valid "
+                f"{'date-time' if c.endswith('_time') else 'number'}"
+            )
+    for c in ("epoch", "first_height", "difficulty"):
+        empty = out[c].is_null().arg_true()
+        if empty.len():
+            raise DataFormatError(
+                f"--file {where(int(empty[0]))}: {c} is empty; fill or drop the row"
+            )
+    bad = out.with_row_index("row").filter(~(pl.col("difficulty") > 0))
     if bad.height:
         raise DataFormatError(
-            f"--file {path} (row {bad['index'][0]}): difficulty {bad['difficulty'][0]} must be > 0"
+            f"--file {where(int(bad['row'][0]))}: difficulty {bad['difficulty'][0]} must be > 0"
         )
+    dup = out.with_row_index("row").filter(~pl.col("epoch").is_first_distinct())
+    if dup.height:
+        raise DataFormatError(
+            f"--file {where(int(dup['row'][0]))}: epoch {dup['epoch'][0]} appears twice; keep "
+            "one row per epoch"
+        )
+    out = out.sort("epoch")
     return out.with_columns(
         (pl.col("difficulty") / pl.col("difficulty").shift(1) - 1.0).alias("difficulty_change")
     )
