@@ -6,7 +6,13 @@ renamed into place; a failure leaves nothing behind and an earlier report untouc
 * ``report.html`` — self-contained: styles inline, every chart embedded as a ``data:`` PNG,
   no script, no font or stylesheet from the network, so it opens offline;
 * one PNG per chart (:data:`CHARTS`, each :data:`CHART_SIZE_PX` pixels);
-* the frames as Parquet (and the decision table also as CSV), and ``manifest.json``.
+* the frames as Parquet (and the decision table also as CSV), and ``manifest.json``
+  (``"tool": "hashpivot"`` and ``"files"``, the list of files written).
+
+An existing folder is replaced only when it is empty or an earlier report that holds nothing
+but the files its manifest lists; anything else (a folder with another ``manifest.json``, a
+file added to an earlier report) raises :class:`~hashpivot.exceptions.OutputError` and nothing
+is deleted.
 
 Plots need matplotlib (``pip install 'hashpivot[report]'``); without it the report has
 the tables and frames, a note where the charts would be, and :func:`write_report` returns the
@@ -61,7 +67,8 @@ CHARTS: dict[str, str] = {
 #: Width × height of every chart in pixels (10 × 4.8 in at 100 dpi).
 CHART_SIZE_PX = (1000, 480)
 _DPI = 100
-#: The manifest file that marks a folder as a hashpivot report (safe to replace).
+#: The manifest file that marks a folder as a hashpivot report: JSON with ``"tool":
+#: "hashpivot"`` and ``"files"``, the files the report wrote. Only those may be replaced.
 MANIFEST = "manifest.json"
 
 _FILES_PARQUET = (
@@ -501,19 +508,90 @@ def _frames(cmp: Comparison) -> dict[str, pl.DataFrame]:
     }
 
 
+def _refuse_foreign(dest: Path, why: str) -> OutputError:
+    return OutputError(
+        f"{dest}: folder exists, is not empty and is not a hashpivot report ({why}); pass an "
+        "empty or new --output folder so nothing of yours is overwritten"
+    )
+
+
+def _listed_files(folder: Path, shown: Path) -> set[str]:
+    """The names an earlier report in ``folder`` may hold (its manifest's ``files`` and the
+    manifest itself); raise :class:`OutputError` naming ``shown`` unless ``folder`` holds a
+    hashpivot manifest: JSON with ``"tool": "hashpivot"`` and a ``"files"`` list of names."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise _refuse_foreign(shown, f"no {MANIFEST} file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise _refuse_foreign(shown, f"cannot read its {MANIFEST}: {e.strerror or e}") from e
+    try:
+        manifest = json.loads(raw)
+    except json.JSONDecodeError as e:
+        where = f"line {e.lineno} column {e.colno}"
+        raise _refuse_foreign(shown, f"its {MANIFEST} is not valid JSON: {where}") from e
+    except ValueError as e:  # not UTF-8/16/32
+        raise _refuse_foreign(shown, f"its {MANIFEST} is not valid JSON: not UTF-8") from e
+    if not isinstance(manifest, dict) or manifest.get("tool") != "hashpivot":
+        raise _refuse_foreign(shown, f'its {MANIFEST} does not say "tool": "hashpivot"')
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise _refuse_foreign(shown, f'its {MANIFEST} has no "files" list of the report\'s files')
+    return {*files, MANIFEST}
+
+
+def _first_unlisted(folder: Path, listed: set[str]) -> str | None:
+    """The first entry of ``folder`` (relative path, sorted) that is not a listed regular file;
+    inside an unlisted folder, its first file (or ``name/`` when it is empty)."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name in listed and entry.is_file() and not entry.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            for root, dirs, names in os.walk(entry):
+                dirs.sort()
+                links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+                if names or links:  # os.walk lists but does not enter linked folders
+                    first = Path(root, sorted(names + links)[0])
+                    return first.relative_to(folder).as_posix()
+            return f"{entry.name}/"
+        return entry.name
+    return None
+
+
+def _check_existing(folder: Path, shown: Path) -> None:
+    """Raise :class:`OutputError` (naming ``shown``) unless replacing ``folder`` deletes only
+    what an earlier hashpivot report wrote: ``folder`` is empty, or its manifest identifies
+    hashpivot and every entry in it is a file that manifest lists."""
+    if not folder.is_dir():
+        raise OutputError(f"{shown}: exists and is not a folder; pass another --output folder")
+    if not any(folder.iterdir()):
+        return
+    extra = _first_unlisted(folder, _listed_files(folder, shown))
+    if extra is not None:
+        raise OutputError(
+            f"{shown}: earlier hashpivot report holds {extra}, which is not in its {MANIFEST} "
+            "(the report did not write it) and would be deleted when the report is replaced; "
+            "move it out, or pass another --output"
+        )
+
+
 def check_target(dest: Path) -> None:
-    """Raise :class:`OutputError` unless :func:`write_report` may write ``dest``."""
-    if dest.exists():
-        if not dest.is_dir():
-            raise OutputError(f"{dest}: exists and is not a folder; pass another --output folder")
-        if any(dest.iterdir()) and not (dest / MANIFEST).is_file():
-            raise OutputError(
-                f"{dest}: folder exists, is not empty and is not a hashpivot report (no "
-                f"{MANIFEST}); pass an empty or new --output folder so nothing of yours is "
-                "overwritten"
-            )
+    """Raise :class:`OutputError` unless :func:`write_report` may write ``dest``.
+
+    ``dest`` may be new, an empty folder, or an earlier hashpivot report that holds only the
+    files its manifest lists; its parent must be an existing folder.
+    """
+    if dest.exists() or dest.is_symlink():
+        _check_existing(dest, dest)
     parent = dest.parent
     if not parent.is_dir():
+        blocker = next((a for a in dest.parents if a.exists() or a.is_symlink()), None)
+        if blocker is not None and not blocker.is_dir():
+            kind = "a file, not a folder" if blocker.is_file() else "not a folder"
+            raise OutputError(
+                f"{dest}: {blocker} is {kind}; pass an --output path that is not under it"
+            )
         raise OutputError(f"{dest}: parent folder {parent} does not exist; create it first")
 
 
@@ -521,7 +599,10 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
     """Write the report folder ``dest`` atomically (see the module docstring).
 
     An existing ``dest`` is replaced only when it is empty or an earlier hashpivot report
-    (it holds :data:`MANIFEST`); anything else raises :class:`OutputError` and is left as is.
+    holding nothing but the files its :data:`MANIFEST` lists (the manifest must parse as JSON
+    and say ``"tool": "hashpivot"``); anything else raises :class:`OutputError` naming the
+    folder (or the first file the report did not write) and is left exactly as is. The check
+    runs before any work and again on the swapped-out folder, just before it is deleted.
     """
     dest = Path(dest)
     check_target(dest)
@@ -561,9 +642,15 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         files.append(MANIFEST)
         old: Path | None = None
-        if dest.exists():
+        if dest.exists() or dest.is_symlink():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
             os.replace(dest, old / "r")
+            try:  # again: files may have been added to ``dest`` while the report was built
+                _check_existing(old / "r", dest)
+            except BaseException:
+                os.replace(old / "r", dest)
+                old.rmdir()
+                raise
         try:
             os.replace(tmp, dest)
         except OSError:
