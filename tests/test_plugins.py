@@ -407,3 +407,27 @@ def test_registered_plugin_context_manager() -> None:
     with registered_plugin(plugin_with(SelfMining(name="sm2")), name="sm2"):
         assert "sm2" in get_revenue_models()
     assert "sm2" not in get_revenue_models()
+
+
+def test_cli_reports_each_plugin_failure_once_on_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The manager logs load failures; the CLI prints them itself, so each must reach stderr
+    once, on one line, even when the message spans lines."""
+    import logging
+
+    from hashpivot import cli
+
+    # As in a plain process: no handlers on the root logger (pytest adds its own), so an
+    # unhandled warning would go to logging's last resort, stderr.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
+    monkeypatch.setattr(logging.getLogger("hashpivot.plugins"), "handlers", [])
+    fake_distributions(
+        monkeypatch,
+        FakeDist("bad-dist", "0.9", [FakeEntryPoint("bad", ImportError("boom\nsecond line"))]),
+    )
+    assert cli.main(["plugins", "-q"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("boom") == 1, err
+    [line] = [x for x in err.splitlines() if "boom" in x]
+    assert "second line" in line

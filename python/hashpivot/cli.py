@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import logging
 import math
 import os
 import shutil
@@ -201,6 +202,16 @@ def _read_frame(path: str, what: str) -> pl.DataFrame:
             f"{what} {p}: cannot be read as {'Parquet' if p.suffix == '.parquet' else 'CSV'}: "
             f"{first}"
         ) from e
+
+
+def _years(s: str) -> float:
+    """``--years``: a positive horizon, at most the site files' limit (50 years)."""
+    from hashpivot.config import _MAX_YEARS
+
+    v = _positive(float)(s)
+    if v > _MAX_YEARS:
+        raise argparse.ArgumentTypeError(f"{s!r} is more than {_MAX_YEARS} years")
+    return float(v)
 
 
 def _common(*, output: bool = True, json_: bool = True) -> argparse.ArgumentParser:
@@ -395,7 +406,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for r in result.evaluation.failures.iter_rows(named=True):
             _note(args, f"strategy {r['strategy']}: model {r['model']} failed: {r['message']}")
         for f in result.evaluation.plugin_failures:
-            _note(args, f"plugin failed: {f}")
+            _note(args, f"plugin failed: {_one_line(f.as_error())}")
         return EXIT_FINDING
     return EXIT_OK
 
@@ -431,7 +442,7 @@ def _add_compare(sub: Any, name: str = "compare") -> None:
     else:
         c.set_defaults(site=None)
     c.add_argument("--paths", type=_positive(int), help="override the file's number of paths")
-    c.add_argument("--years", type=_positive(float), help="override the file's horizon (years)")
+    c.add_argument("--years", type=_years, help="override the file's horizon (years, ≤ 50)")
     c.add_argument("--seed", type=int, help="override the file's seed")
     c.add_argument(
         "--output",
@@ -597,9 +608,7 @@ def _add_simulate(sub: Any) -> None:
         formatter_class=_FMT,
     )
     s.add_argument("--paths", type=_positive(int), default=1000, help="paths (default 1000)")
-    s.add_argument(
-        "--years", type=_positive(float), default=5.0, help="years of 365 days (default 5)"
-    )
+    s.add_argument("--years", type=_years, default=5.0, help="years of 365 days (default 5, ≤ 50)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     s.add_argument(
         "--start-price",
@@ -1322,7 +1331,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     _table(args, f"Plugins ({table.height})", table)
     _table(args, f"\nRevenue models ({model_table.height})", model_table)
     for f in models.failures:
-        print(f"hashpivot: plugin failure: {f}", file=sys.stderr)
+        print(f"hashpivot: plugin failure: {_one_line(f.as_error())}", file=sys.stderr)
     return EXIT_FINDING if models.failures else EXIT_OK
 
 
@@ -1390,6 +1399,11 @@ def _one_line(e: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (:data:`EXIT_CODES`)."""
+    # The commands print plugin failures themselves, one line each; without a handler the
+    # plugin manager's log warnings would reach stderr a second time (logging's last resort).
+    plog = logging.getLogger("hashpivot.plugins")
+    if not any(isinstance(h, logging.NullHandler) for h in plog.handlers):
+        plog.addHandler(logging.NullHandler())
     try:
         args = _parser().parse_args(argv)
     except SystemExit as e:  # --help (0) and usage errors (2), already printed
