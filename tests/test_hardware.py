@@ -167,3 +167,21 @@ def test_network_mix_is_illustrative_and_normalised() -> None:
     assert old["release_year"].max() <= 2019
     with pytest.raises(InvalidValueError):
         hardware.network_mix(2010)
+
+
+def test_fleet_purchase_date_text_is_parsed_or_named() -> None:
+    from hashpivot.hardware import Fleet
+
+    ok = Fleet(
+        pl.DataFrame({"model": ["Antminer S21"], "count": [2], "purchase_date": ["2024-05-01"]})
+    )
+    assert ok.frame["purchase_date"][0] == dt.date(2024, 5, 1)
+    frame = pl.DataFrame(
+        {
+            "model": ["Antminer S21", "Antminer S21"],
+            "count": [1, 1],
+            "purchase_date": ["2024-05-01", "soon"],
+        }
+    )
+    with pytest.raises(InvalidValueError, match=r"row 1\): purchase_date 'soon' is not a date"):
+        Fleet(frame)

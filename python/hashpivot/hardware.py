@@ -297,12 +297,23 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
         pl.Date,
         pl.Null,
     ):
-        if isinstance(frame.schema["purchase_date"], pl.Datetime):
+        dtype = frame.schema["purchase_date"]
+        if isinstance(dtype, pl.Datetime):
             frame = frame.with_columns(pl.col("purchase_date").dt.date())
+        elif dtype == pl.String:
+            parsed = frame["purchase_date"].str.strip_chars().str.to_date(strict=False)
+            unparsed = (parsed.is_null() & frame["purchase_date"].is_not_null()).arg_true()
+            if unparsed.len():
+                r = int(unparsed[0])
+                raise InvalidValueError(
+                    f"fleet (row {r}): purchase_date {frame['purchase_date'][r]!r} is not a "
+                    "date; write it as YYYY-MM-DD (e.g. 2024-05-01) or leave it empty (new)"
+                )
+            frame = frame.with_columns(parsed.alias("purchase_date"))
         else:
             raise DtypeError(
-                f"fleet: column 'purchase_date' has dtype {frame.schema['purchase_date']}; "
-                "expected pl.Date (parse strings with pl.col(...).str.to_date())"
+                f"fleet: column 'purchase_date' has dtype {dtype}; expected dates "
+                "(YYYY-MM-DD text, pl.Date or pl.Datetime)"
             )
     df = frame.with_columns(
         pl.col("model").cast(pl.String),
