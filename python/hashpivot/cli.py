@@ -447,8 +447,8 @@ def _add_compare(sub: Any, name: str = "compare") -> None:
     c.add_argument(
         "--output",
         metavar="DIR",
-        help="report folder (default ./hashpivot-report; an earlier report there is replaced, "
-        "any other non-empty folder is refused)",
+        help="report folder (default ./hashpivot-report; an earlier report there is replaced "
+        "if it holds only the files it wrote; any other non-empty folder is refused)",
     )
     c.add_argument("--no-report", action="store_true", help="print the table only; write nothing")
     c.set_defaults(func=_cmd_compare)
