@@ -195,9 +195,17 @@ pub(crate) fn bad(what: &'static str, why: String) -> CoreError {
     }
 }
 
+/// `v` finite and ≥ `lo`; `lo = f64::MIN_POSITIVE` reads "> 0" and `f64::MIN` no bound.
 fn finite_ge(what: &'static str, v: f64, lo: f64) -> CoreResult<()> {
     if !v.is_finite() || v < lo {
-        return Err(bad(what, format!("{v} must be a finite number ≥ {lo}")));
+        let bound = if lo == f64::MIN_POSITIVE {
+            " > 0".to_string()
+        } else if lo == f64::MIN {
+            String::new()
+        } else {
+            format!(" ≥ {lo}")
+        };
+        return Err(bad(what, format!("{v} must be a finite number{bound}")));
     }
     Ok(())
 }
@@ -368,7 +376,7 @@ impl SimConfig {
                 jump_mean,
                 jump_sd,
             } => {
-                finite_ge("price start_usd", *start_usd, f64::MIN_POSITIVE)?;
+                finite_ge("start_price_usd", *start_usd, f64::MIN_POSITIVE)?;
                 finite_ge("price mu", *mu, f64::MIN)?;
                 finite_ge("price sigma", *sigma, 0.0)?;
                 finite_ge("price jump_per_year", *jump_per_year, 0.0)?;
@@ -380,7 +388,7 @@ impl SimConfig {
                 log_returns,
                 block_days,
             } => {
-                finite_ge("price start_usd", *start_usd, f64::MIN_POSITIVE)?;
+                finite_ge("start_price_usd", *start_usd, f64::MIN_POSITIVE)?;
                 if *block_days == 0 || log_returns.len() < *block_days {
                     return Err(bad(
                         "price bootstrap",
