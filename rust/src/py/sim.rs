@@ -59,9 +59,7 @@ fn given(d: &Bound<'_, PyDict>, key: &'static str) -> PyResult<Option<GivenSerie
             .as_any()
             .downcast_ref::<Float64Array>()
             .filter(|a| a.null_count() == 0)
-            .ok_or_else(|| {
-                dtype_error(key, &c.data_type().to_string(), "Float64 without nulls")
-            })?;
+            .ok_or_else(|| dtype_error(key, &c.data_type().to_string(), "Float64 without nulls"))?;
         values.extend_from_slice(a.values());
     }
     Ok(Some(GivenSeries { values, rows }))
@@ -84,9 +82,8 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             block_days: get(d, "price_block_days")?,
         },
         "given" => PriceModel::Given {
-            values: given(d, "price_values")?.ok_or_else(|| {
-                dtype_error("price_values", "None", "(Float64 array, rows)")
-            })?,
+            values: given(d, "price_values")?
+                .ok_or_else(|| dtype_error("price_values", "None", "(Float64 array, rows)"))?,
         },
         other => {
             return Err(dtype_error(

@@ -158,7 +158,8 @@ impl<'a> Drivers<'a> {
             PriceModel::Given { values } => Some(values),
             _ => None,
         });
-        let (fees_given, power_given) = (row(cfg.fees.given.as_ref()), row(cfg.power.given.as_ref()));
+        let (fees_given, power_given) =
+            (row(cfg.fees.given.as_ref()), row(cfg.power.given.as_ref()));
         let gpu_given = row(cfg.gpu.given.as_ref());
         for (day, trend) in trends.iter().enumerate() {
             let spike_u = self.step(day, rng);

@@ -577,7 +577,9 @@ pub(crate) mod tests {
             (0..nd).map(|d| 0.04 + 1e-5 * d as f64).collect(),
         ));
         given.gpu.given = Some(GivenSeries {
-            values: (0..80 * nd).map(|i| 2.0 + (i / nd) as f64 / 100.0).collect(),
+            values: (0..80 * nd)
+                .map(|i| 2.0 + (i / nd) as f64 / 100.0)
+                .collect(),
             rows: 80,
         });
         given.shocks = vec![Shock {
@@ -733,7 +735,9 @@ pub(crate) mod tests {
             },
         };
         c.power.given = Some(GivenSeries {
-            values: (0..rows * nd).map(|i| 0.03 + 0.001 * (i / nd) as f64).collect(),
+            values: (0..rows * nd)
+                .map(|i| 0.03 + 0.001 * (i / nd) as f64)
+                .collect(),
             rows,
         });
         let all = simulate(&c, 3, 0, 5).unwrap_or_default();
@@ -747,13 +751,25 @@ pub(crate) mod tests {
         }
         assert_eq!(&tail.price_usd[..], &all.price_usd[3 * nd..]);
         assert_eq!(&tail.height[..], &all.height[3 * nd..]);
-        let e = simulate(&c, 3, 4, 2).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(e.contains("price_usd (given)") && e.contains("gives 5 paths"), "{e}");
+        let e = simulate(&c, 3, 4, 2)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("price_usd (given)") && e.contains("gives 5 paths"),
+            "{e}"
+        );
         if let PriceModel::Given { values } = &mut c.price {
             values.values.pop();
         }
-        let e = simulate(&c, 3, 0, 1).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(e.contains("price_usd (given)") && e.contains("40 per path"), "{e}");
+        let e = simulate(&c, 3, 0, 1)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("price_usd (given)") && e.contains("40 per path"),
+            "{e}"
+        );
     }
 
     #[test]
