@@ -353,16 +353,21 @@ class Scenario:
 # --------------------------------------------------------------------------- plumbing
 
 
-def _floats(name: str, v: Sequence[float] | pl.Series | None) -> list[float] | None:
-    if v is None:
-        return None
+def _float_series(name: str, v: Sequence[float] | pl.Series) -> pl.Series:
+    """``v`` as a Float64 Series without nulls; errors name the first null row."""
     s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
     if not s.dtype.is_numeric():
         raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
     if s.null_count():
         idx = int(s.is_null().arg_true()[0])
         raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
-    out: list[float] = s.cast(pl.Float64).to_list()
+    return s.cast(pl.Float64)
+
+
+def _floats(name: str, v: Sequence[float] | pl.Series | None) -> list[float] | None:
+    if v is None:
+        return None
+    out: list[float] = _float_series(name, v).to_list()
     return out
 
 
@@ -384,13 +389,7 @@ def _given(
     if v is None:
         return None
     if not isinstance(v, GivenPaths):
-        s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
-        if not s.dtype.is_numeric():
-            raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
-        if s.null_count():
-            idx = int(s.is_null().arg_true()[0])
-            raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
-        return s.cast(pl.Float64), 1
+        return _float_series(name, v), 1
     at = row_label or (lambda r: f"row {r}")
     df = v.frame
     if not isinstance(df, pl.DataFrame):
