@@ -361,7 +361,8 @@ def _float_series(name: str, v: Sequence[float] | pl.Series) -> pl.Series:
     if s.null_count():
         idx = int(s.is_null().arg_true()[0])
         raise InvalidValueError(f"{name} (row {idx}): is null; fill or drop missing days first")
-    return s.cast(pl.Float64)
+    out: pl.Series = s.cast(pl.Float64)
+    return out
 
 
 def _floats(name: str, v: Sequence[float] | pl.Series | None) -> list[float] | None:
