@@ -32,6 +32,7 @@ Net cash flow = ``revenue_usd - opex_usd - capex_usd``. Extra columns (``depreci
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -210,6 +211,9 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
         Missing columns, nulls, or paths on different dates.
     DtypeError
         A column of the wrong type.
+    InvalidValueError
+        NaN or ±inf in any float column (the message names the column, the first such row
+        in the frame as given, its path and date).
     """
     if isinstance(scenario, PreparedScenario):
         return scenario
@@ -248,6 +252,7 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
             )
     if scenario.height == 0:
         raise SchemaError("scenario frame is empty; simulate at least one path and one day")
+    _check_finite_scenario(scenario)
     casts: dict[str, Any] = {
         c: pl.Float64 for c in REQUIRED_SCENARIO_COLUMNS[2:] if schema[c] != pl.Float64
     }
@@ -265,6 +270,32 @@ def prepare_scenario(scenario: Any) -> PreparedScenario:
     day_col = pl.concat([day] * n_paths, rechunk=True) if n_paths > 1 else day
     frame = scenario.with_columns(day_col.alias("day"))
     return PreparedScenario(frame=frame, n_paths=n_paths, n_days=n_days)
+
+
+def _first_non_finite(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[str, int, int] | None:
+    """``(column, count, first row)`` of the first of ``columns`` holding NaN or ±inf."""
+    if not columns:
+        return None
+    ok = frame.select(pl.col(c).is_finite().all() for c in columns).row(0)
+    for c, good in zip(columns, ok, strict=True):
+        if good is False:
+            bad = ~frame[c].is_finite()
+            return c, int(bad.sum()), int(bad.arg_true()[0])
+    return None
+
+
+def _check_finite_scenario(scenario: pl.DataFrame) -> None:
+    floats = [c for c, t in scenario.schema.items() if t.is_float()]
+    found = _first_non_finite(scenario, floats)
+    if found is None:
+        return
+    c, n, row = found
+    raise InvalidValueError(
+        f"scenario column {c!r} has {n} non-finite value(s) (NaN or ±inf), first at row {row} "
+        f"(path {scenario['path'][row]}, date {scenario['date'][row]}): {scenario[c][row]}; "
+        "revenue models need finite numbers on every path and day: fix the value or drop "
+        "that path, or drop the column if no model reads it"
+    )
 
 
 def _check_layout(scenario: pl.DataFrame) -> tuple[int, int]:
@@ -344,16 +375,34 @@ def per_day(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
     return values.gather(scenario["day"])
 
 
+def _where(scenario: PreparedScenario, row: int) -> str:
+    """``row r (path p, day d, date ...)`` of a prepared scenario, for error messages."""
+    f = scenario.frame
+    return f"row {row} (path {f['path'][row]}, day {f['day'][row]}, date {f['date'][row]})"
+
+
 def validate_cash_flows(
-    frame: Any, scenario: PreparedScenario, model_name: str, *, check_rows: bool = True
+    frame: Any,
+    scenario: PreparedScenario,
+    model_name: str,
+    *,
+    check_rows: bool = True,
+    mw: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Check a model's output against the cash-flow schema and return it with ``model``.
+
+    ``mw``, when given, is the allocation the model was called with: the frame's ``mw``
+    column must echo it (to 1e-9 relative, 1e-9 MW near zero), or the model would be valued
+    on MW the site never gave it.
 
     Raises
     ------
     SchemaError
         Not a DataFrame, missing or non-numeric columns, an extra column without a unit
         suffix, a different number of rows or different path/date values than the scenario.
+    InvalidValueError
+        NaN or ±inf in a float column, or an ``mw`` column that differs from ``mw``; the
+        message names the model, the column and the first such row (its path and day).
     """
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
@@ -400,6 +449,34 @@ def validate_cash_flows(
                     f"revenue model {model_name!r}: column {c!r} differs from the scenario's; "
                     "keep the scenario's rows and order (select them from the input frame)"
                 )
+    floats = [c for c, t in frame.schema.items() if t.is_float()]
+    found = _first_non_finite(frame, floats)
+    if found is not None:
+        c, n, row = found
+        raise InvalidValueError(
+            f"revenue model {model_name!r}: column {c!r} has {n} non-finite value(s) (NaN or "
+            f"±inf), first at {_where(scenario, row)}: {frame[c][row]}; cash flows must be "
+            "finite numbers (a NaN would rank the model first): guard divisions and missing "
+            "inputs in the model"
+        )
+    if mw is not None:
+        want = mw.cast(pl.Float64)
+        if want.len() != frame.height:
+            raise InvalidValueError(
+                f"revenue model {model_name!r}: the allocation has {want.len()} rows for "
+                f"{frame.height} cash-flow rows; pass the mw Series the model was called with"
+            )
+        got = frame["mw"]
+        off = (got - want).abs() > (want.abs() + 1.0) * 1e-9
+        if off.any():
+            row = int(off.arg_true()[0])
+            raise InvalidValueError(
+                f"revenue model {model_name!r}: column 'mw' differs from the allocation on "
+                f"{int(off.sum())} row(s), first at {_where(scenario, row)}: returned "
+                f"{got[row]:g} MW, allocated {want[row]:g} MW; return the mw Series passed to "
+                "cash_flows unchanged (cash_flow_frame(scenario, mw, ...) does), and model "
+                "idle or ramping capacity in the money columns"
+            )
     if "model" not in frame.columns:
         frame = frame.with_columns(pl.lit(model_name, dtype=pl.String).alias("model"))
     out: pl.DataFrame = frame.drop("day", strict=False)
@@ -436,6 +513,13 @@ def parameters(model: Any) -> Mapping[str, Any]:
     return {k: getattr(model, k) for k in fields}
 
 
+def _suggest_days(v: Any) -> str:
+    try:
+        return str(max(0, round(float(v))))
+    except (TypeError, ValueError, OverflowError):
+        return "30"
+
+
 class LinearRevenueModel:
     """Base class for models whose daily flows are linear in the MW they hold.
 
@@ -467,8 +551,29 @@ class LinearRevenueModel:
 
     @property
     def lead_days(self) -> int:
-        """Days an added MW waits before it earns (``lead_time_days`` if the model has it)."""
-        return int(getattr(self, "lead_time_days", 0))
+        """Days an added MW waits before it earns (``lead_time_days`` if the model has it).
+
+        Raises :class:`InvalidValueError` unless it is a whole number of days >= 0 (an
+        integral float such as ``30.0`` counts as whole)."""
+        v = getattr(self, "lead_time_days", 0)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if not (ok and math.isfinite(v) and v >= 0 and float(v).is_integer()):
+            raise InvalidValueError(
+                f"revenue model {self.name!r}: lead_time_days must be a whole number of days "
+                f">= 0, got {v!r}; round it (e.g. lead_time_days={_suggest_days(v)})"
+            )
+        return int(v)
+
+    def checked_capex_per_mw(self, site: SiteContext) -> float:
+        """:meth:`capex_per_mw`, checked to be a finite number."""
+        v = self.capex_per_mw(site)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if not (ok and math.isfinite(v)):
+            raise InvalidValueError(
+                f"revenue model {self.name!r}: capex_per_mw() returned {v!r}; it must be a "
+                "finite number of USD per MW added"
+            )
+        return float(v)
 
     def full_unit_flows(
         self, site: SiteContext, scenario: pl.DataFrame, columns: Sequence[str] | None = None
@@ -487,28 +592,52 @@ class LinearRevenueModel:
                 f"revenue model {self.name!r}: unit_flows() must return a DataFrame with "
                 "revenue_usd and opex_usd (USD per MW-day)"
             )
-        n = scenario.height
-        if unit.height == 1 and n != 1:
-            unit = pl.DataFrame(
-                [
-                    pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c)
-                    for c in unit.columns
-                ]
+        bad_type = [c for c, t in unit.schema.items() if not t.is_numeric()]
+        if bad_type:
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() column {bad_type[0]!r} is "
+                f"{unit.schema[bad_type[0]]}; return Float64 USD per MW-day"
             )
-        if unit.height != n:
+        n = scenario.height
+        if unit.height != n and unit.height != 1:
             raise SchemaError(
                 f"revenue model {self.name!r}: unit_flows() returned {unit.height} rows for a "
                 f"scenario of {n} rows"
             )
         if any(t != pl.Float64 for t in unit.schema.values()):
             unit = unit.cast(pl.Float64)
+        nulls = [c for c in unit.columns if unit[c].null_count()]
+        found = _first_non_finite(unit, unit.columns)
+        if nulls or found is not None:
+            c = nulls[0] if nulls else str(found[0] if found else "")
+            bad = (unit[c].is_null() | ~unit[c].is_finite()).fill_null(True)
+            row = int(bad.arg_true()[0])
+            where = f"row {row}"
+            if "day" in scenario.columns and unit.height == n:
+                where += (
+                    f" (path {scenario['path'][row]}, day {scenario['day'][row]}, "
+                    f"date {scenario['date'][row]})"
+                )
+            raise InvalidValueError(
+                f"revenue model {self.name!r}: unit_flows() column {c!r} has {int(bad.sum())} "
+                f"null or non-finite value(s) (NaN or ±inf), first at {where}: {unit[c][row]}; "
+                "per-MW flows must be finite numbers (a NaN would rank the model first): "
+                "guard divisions and missing inputs"
+            )
+        if unit.height != n:
+            unit = pl.DataFrame(
+                [
+                    pl.repeat(unit[c][0], n, eager=True, dtype=pl.Float64).alias(c)
+                    for c in unit.columns
+                ]
+            )
         return unit
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
         unit = self.full_unit_flows(site, scenario)
         m = pl.col("mw")
         act = active_mw(m, self.lead_days)
-        cpm = self.capex_per_mw(site)
+        cpm = self.checked_capex_per_mw(site)
         cols = {c: act * pl.col(f"_u_{c}") for c in unit.columns}
         cols["capex_usd"] = added_mw(m) * cpm if cpm else pl.lit(0.0)
         frame = scenario.select("path", "date", "day", mw.alias("mw"))

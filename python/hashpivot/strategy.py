@@ -23,14 +23,16 @@ of flexibility (best flexible minus best fixed strategy, by mean NPV).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 import polars as pl
 
 from hashpivot import _core
-from hashpivot.exceptions import InvalidValueError
+from hashpivot.exceptions import DtypeError, InvalidValueError
 from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -54,6 +56,7 @@ __all__ = [
     "Strategy",
     "SwitchRule",
     "evaluate",
+    "quantile_column",
 ]
 
 SWITCHING = "switching"
@@ -141,12 +144,119 @@ def _check_mix(name: str, mix: Mapping[str, float], site: SiteContext) -> None:
         )
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise DtypeError(
+            f"strategy name must be a str, got {name!r} ({type(name).__name__}); name each "
+            'strategy, e.g. Static("all_mining", {"self_mining": 100.0})'
+        )
+    return name
+
+
+def _check_days(who: str, field_name: str, v: Any, minimum: int = 0) -> int:
+    """A day count: an int (or an integral float such as ``30.0``) >= ``minimum``.
+
+    ``who`` names the position (``strategy 'x'`` or ``strategy 'x' stage 2``)."""
+    if not _is_number(v):
+        raise DtypeError(
+            f"{who}: {field_name} must be a whole number of days (an int), got {v!r} "
+            f"({type(v).__name__}); pass e.g. {field_name}={max(minimum, 30)}"
+        )
+    if isinstance(v, numbers.Integral):
+        days = int(v)
+    else:
+        f = float(v)
+        if not (math.isfinite(f) and f.is_integer()):
+            hint = f", e.g. {field_name}={max(minimum, round(f))}" if math.isfinite(f) else ""
+            raise InvalidValueError(
+                f"{who}: {field_name} must be a whole number of days >= {minimum}, got {v!r}; "
+                f"the model works in whole days: round it{hint}"
+            )
+        days = int(f)
+    if days < minimum:
+        fix = (
+            "days count forward (a negative wait would run MW in two places at once); use 0 "
+            "for no wait"
+            if minimum == 0
+            else f"use {minimum} or more"
+        )
+        raise InvalidValueError(
+            f"{who}: {field_name} must be a whole number of days >= {minimum}, got {v!r}; {fix}"
+        )
+    return days
+
+
+def _check_number(who: str, field_name: str, v: Any, what: str, *, positive: bool) -> float:
+    """A finite number >= 0 (``positive``: > 0)."""
+    if not _is_number(v):
+        raise DtypeError(
+            f"{who}: {field_name} must be a number ({what}), got {v!r} ({type(v).__name__}); "
+            "pass a float"
+        )
+    f = float(v)
+    if not (math.isfinite(f) and (f > 0 if positive else f >= 0)):
+        op = ">" if positive else ">="
+        raise InvalidValueError(
+            f"{who}: {field_name} must be a finite number {op} 0 ({what}), got {v!r}"
+        )
+    return f
+
+
+def _check_model(who: str, field_name: str, v: Any, optional: bool) -> str | None:
+    if v is None and optional:
+        return None
+    if not isinstance(v, str):
+        alt = " or None" if optional else ""
+        raise DtypeError(
+            f"{who}: {field_name} must be a revenue model name (str){alt}, got {v!r} "
+            f'({type(v).__name__}); e.g. "self_mining"'
+        )
+    return v
+
+
+def _check_mix_types(strategy: str, where: str, mix: Any) -> dict[str, float]:
+    """Model name → MW, each a finite number >= 0; returned as a new dict of floats."""
+    if not isinstance(mix, Mapping):
+        raise DtypeError(
+            f"strategy {strategy!r}: {where} must be a mapping of model name to MW, got "
+            f'{type(mix).__name__}; pass a dict such as {{"self_mining": 100.0}}'
+        )
+    out: dict[str, float] = {}
+    for m, v in mix.items():
+        if not isinstance(m, str):
+            raise DtypeError(
+                f"strategy {strategy!r}: {where} key {m!r} ({type(m).__name__}) must be a "
+                'revenue model name (str), e.g. "self_mining"'
+            )
+        if not _is_number(v):
+            raise DtypeError(
+                f"strategy {strategy!r}: {where}[{m!r}] = {v!r} is a {type(v).__name__}; MW must "
+                f"be a number, e.g. {{{m!r}: 100.0}}"
+            )
+        f = float(v)
+        if not (math.isfinite(f) and f >= 0):
+            raise InvalidValueError(
+                f"strategy {strategy!r}: MW for model {m!r} in {where} must be a finite number "
+                f">= 0, got {v!r}"
+            )
+        out[m] = f
+    return out
+
+
 @dataclass(frozen=True)
 class Static:
     """A fixed mix: ``mix`` maps model name → MW, for every day and path."""
 
     name: str
     mix: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        name = _check_name(self.name)
+        object.__setattr__(self, "mix", _check_mix_types(name, "mix", self.mix))
 
     @property
     def flexible(self) -> bool:
@@ -167,6 +277,9 @@ class Stage:
     """Move ``mw`` MW from ``from_model`` to ``to_model`` on day ``at_day`` (0 = first day).
 
     ``from_model=None`` takes unallocated capacity; ``to_model=None`` leaves the MW idle.
+    :class:`Staged` checks its stages when it is built (``at_day`` a whole number of days
+    >= 0, ``mw`` a finite number > 0, the models names or None); the error names the strategy
+    and the stage.
     """
 
     at_day: int
@@ -184,6 +297,40 @@ class Staged:
     stages: Sequence[Stage]
     lead_time_days: int = 0
     switch_cost_usd_per_mw: float = 0.0
+
+    def __post_init__(self) -> None:
+        name = _check_name(self.name)
+        who = f"strategy {name!r}"
+        object.__setattr__(self, "start", _check_mix_types(name, "start", self.start))
+        if not isinstance(self.stages, Iterable) or isinstance(self.stages, (str, Mapping)):
+            raise DtypeError(
+                f"strategy {name!r}: stages must be a list of Stage(at_day, mw, from_model, "
+                f"to_model), got {type(self.stages).__name__}; wrap a single stage in [...]"
+            )
+        stages = []
+        for i, st in enumerate(self.stages):
+            at = f"strategy {name!r} stage {i}"
+            if not isinstance(st, Stage):
+                raise DtypeError(
+                    f"{at}: expected a Stage(at_day, mw, from_model, to_model), got {st!r} "
+                    f"({type(st).__name__})"
+                )
+            stages.append(
+                Stage(
+                    at_day=_check_days(at, "at_day", st.at_day),
+                    mw=_check_number(at, "mw", st.mw, "MW moved", positive=True),
+                    from_model=_check_model(at, "from_model", st.from_model, True),
+                    to_model=_check_model(at, "to_model", st.to_model, True),
+                )
+            )
+        object.__setattr__(self, "stages", tuple(stages))
+        object.__setattr__(
+            self, "lead_time_days", _check_days(who, "lead_time_days", self.lead_time_days)
+        )
+        cost = _check_number(
+            who, "switch_cost_usd_per_mw", self.switch_cost_usd_per_mw, "USD/MW", positive=False
+        )
+        object.__setattr__(self, "switch_cost_usd_per_mw", cost)
 
     @property
     def flexible(self) -> bool:
@@ -236,6 +383,10 @@ class SwitchRule:
 
     The switch happens at most once per path and is irreversible (a conversion). The moved
     MW are idle for ``lead_time_days`` and cost ``switch_cost_usd_per_mw`` on the trigger day.
+
+    Checked when built: ``window_days`` a whole number >= 1, ``lead_time_days`` a whole
+    number >= 0 (integral floats such as ``30.0`` become ints), ``mw`` > 0, exactly one of
+    ``below``/``above`` (a finite number); errors name the strategy and the field.
     """
 
     name: str
@@ -250,6 +401,45 @@ class SwitchRule:
     lead_time_days: int = 0
     switch_cost_usd_per_mw: float = 0.0
 
+    def __post_init__(self) -> None:
+        name = _check_name(self.name)
+        who = f"strategy {name!r}"
+        object.__setattr__(self, "start", _check_mix_types(name, "start", self.start))
+        _check_model(who, "from_model", self.from_model, False)
+        _check_model(who, "to_model", self.to_model, False)
+        object.__setattr__(self, "mw", _check_number(who, "mw", self.mw, "MW moved", positive=True))
+        for key in ("below", "above"):
+            v = getattr(self, key)
+            if v is None:
+                continue
+            if not _is_number(v):
+                raise DtypeError(
+                    f"strategy {name!r}: {key} must be a number (a threshold of the signal), "
+                    f"got {v!r} ({type(v).__name__}); pass e.g. {key}=45.0"
+                )
+            if not math.isfinite(v):
+                raise InvalidValueError(
+                    f"strategy {name!r}: {key} must be a finite threshold, got {v!r}"
+                )
+            object.__setattr__(self, key, float(v))
+        if (self.below is None) == (self.above is None):
+            raise InvalidValueError(f"strategy {name!r}: give exactly one of below= or above=")
+        if not isinstance(self.signal, str):
+            raise DtypeError(
+                f"strategy {name!r}: signal must be a scenario column name (str), got "
+                f'{self.signal!r}; e.g. signal="hashprice_usd_ph_day"'
+            )
+        object.__setattr__(
+            self, "window_days", _check_days(who, "window_days", self.window_days, minimum=1)
+        )
+        object.__setattr__(
+            self, "lead_time_days", _check_days(who, "lead_time_days", self.lead_time_days)
+        )
+        cost = _check_number(
+            who, "switch_cost_usd_per_mw", self.switch_cost_usd_per_mw, "USD/MW", positive=False
+        )
+        object.__setattr__(self, "switch_cost_usd_per_mw", cost)
+
     @property
     def flexible(self) -> bool:
         return True
@@ -259,10 +449,6 @@ class SwitchRule:
 
     def trigger_day(self, scenario: PreparedScenario) -> pl.Series:
         """Per path (in path order) the first day the rule fires; null where it never does."""
-        if (self.below is None) == (self.above is None):
-            raise InvalidValueError(f"strategy {self.name!r}: give exactly one of below= or above=")
-        if self.window_days < 1:
-            raise InvalidValueError(f"strategy {self.name!r}: window_days must be >= 1")
         frame = scenario.frame
         if self.signal not in frame.columns or not frame.schema[self.signal].is_numeric():
             floats = ", ".join(c for c, t in frame.schema.items() if t.is_float())
@@ -340,16 +526,18 @@ class Evaluation:
         ``revenue_usd``, ``opex_usd``, ``capex_usd`` (undiscounted totals) — Float64.
     summary
         One row per strategy: ``strategy``, ``flexible`` (Boolean), ``mean_npv_usd``,
-        ``std_npv_usd``, ``npv_qXX_usd`` per quantile, ``p_loss`` (share of paths with NPV < 0),
+        ``std_npv_usd``, one column per quantile (named by :func:`quantile_column`:
+        ``npv_q05_usd``, ``npv_q02_5_usd``, ...), ``p_loss`` (share of paths with NPV < 0),
         ``cvar_usd`` (mean NPV of the worst ``cvar_level`` share of paths), ``median_irr``,
-        ``median_payback_years``, ``share_paid_back``.
+        ``median_payback_years``, ``share_paid_back``. The NPV statistics (mean to CVaR) are
+        null for a strategy whose NPV is not finite on some path; it is then never ranked.
     by_model
         ``strategy``, ``model``, ``mean_npv_usd``, ``mean_revenue_usd``, ``mean_opex_usd``,
         ``mean_capex_usd`` (mean over paths).
     flexibility
         One row: ``best_fixed``, ``best_fixed_mean_npv_usd``, ``best_flexible``,
         ``best_flexible_mean_npv_usd``, ``value_of_flexibility_usd`` (nulls when a kind is
-        missing).
+        missing; strategies with a null mean NPV are not candidates).
     failures
         ``strategy``, ``model``, ``plugin``, ``distribution``, ``stage``, ``message``: plugins
         that failed; strategies using a failed model are left out of the other tables.
@@ -667,12 +855,101 @@ def _resolve_models(models: Any) -> RevenueModels:
         return get_revenue_models()
     if isinstance(models, RevenueModels):
         return models
+    if isinstance(models, Mapping):
+        items: list[tuple[str, Any]] = [(f"models[{k!r}]", m) for k, m in models.items()]
+    elif isinstance(models, Iterable) and not isinstance(models, str):
+        items = [(f"models[{i}]", m) for i, m in enumerate(models)]
+    else:
+        raise DtypeError(
+            f"evaluate(models=...): expected a list or dict of revenue models, got "
+            f"{type(models).__name__}; pass e.g. models=[SelfMining()] or None for the "
+            "registered plugins"
+        )
     out = RevenueModels()
-    items = models.values() if isinstance(models, Mapping) else models
-    for m in items:
+    for where, m in items:
+        name = getattr(m, "name", None)
+        if not isinstance(name, str) or not callable(getattr(m, "cash_flows", None)):
+            raise DtypeError(
+                f"evaluate(models=...): {where} ({type(m).__name__}) is not a RevenueModel: it "
+                "needs a str 'name' and a 'cash_flows(site, scenario, mw)' method"
+            )
         out.models[m.name] = m
         out.plugin_of[m.name] = "(passed to evaluate)"
         out.distribution_of[m.name] = "(not installed)"
+    return out
+
+
+def quantile_column(q: float) -> str:
+    """The summary column of NPV quantile ``q`` (in [0, 1]).
+
+    The percentage, rounded to 6 decimals: whole percents keep two digits
+    (``0.05`` → ``npv_q05_usd``, ``1.0`` → ``npv_q100_usd``); others put the decimals after an
+    underscore (``0.025`` → ``npv_q02_5_usd``, ``0.999`` → ``npv_q99_9_usd``,
+    ``0.0001`` → ``npv_q00_01_usd``).
+    """
+    pct = (Decimal(repr(float(q))) * 100).quantize(Decimal("0.000001"))
+    whole = int(pct)
+    frac = format(pct - whole, "f").partition(".")[2].rstrip("0")
+    return f"npv_q{whole:02d}_{frac}_usd" if frac else f"npv_q{whole:02d}_usd"
+
+
+def _check_quantiles(quantiles: Any) -> list[tuple[float, str]]:
+    """``(q, column)`` per quantile: numbers in [0, 1] whose column names differ."""
+    if isinstance(quantiles, (str, bytes)) or not isinstance(quantiles, Iterable):
+        raise DtypeError(
+            f"evaluate(quantiles=...): expected a sequence of numbers in [0, 1], got "
+            f"{quantiles!r} ({type(quantiles).__name__}); e.g. quantiles=(0.05, 0.5, 0.95)"
+        )
+    out: list[tuple[float, str]] = []
+    seen: dict[str, float] = {}
+    for i, q in enumerate(quantiles):
+        if not _is_number(q):
+            raise DtypeError(
+                f"evaluate(quantiles=...): quantiles[{i}] = {q!r} is a {type(q).__name__}; "
+                "expected a number in [0, 1], e.g. 0.05"
+            )
+        f = float(q)
+        if not 0.0 <= f <= 1.0:
+            raise InvalidValueError(
+                f"evaluate(quantiles=...): quantiles[{i}] = {q!r} is outside [0, 1]; give "
+                "shares of paths, e.g. 0.05 for the 5th percentile"
+            )
+        name = quantile_column(f)
+        if name in seen:
+            raise InvalidValueError(
+                f"evaluate(quantiles=...): quantiles {seen[name]!r} and {q!r} (quantiles[{i}]) "
+                f"both name column {name!r} (twice); drop one (levels are told apart to 1e-8)"
+            )
+        seen[name] = q
+        out.append((f, name))
+    return out
+
+
+def _number_arg(arg: str, v: Any, what: str) -> float:
+    if not _is_number(v):
+        raise DtypeError(
+            f"evaluate({arg}={v!r}): expected a number ({what}), got a {type(v).__name__}"
+        )
+    return float(v)
+
+
+def _check_strategies(strategies: Any) -> list[Strategy]:
+    if isinstance(strategies, (str, bytes, Mapping)) or not isinstance(strategies, Iterable):
+        raise DtypeError(
+            f"evaluate(strategies=...): expected a list of strategies, got "
+            f"{type(strategies).__name__}; wrap a single strategy in [...]"
+        )
+    out = list(strategies)
+    for i, st in enumerate(out):
+        ok = isinstance(getattr(st, "name", None), str) and all(
+            callable(getattr(st, m, None)) for m in ("models", "allocate")
+        )
+        if not ok or not hasattr(st, "flexible"):
+            raise DtypeError(
+                f"evaluate(strategies=...): strategies[{i}] is a {type(st).__name__} ({st!r}); "
+                "expected a Static, Staged, SwitchRule or an object with a str name, flexible, "
+                "models() and allocate(site, scenario)"
+            )
     return out
 
 
@@ -702,11 +979,13 @@ def evaluate(
     discount_rate
         Annual discount rate for NPV; daily flows are discounted by ``(1+r)^(-day/365.25)``.
     quantiles
-        NPV quantiles for the summary.
+        NPV quantiles for the summary: numbers in [0, 1]; the columns are named by
+        :func:`quantile_column`, and two levels that give the same name are rejected.
     cvar_level
-        Tail share for CVaR (expected NPV of the worst ``cvar_level`` of paths).
+        Tail share for CVaR (expected NPV of the worst ``cvar_level`` of paths), in (0, 1].
     models
-        Revenue models to use; default: every model the plugins register.
+        Revenue models to use (a list, or a dict whose values are models); default: every
+        model the plugins register.
     strict
         Raise :class:`PluginError` on the first failing model instead of recording it.
     fast
@@ -718,18 +997,44 @@ def evaluate(
     -------
     Evaluation
         Frames ``per_path``, ``summary``, ``by_model``, ``flexibility``, ``failures``.
+
+    Raises
+    ------
+    DtypeError
+        An argument of the wrong type (``site`` not a :class:`SiteContext`, a rate given as a
+        string, a strategy or model that is not one); the message names the argument.
+    InvalidValueError
+        A rate, tail share or quantile out of range, repeated strategy names or quantile
+        columns, an allocation above the site's capacity, or NaN/±inf in the scenario frame.
+    PluginError
+        With ``strict=True``: the first model that raised or returned invalid cash flows
+        (NaN/±inf, an ``mw`` column other than the allocation, the wrong schema).
     """
-    strategies = list(strategies)
+    if not isinstance(site, SiteContext):
+        raise DtypeError(
+            f"evaluate(site=...): expected a hashpivot.revenue.SiteContext, got "
+            f"{type(site).__name__}; pass SiteContext(capacity_mw=..., efficiency_jth=...)"
+        )
+    strategies = _check_strategies(strategies)
     names = [s.name for s in strategies]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InvalidValueError(f"strategy names must be unique; repeated: {', '.join(dupes)}")
     if not strategies:
         raise InvalidValueError("evaluate() needs at least one strategy")
+    cvar_level = _number_arg("cvar_level", cvar_level, "a tail share in (0, 1], e.g. 0.05")
     if not (0.0 < cvar_level <= 1.0):
-        raise InvalidValueError(f"cvar_level must be in (0, 1], got {cvar_level}")
-    if not discount_rate > -1.0:
-        raise InvalidValueError(f"discount_rate must be > -1, got {discount_rate}")
+        raise InvalidValueError(
+            f"evaluate(cvar_level=...) must be in (0, 1], got {cvar_level}; e.g. 0.05 for the "
+            "worst 5 % of paths"
+        )
+    discount_rate = _number_arg("discount_rate", discount_rate, "an annual rate, e.g. 0.10")
+    if not (math.isfinite(discount_rate) and discount_rate > -1.0):
+        raise InvalidValueError(
+            f"evaluate(discount_rate=...) must be a finite number > -1, got {discount_rate}; "
+            "e.g. 0.10 for 10 % a year"
+        )
+    q_names = _check_quantiles(quantiles)
     registry = _resolve_models(models)
     sc = prepare_scenario(scenario_result)
     agg = _Aggregator(sc, discount_rate)
@@ -741,7 +1046,7 @@ def evaluate(
         if f.model:
             failed_models.setdefault(f.model, f)
     cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
-    unit_cache: dict[str, _Sums | PluginFailure] = {}
+    unit_cache: dict[str, _Unit | PluginFailure] = {}
     results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
     for strat in strategies:
         unknown = sorted(m for m in strat.models() if m not in registry)
@@ -765,14 +1070,14 @@ def evaluate(
             model = registry[mname]
             got: _Agg | PluginFailure
             if fast and isinstance(model, LinearRevenueModel) and steps.monotone():
-                sums = unit_cache.get(mname)
-                if sums is None:
-                    sums = _unit_sums(registry, mname, site, sc, agg)
-                    unit_cache[mname] = sums
-                if isinstance(sums, PluginFailure):
-                    got = sums
+                unit = unit_cache.get(mname)
+                if unit is None:
+                    unit = _unit_sums(registry, mname, site, sc, agg)
+                    unit_cache[mname] = unit
+                if isinstance(unit, PluginFailure):
+                    got = unit
                 else:
-                    got = agg.steps(sums, steps, model.lead_days, model.capex_per_mw(site))
+                    got = agg.steps(unit.sums, steps, unit.lead, unit.capex_per_mw)
             else:
                 key = (mname, steps.key if steps.key is not None else ("id", id(steps)))
                 cached = cache.get(key)
@@ -801,10 +1106,12 @@ def evaluate(
     per_path_frames = []
     by_model_rows = []
     names_ok = list(results)
-    stacked = _split_periods([results[n][0] for n in names_ok], sc.n_paths, agg.n_periods)
     empty = pl.Series([], dtype=pl.Float64)
-    irr_all = _irr(stacked) if names_ok else empty
-    pay_all = _payback_years(stacked) if names_ok else empty
+    irr_all = pay_all = empty
+    if names_ok:  # every strategy may have failed: then the tables are empty
+        stacked = _split_periods([results[n][0] for n in names_ok], sc.n_paths, agg.n_periods)
+        irr_all = _irr(stacked)
+        pay_all = _payback_years(stacked)
     for i, sname in enumerate(names_ok):
         total, parts = results[sname]
         per_path_frames.append(
@@ -846,7 +1153,7 @@ def evaluate(
         pl.concat(per_path_frames) if per_path_frames else pl.DataFrame(schema=per_path_schema)
     )
     flexible = {s.name: bool(s.flexible) for s in strategies}
-    summary = _summary(per_path, flexible, quantiles, cvar_level)
+    summary = _summary(per_path, flexible, [q for q, _ in q_names], cvar_level)
     by_model = pl.DataFrame(
         by_model_rows,
         schema={
@@ -886,18 +1193,29 @@ def evaluate(
     )
 
 
+@dataclass
+class _Unit:
+    """A linear model's per-MW cumulative sums, its lead time and capex per added MW."""
+
+    sums: _Sums
+    lead: int
+    capex_per_mw: float
+
+
 def _unit_sums(
     registry: RevenueModels, name: str, site: SiteContext, sc: PreparedScenario, agg: _Aggregator
-) -> _Sums | PluginFailure:
+) -> _Unit | PluginFailure:
     model = registry[name]
     assert isinstance(model, LinearRevenueModel)
     plugin = registry.plugin_of.get(name, "?")
     dist = registry.distribution_of.get(name, "(not installed)")
     try:
         unit = model.full_unit_flows(site, sc.frame, columns=("revenue_usd", "opex_usd"))
+        lead = model.lead_days
+        cpm = model.checked_capex_per_mw(site)
     except Exception as exc:
         return PluginFailure(plugin, dist, "unit_flows", f"{type(exc).__name__}: {exc}", name)
-    return agg.sums(unit["revenue_usd"], unit["opex_usd"])
+    return _Unit(agg.sums(unit["revenue_usd"], unit["opex_usd"]), lead, cpm)
 
 
 def _run_model(
@@ -916,7 +1234,7 @@ def _run_model(
     except Exception as exc:
         return PluginFailure(plugin, dist, "cash_flows", f"{type(exc).__name__}: {exc}", name)
     try:
-        cf = validate_cash_flows(out, sc, name)
+        cf = validate_cash_flows(out, sc, name, mw=mw)
     except Exception as exc:
         return PluginFailure(plugin, dist, "schema", str(exc), name)
     return agg.full(cf["revenue_usd"], cf["opex_usd"], cf["capex_usd"])
@@ -929,12 +1247,12 @@ def _summary(
     cvar_level: float,
 ) -> pl.DataFrame:
     q_cols = [
-        pl.col("npv_usd")
-        .quantile(q, interpolation="linear")
-        .alias(f"npv_q{round(q * 100):02d}_usd")
+        pl.col("npv_usd").quantile(q, interpolation="linear").alias(quantile_column(q))
         for q in quantiles
     ]
     k = pl.max_horizontal(pl.lit(1), (pl.len() * cvar_level).ceil().cast(pl.Int64))
+    npv_stats = ["mean_npv_usd", "std_npv_usd", *(quantile_column(q) for q in quantiles)]
+    npv_stats += ["p_loss", "cvar_usd"]
     out = (
         per_path.group_by("strategy", maintain_order=True)
         .agg(
@@ -946,19 +1264,30 @@ def _summary(
             pl.col("irr").median().alias("median_irr"),
             pl.col("payback_years").median().alias("median_payback_years"),
             pl.col("payback_years").is_not_null().mean().alias("share_paid_back"),
+            (~pl.col("npv_usd").is_finite()).any().alias("_undefined"),
+        )
+        # Defence in depth (inputs and cash flows are checked for NaN/inf first): a strategy
+        # with a non-finite NPV on any path has no NPV statistics, so it is never ranked.
+        .with_columns(
+            pl.when(pl.col("_undefined")).then(None).otherwise(pl.col(c)).alias(c)
+            for c in npv_stats
         )
         .with_columns(
             pl.col("strategy")
             .replace_strict(dict(flexible), return_dtype=pl.Boolean)
             .alias("flexible")
         )
+        .drop("_undefined")
     )
     return out.select("strategy", "flexible", pl.exclude("strategy", "flexible"))
 
 
 def _flexibility(summary: pl.DataFrame) -> pl.DataFrame:
     def best(flag: bool) -> tuple[str | None, float | None]:
-        sub = summary.filter(pl.col("flexible") == flag).sort("mean_npv_usd", descending=True)
+        mean = pl.col("mean_npv_usd")
+        sub = summary.filter(
+            (pl.col("flexible") == flag) & mean.is_not_null() & mean.is_finite()
+        ).sort("mean_npv_usd", descending=True)
         if sub.height == 0:
             return None, None
         return sub["strategy"][0], sub["mean_npv_usd"][0]
