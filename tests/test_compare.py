@@ -288,3 +288,15 @@ def test_cli_refuses_foreign_output_folder(tmp_path: Path) -> None:
     assert p.returncode == 4
     assert "not a hashpivot report" in p.stderr
     assert [x.name for x in (tmp_path / "docs").iterdir()] == ["thesis.tex"]
+
+
+def test_decision_table_has_its_quantiles_whatever_the_site_asks(
+    small_cfg: config.SiteConfig,
+) -> None:
+    import dataclasses
+
+    cfg = dataclasses.replace(small_cfg, quantiles=(0.1, 0.9))
+    res = cmpmod.compare(cfg)
+    for c in ("npv_q05_usd", "npv_q50_usd", "npv_q95_usd"):
+        assert res.decision[c].null_count() == 0, c
+    assert {"npv_q10_usd", "npv_q90_usd"} <= set(res.evaluation.summary.columns)

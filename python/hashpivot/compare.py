@@ -41,6 +41,9 @@ DECISION_COLUMNS = (
     "median_irr",
 )
 
+#: NPV quantiles the decision table shows (``npv_q05_usd`` … ``npv_q95_usd``).
+_DECISION_QUANTILES = (0.05, 0.5, 0.95)
+
 #: Paths whose daily cash flows make the best strategy's timeline (a mean over these paths).
 TIMELINE_PATHS = 2_000
 
@@ -259,7 +262,9 @@ def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
             daily,
             cfg.strategies,
             discount_rate=cfg.discount_rate,
-            quantiles=cfg.quantiles,
+            # the decision table's p5 / median / p95 are always computed, whatever else the
+            # site file asks for (its quantiles are in the summary)
+            quantiles=tuple(sorted({*cfg.quantiles, *_DECISION_QUANTILES})),
             cvar_level=cfg.cvar_level,
             models=cfg.models,
         )
