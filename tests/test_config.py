@@ -376,3 +376,173 @@ def test_price_paths_file_errors_name_file_and_line(tmp_path: Path) -> None:
     assert "has 2 price paths but [scenario] paths = 3" in msg, msg
     msg = _err(tmp_path, _with_price_paths(tmp_path, _price_frame(2, 40).drop("day"), 2, "x.csv"))
     assert "needs path, date (or day) and price_usd" in msg, msg
+
+
+# ------------------------------------------- checked at load: scenario values and stages
+
+_GBM = 'model = "gbm"'
+
+
+def _price_csv(tmp_path: Path, days: int, name: str = "short.csv") -> None:
+    rows = [f"2024-01-{d + 1:02d},{60_000 + 10 * d}" for d in range(days)]
+    (tmp_path / name).write_text("date,price_usd\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def _price_model(kind: str, extra: str = "") -> str:
+    """The default site with ``[scenario.price]`` replaced by ``kind`` reading short.csv."""
+    start = DEFAULT.index(_GBM)
+    end = DEFAULT.index("[scenario.fees]")
+    return DEFAULT[:start] + f'model = "{kind}"\nfile = "short.csv"\n{extra}\n' + DEFAULT[end:]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "fragment"),
+    [
+        ("sigma = 0.55", "sigma = -1", "scenario.price.sigma", "-1 must be a finite number"),
+        ("season_amp = 0.15", "season_amp = 15", "scenario.power.season_amp", "[0, 1]"),
+        ("mean_btc = 0.03", "mean_btc = 0", "scenario.fees.mean_btc", "mean_btc"),
+        (
+            "[scenario.power]",
+            "[scenario.network]\npool_fee = 1.5\n\n[scenario.power]",
+            "scenario.network.pool_fee",
+            "pool_fee: 1.5 must lie in [0, 1]",
+        ),
+    ],
+)
+def test_scenario_values_checked_at_load(
+    tmp_path: Path, old: str, new: str, key: str, fragment: str
+) -> None:
+    assert old in DEFAULT
+    text = DEFAULT.replace(old, new, 1)
+    msg = _err(tmp_path, text)
+    line = _line_of(text, new.splitlines()[1] if "\n" in new else new)
+    assert f"site.toml:{line}: {key}: " in msg, msg
+    assert fragment in msg, msg
+
+
+def test_series_price_file_too_short(tmp_path: Path) -> None:
+    _price_csv(tmp_path, 10)
+    text = _price_model("series")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, 'file = "short.csv"')
+    assert f"site.toml:{line}: scenario.price.file: price_usd (given): has 10 daily values" in msg
+    # the same file covers a short enough horizon
+    ok = text.replace("years = 5", "years = 0.02")  # 7 days
+    assert config.load_site(_write(tmp_path, ok)).years == 0.02
+
+
+def test_bootstrap_price_file_too_short(tmp_path: Path) -> None:
+    _price_csv(tmp_path, 10)
+    text = _price_model("bootstrap")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, 'file = "short.csv"')
+    assert f"site.toml:{line}: scenario.price.file: " in msg, msg
+    assert "9 returns cannot fill blocks of 30 days" in msg, msg
+    assert config.load_site(_write(tmp_path, _price_model("bootstrap", "block_days = 5")))
+
+
+def test_stage_moves_more_than_the_model_holds(tmp_path: Path) -> None:
+    text = DEFAULT.replace("mw = 40, from", "mw = 400, from")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "mw = 400, from")
+    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 moves 400 MW out of " in msg
+    assert "'self_mining', which holds 100 MW on day 0" in msg
+
+
+def test_stages_replayed_in_day_order(tmp_path: Path) -> None:
+    stages = 'stages = [{ at_day = 0, mw = 40, from = "self_mining", to = "ai_colocation" }]'
+    assert stages in DEFAULT
+    two = (
+        "stages = [\n"
+        '  { at_day = 100, mw = 70, from = "self_mining", to = "gpu_cloud" },\n'
+        '  { at_day = 0, mw = 40, from = "self_mining", to = "ai_colocation" },\n'
+        "]"
+    )
+    text = DEFAULT.replace(stages, two)
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "at_day = 100")
+    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 moves 70 MW" in msg
+    assert "which holds 60 MW on day 100" in msg
+    # in the other order they fit: 40 out on day 0 leaves 60, 60 out on day 100
+    assert config.load_site(_write(tmp_path, text.replace("mw = 70", "mw = 60")))
+
+
+def test_stage_adding_unallocated_mw_beyond_capacity(tmp_path: Path) -> None:
+    text = DEFAULT.replace('mw = 40, from = "self_mining", ', "mw = 40, ")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, 'mw = 40, to = "ai_colocation"')
+    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 brings the allocation " in msg
+    assert "to 140 MW on day 0 but the site has 100 MW" in msg
+
+
+def test_scenario_check_does_not_simulate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hashpivot import _core
+
+    calls: list[int] = []
+    real = _core.simulate_paths
+
+    def spy(cfg: object, params: object, seed: int, first: int, n: int) -> object:
+        calls.append(n)
+        return real(cfg, params, seed, first, n)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_core, "simulate_paths", spy)
+    config.load_site()
+    assert calls == [0]
+
+
+@pytest.mark.parametrize(
+    ("message", "key"),
+    [
+        ("price sigma: -1 must be …", ("scenario", "price", "sigma")),
+        ("GBM.mu: 50 is outside ±10", ("scenario", "price", "mu")),
+        ("price_usd (given) (row 3): 0 is not …", ("scenario", "price", "file")),
+        ("price bootstrap returns (row 2): is not finite", ("scenario", "price", "file")),
+        ("price start_usd: 0 must …", ("scenario", "start_price_usd")),
+        ("start_price_usd: -1 must …", ("scenario", "start_price_usd")),
+        ("power_price_usd_kwh (given) (row 9): …", ("site", "power_series")),
+        ("power base_usd_kwh: …", ("site", "power_price_usd_kwh")),
+        ("power tranche_weight: weights sum to 2", ("scenario", "network", "tranche_weight")),
+        (
+            "fleet response_per_day: 0 must lie in (0, 1]",
+            ("scenario", "network", "response_per_day"),
+        ),
+        ("Fleet.start_state: 'x' is not …", ("scenario", "network", "start_state")),
+        ("Fleet: tranche_mult has 2 values …", ("scenario", "network")),
+        (
+            "mix efficiency_jth (row 1): 0 must …",
+            ("scenario", "network", "mix", 1, "efficiency_jth"),
+        ),
+        ("mix hashrate_share: sums to 0", ("scenario", "network", "mix", "hashrate_share")),
+        ("shock fraction (row 2): 2 must lie in [0, 1]", ("scenario", "shocks", 2, "fraction")),
+        ("shocks[1].days: 0 must be ≥ 1", ("scenario", "shocks", 1, "days")),
+        ("start height: -1 is negative", ("scenario", "start_epoch")),
+        ("gpu vol_per_day: -1 …", ("scenario", "gpu", "vol_per_day")),
+        ("correlation: not positive definite", ("scenario", "correlation")),
+        ("something else: …", ("scenario",)),
+    ],
+)
+def test_scenario_messages_map_to_keys(message: str, key: tuple[object, ...]) -> None:
+    assert config._scenario_key(message) == key
+
+
+def test_empty_strategy_name(tmp_path: Path) -> None:
+    text = DEFAULT.replace('name = "host"', 'name = " "')
+    msg = _err(tmp_path, text)
+    line = _line_of(text, 'name = " "')
+    assert f"site.toml:{line}: strategy[1].name: is empty" in msg
+
+
+def test_strategy_class_errors_point_at_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hashpivot.exceptions import InvalidValueError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise InvalidValueError("strategy 'full_ai': a rule only the class knows")
+
+    monkeypatch.setattr(config, "Static", refuse)
+    msg = _err(tmp_path, DEFAULT)
+    line = _line_of(DEFAULT, "[[strategy]]")
+    assert msg.endswith(
+        f"site.toml:{line}: strategy[0]: strategy 'full_ai': a rule only the class knows"
+    )

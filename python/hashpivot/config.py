@@ -12,6 +12,9 @@ error. Relative file paths are resolved against the site file's folder.
 
 :func:`load_site` returns a :class:`SiteConfig`; every problem raises
 :class:`~hashpivot.exceptions.ConfigError` with ``file:line: key: what is wrong; what to do``.
+What a run would refuse later is refused here, at its line: model parameters (the models'
+own checks, reported at the key they refuse), the scenario (the simulator's checks with zero
+paths, mapped to their key by :func:`_scenario_key`) and staged conversions (replayed).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from hashpivot import hardware, scenario
+from hashpivot import _core, hardware, scenario
 from hashpivot.exceptions import ConfigError, HashpivotError
 from hashpivot.plugins import get_revenue_models
 from hashpivot.revenue import RevenueModel, SiteContext
@@ -522,7 +525,21 @@ def _override(t: _Table, obj: Any, *, skip: Sequence[str] = ()) -> Any:
     try:
         return dataclasses.replace(obj, **changes)
     except (HashpivotError, ValueError, TypeError) as e:
+        # The class checks its fields (``__post_init__``): find the key that it rejects
+        # alone, in file order, and report it at that key's line; a rule that ties several
+        # fields together is reported at the table.
+        for key, value in changes.items():
+            try:
+                dataclasses.replace(obj, **{key: value})
+            except (HashpivotError, ValueError, TypeError) as one:
+                raise t.err(key, _strip_field(str(one), obj, key)) from None
         raise t.err(None, str(e)) from None
+
+
+def _strip_field(message: str, obj: Any, field: str) -> str:
+    """``message`` without a leading ``Class.field: `` (the key path names the field)."""
+    prefix = f"{type(obj).__name__}.{field}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _field_names(obj: Any, skip: Sequence[str] = ()) -> list[str]:
@@ -685,8 +702,10 @@ def load_site(path: str | Path | None = None) -> SiteConfig:
     ------
     ConfigError
         The file cannot be read, is not valid TOML, or a key is missing, unknown, of the
-        wrong type or unit, or out of range. The message names ``file:line``, the key, and
-        what is expected.
+        wrong type or unit, or out of range (including the ranges of the models' parameters
+        and of the scenario the simulator checks, price files too short for ``years``, and
+        stages moving more MW than a model holds). The message names ``file:line``, the key,
+        and what is expected.
     """
     p = default_site_path() if path is None else Path(path)
     label = p.name if path is None else str(path)
@@ -853,6 +872,8 @@ def _strategies(doc: _Table, models: Mapping[str, RevenueModel], cap: float) -> 
     seen: dict[str, int] = {}
     for t in entries:
         name = t.string("name", what="a strategy name")
+        if not name.strip():
+            raise t.err("name", "is empty; give the strategy a name (it labels the report)")
         if name in seen:
             raise t.err("name", f"strategy name {name!r} is used twice; names must be unique")
         seen[name] = 1
@@ -866,68 +887,193 @@ def _strategies(doc: _Table, models: Mapping[str, RevenueModel], cap: float) -> 
                     "or switch = {...} (rule-based switching)",
                 )
             kind = {"mix": "static", "stages": "staged", "switch": "switch"}[kinds[0]]
-        strat: Strategy
-        if kind == "static":
-            strat = Static(name, _mix(t, "mix", models, cap))
-        elif kind == "staged":
-            start = _mix(t, "start", models, cap)
-            stages = []
-            raw = t._raw("stages", _MISSING, "an array of stages")
-            if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-                raise t.err("stages", "expected an array of {at_day, mw, from, to} tables")
-            for i, st in enumerate(raw):
-                s = _Table(t.ctx, st, (*t.path, "stages", i))
-                stages.append(
-                    Stage(
-                        at_day=s.integer("at_day", what="the day of the stage (0 = start)"),
-                        mw=s.number("mw", what="MW moved", gt=0),
-                        from_model=_model_name(s, "from", models, None),
-                        to_model=_model_name(s, "to", models, None),
-                    )
-                )
-                s.finish()
-            strat = Staged(
-                name,
-                start,
-                stages,
-                lead_time_days=t.integer("lead_time_days", 0, what="days"),
-                switch_cost_usd_per_mw=t.number("switch_cost_usd_per_mw", 0.0, ge=0),
-            )
-        else:
-            start = _mix(t, "start", models, cap)
-            sw = t.table("switch", required=True)
-            assert sw is not None
-            below = sw.number("below", None, what="a threshold of the signal")
-            above = sw.number("above", None, what="a threshold of the signal")
-            if (below is None) == (above is None):
-                raise sw.err(None, "give exactly one of below = <x> or above = <x>")
-            rule = SwitchRule(
-                name,
-                start,
-                from_model=_model_name(sw, "from", models),
-                to_model=_model_name(sw, "to", models),
-                mw=sw.number("mw", what="MW to move", gt=0),
-                below=below,
-                above=above,
-                signal=sw.choice("signal", _SIGNALS, "hashprice_usd_ph_day"),
-                window_days=sw.integer("window_days", 30, what="days", ge=1),
-                lead_time_days=sw.integer("lead_time_days", 0, what="days"),
-                switch_cost_usd_per_mw=sw.number("switch_cost_usd_per_mw", 0.0, ge=0),
-            )
-            sw.finish()
-            if rule.mw > start.get(rule.from_model, 0.0) + 1e-9:
-                raise sw.err(
-                    "mw",
-                    f"moves {rule.mw:g} MW out of {rule.from_model!r}, which starts "
-                    f"with {start.get(rule.from_model, 0.0):g} MW",
-                )
-            strat = rule
+        try:
+            strat = _one_strategy(t, name, kind, models, cap)
+        except ConfigError:
+            raise
+        except HashpivotError as e:  # a rule of the strategy classes not repeated here
+            raise t.err(None, str(e)) from None
         t.finish()
         out.append(strat)
     return out
 
 
+def _one_strategy(
+    t: _Table, name: str, kind: str, models: Mapping[str, RevenueModel], cap: float
+) -> Strategy:
+    """One ``[[strategy]]`` table of kind ``kind``, checked."""
+    strat: Strategy
+    if kind == "static":
+        strat = Static(name, _mix(t, "mix", models, cap))
+    elif kind == "staged":
+        start = _mix(t, "start", models, cap)
+        stages = []
+        raw = t._raw("stages", _MISSING, "an array of stages")
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise t.err("stages", "expected an array of {at_day, mw, from, to} tables")
+        for i, st in enumerate(raw):
+            s = _Table(t.ctx, st, (*t.path, "stages", i))
+            stages.append(
+                Stage(
+                    at_day=s.integer("at_day", what="the day of the stage (0 = start)"),
+                    mw=s.number("mw", what="MW moved", gt=0),
+                    from_model=_model_name(s, "from", models, None),
+                    to_model=_model_name(s, "to", models, None),
+                )
+            )
+            s.finish()
+        _check_stages(t, start, stages, cap)
+        strat = Staged(
+            name,
+            start,
+            stages,
+            lead_time_days=t.integer("lead_time_days", 0, what="days"),
+            switch_cost_usd_per_mw=t.number("switch_cost_usd_per_mw", 0.0, ge=0),
+        )
+    else:
+        start = _mix(t, "start", models, cap)
+        sw = t.table("switch", required=True)
+        assert sw is not None
+        below = sw.number("below", None, what="a threshold of the signal")
+        above = sw.number("above", None, what="a threshold of the signal")
+        if (below is None) == (above is None):
+            raise sw.err(None, "give exactly one of below = <x> or above = <x>")
+        rule = SwitchRule(
+            name,
+            start,
+            from_model=_model_name(sw, "from", models),
+            to_model=_model_name(sw, "to", models),
+            mw=sw.number("mw", what="MW to move", gt=0),
+            below=below,
+            above=above,
+            signal=sw.choice("signal", _SIGNALS, "hashprice_usd_ph_day"),
+            window_days=sw.integer("window_days", 30, what="days", ge=1),
+            lead_time_days=sw.integer("lead_time_days", 0, what="days"),
+            switch_cost_usd_per_mw=sw.number("switch_cost_usd_per_mw", 0.0, ge=0),
+        )
+        sw.finish()
+        if rule.mw > start.get(rule.from_model, 0.0) + 1e-9:
+            raise sw.err(
+                "mw",
+                f"moves {rule.mw:g} MW out of {rule.from_model!r}, which starts "
+                f"with {start.get(rule.from_model, 0.0):g} MW",
+            )
+        strat = rule
+    return strat
+
+
+def _check_stages(t: _Table, start: Mapping[str, float], stages: list[Stage], cap: float) -> None:
+    """Replay a staged conversion as ``Staged.allocate`` does (stages by ``at_day``, ties in
+    file order): a stage may not move more MW out of a model than it holds then, nor bring
+    the allocation above the site's capacity. Errors point at the stage's ``mw``."""
+    level = dict(start)
+    order = sorted(range(len(stages)), key=lambda i: stages[i].at_day)
+    for i in order:
+        st = stages[i]
+        where: KeyPath = ("stages", i, "mw")
+        if st.from_model is not None:
+            have = level.get(st.from_model, 0.0)
+            if have + 1e-9 < st.mw:
+                raise t.ctx.error(
+                    (*t.path, *where),
+                    f"stage {i} moves {st.mw:g} MW out of {st.from_model!r}, which holds "
+                    f"{have:g} MW on day {st.at_day}; lower mw (at most {have:g}) or move MW "
+                    f"into {st.from_model!r} earlier",
+                )
+            level[st.from_model] = have - st.mw
+        if st.to_model is not None:
+            level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
+        total = sum(level.values())
+        if total > cap * (1 + 1e-9):
+            raise t.ctx.error(
+                (*t.path, *where),
+                f"stage {i} brings the allocation to {total:g} MW on day {st.at_day} but the "
+                f"site has {cap:g} MW; lower mw or take the MW from a model (from = ...)",
+            )
+
+
 _SIGNALS = tuple(c for c, d in scenario.DAILY_SCHEMA.items() if d == pl.Float64())
+
+#: Labels of the scenario checks (``scenario._to_core`` and the core's validation) → the
+#: site-file key they come from (``None``: the table of the price model, see below).
+_SCENARIO_LABELS: dict[str, KeyPath] = {
+    "years": ("scenario", "years"),
+    "start_price_usd": ("scenario", "start_price_usd"),
+    "price start_usd": ("scenario", "start_price_usd"),
+    "price_usd (given)": ("scenario", "price", "file"),
+    "price bootstrap": ("scenario", "price", "file"),
+    "price bootstrap returns": ("scenario", "price", "file"),
+    "price log_returns": ("scenario", "price", "file"),
+    "power_price_usd_kwh (given)": ("site", "power_series"),
+    "power_price_usd_kwh (given_hourly)": ("site", "power_series"),
+    "power base_usd_kwh": ("site", "power_price_usd_kwh"),
+    "power tranches": ("scenario", "network"),
+    "power tranche_mult": ("scenario", "network", "tranche_mult"),
+    "power tranche_weight": ("scenario", "network", "tranche_weight"),
+    "mix": ("scenario", "network", "mix"),
+    "Fleet": ("scenario", "network"),
+    "correlation": ("scenario", "correlation"),
+}
+_SCENARIO_PREFIXES: dict[str, KeyPath] = {
+    "price": ("scenario", "price"),
+    "GBM": ("scenario", "price"),
+    "fees": ("scenario", "fees"),
+    "Fees": ("scenario", "fees"),
+    "power": ("scenario", "power"),
+    "Power": ("scenario", "power"),
+    "gpu": ("scenario", "gpu"),
+    "GpuRent": ("scenario", "gpu"),
+    "fleet": ("scenario", "network"),
+    "Fleet": ("scenario", "network"),
+    "mix": ("scenario", "network", "mix"),
+    "start": ("scenario", "start_epoch"),
+}
+
+
+def _scenario_key(message: str) -> KeyPath:
+    """The site-file key a scenario check's message is about (``"price sigma: -1 …"`` →
+    ``scenario.price.sigma``; ``"shock fraction (row 2): …"`` → ``scenario.shocks[2]
+    .fraction``); ``scenario`` when the label is not recognised."""
+    label = message.split(": ", 1)[0]
+    row_m = re.search(r" \((?:row|height) (\d+)\)$", label)
+    row = int(row_m.group(1)) if row_m else None
+    bare = label[: row_m.start()] if row_m else label
+    if bare in _SCENARIO_LABELS:
+        path = _SCENARIO_LABELS[bare]
+        if bare.startswith("mix") and row is not None:
+            return (*path, row)
+        return path
+    shock = re.fullmatch(r"shocks\[(\d+)\]\.(\w+)", bare)  # Python side: shocks[2].days
+    if shock:
+        return ("scenario", "shocks", int(shock.group(1)), shock.group(2))
+    if bare.startswith("shock"):  # the core: "shock fraction (row 2)"
+        field = bare.split(" ", 1)[1] if " " in bare else ""
+        if row is None:
+            return ("scenario", "shocks")
+        return ("scenario", "shocks", row, field) if field else ("scenario", "shocks", row)
+    parts = re.split(r"[ .]", bare, maxsplit=1)
+    head, field = parts[0], (parts[1] if len(parts) > 1 else "")
+    base = _SCENARIO_PREFIXES.get(head)
+    if base is None:
+        return ("scenario",)
+    if head == "mix" and row is not None:
+        return (*base, row, field) if field else (*base, row)
+    if head == "start":
+        return base
+    return (*base, field) if re.fullmatch(r"\w+", field) else base
+
+
+def _check_scenario(t: _Table, sc: scenario.Scenario, years: float) -> None:
+    """Run the scenario checks of ``simulate`` (Python side and the core's validation)
+    without simulating a path, so that a bad value fails here with its file and line."""
+    try:
+        cfg, params = scenario._to_core(sc, scenario._n_days(years))
+        _core.simulate_paths(cfg, params, 0, 0, 0)  # 0 paths: validation only
+    except HashpivotError as e:
+        path = _scenario_key(str(e))
+        while len(path) > 1 and path not in t.ctx.loc.lines:
+            path = path[:-1]
+        raise t.ctx.error(path, str(e)) from None
 
 
 def _price_paths(
@@ -1099,6 +1245,7 @@ def _scenario(
     )
     if corr:
         sc = dataclasses.replace(sc, correlation=tuple(tuple(float(x) for x in r) for r in corr))
+    _check_scenario(t, sc, years)
     return sc, paths, years, seed, discount, cvar, tuple(float(q) for q in q_raw)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -41,25 +42,32 @@ class AiColocation(LinearRevenueModel):
     Parameters
     ----------
     rent_usd_kw_month
-        Rent per kW of critical IT load per month, $130 (spec range $100–180).
+        Rent per kW of critical IT load per month (≥ 0), $130 (spec range $100–180).
     pue
-        Power usage effectiveness of the AI hall, 1.3.
+        Power usage effectiveness of the AI hall, in [1, 3], 1.3.
     tenor_years
-        Lease length, 12 years.
+        Lease length (> 0), 12 years.
     escalator
-        Annual rent escalator, 3 %.
+        Annual rent escalator in (−1, 1], 3 %.
     conversion_capex_usd_per_mw
-        Our power/cooling upgrade per MW at the wall, $2.0 M (spec range $1.5–3 M).
+        Our power/cooling upgrade per MW at the wall (≥ 0), $2.0 M (spec range $1.5–3 M).
     lead_time_days
-        Days from allocation to first rent, 540 (18 months; spec 12–24).
+        Whole days from allocation to first rent, in [0, 36525], 540 (18 months; spec 12–24).
     utilisation, take_or_pay
-        Tenant's use of the contracted load (0.85) and the minimum billed share (0.9).
+        Tenant's use of the contracted load (0.85) and the minimum billed share (0.9), in
+        [0, 1].
     default_prob_year
-        Annual counterparty default probability, 2 % (expected value, no recovery).
+        Annual counterparty default probability in [0, 1], 2 % (expected value, no recovery).
     power_pass_through
         The tenant pays the power (True).
     opex_usd_mw_month
-        Our staff and maintenance per active MW-month, $5,000.
+        Our staff and maintenance per active MW-month (≥ 0), $5,000.
+
+    Raises
+    ------
+    InvalidValueError, DtypeError
+        A parameter out of its range or of the wrong type (``_params``); the message names
+        the class, the field, the value and what to write.
     """
 
     name: str = "ai_colocation"
@@ -74,6 +82,20 @@ class AiColocation(LinearRevenueModel):
     default_prob_year: float = 0.02
     power_pass_through: bool = True
     opex_usd_mw_month: float = 5_000.0
+
+    def __post_init__(self) -> None:
+        _params.name(self)
+        _params.non_negative(self, "rent_usd_kw_month", "a rent per kW-month")
+        _params.overhead(self, "pue")
+        _params.positive(self, "tenor_years", "the lease length in years")
+        _params.rate(self, "escalator", "an annual escalator")
+        _params.non_negative(self, "conversion_capex_usd_per_mw", "a cost per MW")
+        _params.days(self, "lead_time_days")
+        _params.share(self, "utilisation")
+        _params.share(self, "take_or_pay")
+        _params.share(self, "default_prob_year", "a probability")
+        _params.flag(self, "power_pass_through")
+        _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
 
     def day_factor(self, n_days: int) -> pl.Series:
         """Escalator × survival × tenor mask for day indices ``0 … n_days-1``."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -36,21 +37,28 @@ class AsicHosting(LinearRevenueModel):
     Parameters
     ----------
     hosting_rate_usd_kwh
-        All-in rate the client pays per kWh its machines draw, $0.07 (spec range $0.06–0.08).
+        All-in rate the client pays per kWh its machines draw (≥ 0), $0.07 (spec $0.06–0.08).
     overhead_k
-        Wall / IT power, 1.05.
+        Wall / IT power in [1, 3], 1.05.
     uptime
-        Share of the day the hosted machines run, 0.97.
+        Share of the day the hosted machines run, in [0, 1], 0.97.
     occupancy
-        Expected share of capacity under a paying contract after client churn and default, 0.95.
+        Expected share of capacity under a paying contract after client churn and default,
+        in [0, 1], 0.95.
     uptime_sla, sla_credit_share
-        SLA uptime 0.95; credit of 5 % of revenue when ``uptime`` is below it.
+        SLA uptime 0.95; credit of 5 % of revenue when ``uptime`` is below it (both in [0, 1]).
     curtail_pass_through
         Curtail on days when power costs more than the rate, passing it through (True).
     opex_usd_mw_month
-        Staff and maintenance per MW-month, $2,000.
+        Staff and maintenance per MW-month (≥ 0), $2,000.
     capex_usd_per_mw
-        Capital for added MW, 0 (the site is built).
+        Capital for added MW (≥ 0), 0 (the site is built).
+
+    Raises
+    ------
+    InvalidValueError, DtypeError
+        A parameter out of its range or of the wrong type (``_params``); the message names
+        the class, the field, the value and what to write.
     """
 
     name: str = "asic_hosting"
@@ -63,6 +71,18 @@ class AsicHosting(LinearRevenueModel):
     curtail_pass_through: bool = True
     opex_usd_mw_month: float = 2_000.0
     capex_usd_per_mw: float = 0.0
+
+    def __post_init__(self) -> None:
+        _params.name(self)
+        _params.non_negative(self, "hosting_rate_usd_kwh", "a price per kWh")
+        _params.overhead(self, "overhead_k")
+        _params.share(self, "uptime")
+        _params.share(self, "occupancy")
+        _params.share(self, "uptime_sla")
+        _params.share(self, "sla_credit_share")
+        _params.flag(self, "curtail_pass_through")
+        _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
+        _params.non_negative(self, "capex_usd_per_mw", "a cost per MW")
 
     def capex_per_mw(self, site: SiteContext) -> float:
         return self.capex_usd_per_mw

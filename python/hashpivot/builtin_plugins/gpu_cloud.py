@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -40,27 +41,33 @@ class GpuCloud(LinearRevenueModel):
     Parameters
     ----------
     kw_per_gpu
-        IT power per GPU incl. its share of server and network, 1.3 kW (spec 1.2–1.4).
+        IT power per GPU incl. its share of server and network (> 0), 1.3 kW (spec 1.2–1.4).
     pue
-        PUE of the GPU hall, 1.3.
+        PUE of the GPU hall, in [1, 3], 1.3.
     capex_usd_per_gpu
-        GPU + server + network per GPU, $35,000 (spec $30–40 k).
+        GPU + server + network per GPU (≥ 0), $35,000 (spec $30–40 k).
     conversion_capex_usd_per_mw
-        Hall power/cooling upgrade per MW at the wall, $1.5 M.
+        Hall power/cooling upgrade per MW at the wall (≥ 0), $1.5 M.
     lead_time_days
-        Days from allocation to first rent, 270.
+        Whole days from allocation to first rent, in [0, 36525], 270.
     utilisation
-        Share of GPU-hours rented, 0.7 (the swing factor).
+        Share of GPU-hours rented, in [0, 1], 0.7 (the swing factor).
     rent_multiplier
-        Our rent relative to the scenario's ``gpu_rent_usd_hr`` index, 1.0.
+        Our rent relative to the scenario's ``gpu_rent_usd_hr`` index (≥ 0), 1.0.
     rent_decay_per_year
-        Yearly loss of our vintage's rent against the index, 10 %.
+        Yearly loss of our vintage's rent against the index, in [0, 1], 10 %.
     idle_power_share
-        Power an idle GPU draws as a share of full load, 0.3.
+        Power an idle GPU draws as a share of full load, in [0, 1], 0.3.
     depreciation_years
-        Straight-line life for ``depreciation_usd``, 5 years (spec 4–6).
+        Straight-line life for ``depreciation_usd`` (> 0), 5 years (spec 4–6).
     opex_usd_mw_month
-        Staff, maintenance, software per active MW-month, $8,000.
+        Staff, maintenance, software per active MW-month (≥ 0), $8,000.
+
+    Raises
+    ------
+    InvalidValueError, DtypeError
+        A parameter out of its range or of the wrong type (``_params``); the message names
+        the class, the field, the value and what to write.
     """
 
     name: str = "gpu_cloud"
@@ -75,6 +82,20 @@ class GpuCloud(LinearRevenueModel):
     idle_power_share: float = 0.3
     depreciation_years: float = 5.0
     opex_usd_mw_month: float = 8_000.0
+
+    def __post_init__(self) -> None:
+        _params.name(self)
+        _params.positive(self, "kw_per_gpu", "kW per GPU")
+        _params.overhead(self, "pue")
+        _params.non_negative(self, "capex_usd_per_gpu", "a cost per GPU")
+        _params.non_negative(self, "conversion_capex_usd_per_mw", "a cost per MW")
+        _params.days(self, "lead_time_days")
+        _params.share(self, "utilisation")
+        _params.non_negative(self, "rent_multiplier", "a multiplier of the rent index")
+        _params.share(self, "rent_decay_per_year", "a yearly loss share")
+        _params.share(self, "idle_power_share")
+        _params.positive(self, "depreciation_years", "a life in years")
+        _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
 
     def gpus_per_mw(self) -> float:
         """GPUs per MW at the wall."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -37,17 +38,29 @@ class PowerSale(LinearRevenueModel):
     Parameters
     ----------
     resale_share
-        Share of the market price the site captures when reselling (grid fees), 0.9.
+        Share of the market price the site captures when reselling (grid fees), in [0, 1], 0.9.
     dr_credit_usd_mw_day
-        Demand-response / capacity credit per MW-day, $30.
+        Demand-response / capacity credit per MW-day (≥ 0), $30.
     opex_usd_mw_month
-        Fixed cost per MW-month, $500.
+        Fixed cost per MW-month (≥ 0), $500.
+
+    Raises
+    ------
+    InvalidValueError, DtypeError
+        A parameter out of its range or of the wrong type (``_params``); the message names
+        the class, the field, the value and what to write.
     """
 
     name: str = "power_sale"
     resale_share: float = 0.9
     dr_credit_usd_mw_day: float = 30.0
     opex_usd_mw_month: float = 500.0
+
+    def __post_init__(self) -> None:
+        _params.name(self)
+        _params.share(self, "resale_share")
+        _params.non_negative(self, "dr_credit_usd_mw_day", "a credit per MW-day")
+        _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
 
     def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per-MW flows (the formulas of the module docstring with ``mw = 1``)."""

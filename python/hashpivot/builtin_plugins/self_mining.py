@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
@@ -39,21 +40,28 @@ class SelfMining(LinearRevenueModel):
     Parameters
     ----------
     efficiency_jth
-        Fleet efficiency (J/TH); ``None`` uses ``SiteContext.efficiency_jth``.
+        Fleet efficiency (J/TH, > 0); ``None`` uses ``SiteContext.efficiency_jth``.
     overhead_k
-        Wall power / IT power (cooling, losses), 1.05 (immersion/hydro class).
+        Wall power / IT power (cooling, losses) in [1, 3], 1.05 (immersion/hydro class).
     uptime
-        Share of the day machines hash, 0.97.
+        Share of the day machines hash, in [0, 1], 0.97.
     pool_fee
-        Pool fee share, 0.02 (FPPS pools charge ~2–4 %).
+        Pool fee share in [0, 1), 0.02 (FPPS pools charge ~2–4 %).
     opex_usd_mw_month
-        Staff, maintenance, insurance per MW-month, $3,000.
+        Staff, maintenance, insurance per MW-month (≥ 0), $3,000.
     capex_usd_per_mw
-        Capital for added MW (machines bought), 0: the fleet is already owned.
+        Capital for added MW (machines bought, ≥ 0), 0: the fleet is already owned.
     shutdown_when_unprofitable
         Turn off on days when revenue < power cost (True).
     hedge_share, hedge_strike_usd_ph_day
-        Share of PH/s sold forward at a fixed hashprice; no hedge when the strike is None.
+        Share of PH/s sold forward (in [0, 1]) at a fixed hashprice (≥ 0); no hedge when the
+        strike is None.
+
+    Raises
+    ------
+    InvalidValueError, DtypeError
+        A parameter out of its range or of the wrong type (``_params``); the message names
+        the class, the field, the value and what to write.
     """
 
     name: str = "self_mining"
@@ -66,6 +74,18 @@ class SelfMining(LinearRevenueModel):
     shutdown_when_unprofitable: bool = True
     hedge_share: float = 0.0
     hedge_strike_usd_ph_day: float | None = None
+
+    def __post_init__(self) -> None:
+        _params.name(self)
+        _params.optional_positive(self, "efficiency_jth", "an efficiency in J/TH")
+        _params.overhead(self, "overhead_k")
+        _params.share(self, "uptime")
+        _params.share(self, "pool_fee", below_one=True)
+        _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
+        _params.non_negative(self, "capex_usd_per_mw", "a cost per MW")
+        _params.flag(self, "shutdown_when_unprofitable")
+        _params.share(self, "hedge_share")
+        _params.optional_non_negative(self, "hedge_strike_usd_ph_day", "a hashprice")
 
     def ph_per_mw(self, site: SiteContext) -> float:
         """Fleet PH/s per MW at the wall."""
