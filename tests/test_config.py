@@ -546,3 +546,12 @@ def test_strategy_class_errors_point_at_the_table(
     assert msg.endswith(
         f"site.toml:{line}: strategy[0]: strategy 'full_ai': a rule only the class knows"
     )
+
+
+def test_duplicate_quantiles_are_refused_at_their_line(tmp_path: Path) -> None:
+    text = DEFAULT.replace("cvar_level = 0.05", "cvar_level = 0.05\nquantiles = [0.5, 0.5]")
+    assert "quantiles = [0.5, 0.5]" in text
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "quantiles = [0.5, 0.5]")
+    assert f"site.toml:{line}" in msg, msg
+    assert "both give the column npv_q50_usd" in msg, msg

@@ -1127,6 +1127,17 @@ def _scenario(
         isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in q_raw
     ):
         raise t.err("quantiles", f"{q_raw!r}: expected an array of numbers in [0, 1]")
+    from hashpivot.strategy import quantile_column
+
+    names: dict[str, float] = {}
+    for q in q_raw:
+        col = quantile_column(q)
+        if col in names:
+            raise t.err(
+                "quantiles",
+                f"{names[col]!r} and {q!r} both give the column {col}; list each quantile once",
+            )
+        names[col] = q
     epoch_raw = t._raw("start_epoch", "latest", '"latest" or an epoch number')
     try:
         if epoch_raw == "latest":
