@@ -4,11 +4,12 @@ measures, the value of flexibility, the fast path against the generic path."""
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hashpivot import _reference as ref
@@ -282,3 +283,40 @@ def test_irr_is_null_for_a_stream_that_starts_positive() -> None:
     borrowing = [100.0, -60.0, -60.0]  # one sign change, but a loan, not an investment
     assert _irr([pl.Series([c]) for c in borrowing]).to_list() == [None]
     assert ref.irr_periods(borrowing) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.just(0.0),
+                st.floats(-1e7, 1e7, allow_nan=False, allow_infinity=False),
+            ),
+            min_size=1,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 50),
+)
+def test_irr_kernel_equals_the_polars_reference_bit_for_bit(
+    rows: list[list[float]], iterations: int
+) -> None:
+    """``_core.irr_bisect`` (rows in parallel) against the vectorised polars version it
+    replaced: the same nulls and the same bits. Rows are padded with zeros to one length;
+    most random rows are not investments (null), so an investment-shaped row is added."""
+    from hashpivot import _core
+
+    rows = [*rows, [-100.0, 5.0, 30.0, 80.0]]
+    k = max(len(r) for r in rows)
+    rows = [r + [0.0] * (k - len(r)) for r in rows]
+    periods = [pl.Series([r[j] for r in rows], dtype=pl.Float64) for j in range(k)]
+    want = ref.irr_bisect_series(periods, iterations)
+    got = pl.Series("irr", _core.irr_bisect(periods, iterations))
+    assert got.is_null().to_list() == want.is_null().to_list()
+    assert [x is None or struct.pack("<d", x) for x in got.to_list()] == [
+        x is None or struct.pack("<d", x) for x in want.to_list()
+    ]
+    assert got.null_count() < len(rows)  # the investment row has an IRR

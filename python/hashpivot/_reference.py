@@ -697,3 +697,46 @@ def evaluate_path_loop(
                 }
             )
     return out
+
+
+# ---- strategy: the vectorised IRR the Rust kernel replaced (kept as its bit-for-bit reference)
+
+
+def irr_bisect_series(periods: list[Any], iterations: int = 44) -> Any:
+    """Annual IRR per row by bisection on ``[-0.99, 10]`` with polars Series arithmetic:
+    ``periods[k]`` holds every row's flow in period k. Null unless the flows start negative
+    and change sign exactly once (zeros skipped) and the NPV changes sign over the bracket.
+    This was ``strategy._irr`` before ``_core.irr_bisect``, which must equal it exactly."""
+    import polars as pl
+
+    def npv(rate: Any) -> Any:
+        v = (rate + 1.0).pow(-1.0 / 12.0)
+        acc = periods[-1]
+        for cf in reversed(periods[:-1]):
+            acc = acc * v + cf
+        return acc
+
+    n = periods[0].len()
+    first = pl.Series([0.0] * n)
+    prev = pl.Series([0.0] * n)
+    changes = pl.Series([0] * n, dtype=pl.Int64)
+    for cf in periods:
+        sign = cf.sign().cast(pl.Float64)
+        changes = changes + ((sign != 0) & (prev != 0) & (sign != prev)).cast(pl.Int64)
+        first = sign.zip_with(first == 0, first)
+        prev = sign.zip_with(sign != 0, prev)
+    investment = (changes == 1) & (first < 0)
+    lo = pl.Series([-0.99] * n)
+    hi = pl.Series([10.0] * n)
+    f_lo = npv(lo)
+    f_hi = npv(hi)
+    ok = ((f_lo * f_hi) <= 0) & investment
+    for _ in range(iterations):
+        mid = (lo + hi) * 0.5
+        f_mid = npv(mid)
+        left = (f_lo * f_mid) <= 0
+        hi = mid.zip_with(left, hi)
+        lo = lo.zip_with(left, mid)
+        f_lo = f_lo.zip_with(left, f_mid)
+    irr = (lo + hi) * 0.5
+    return irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")

@@ -780,52 +780,17 @@ def _add(a: _Agg | None, b: _Agg) -> _Agg:
     )
 
 
-def _npv_periods(periods: list[pl.Series], rate: pl.Series) -> pl.Series:
-    """Σ cf_k · (1+r)^(-k/12) by Horner in v = (1+r)^(-1/12), per path."""
-    v = (rate + 1.0).pow(-1.0 / 12.0)
-    acc = periods[-1]
-    for cf in reversed(periods[:-1]):
-        acc = acc * v + cf
-    return acc
-
-
-def _is_investment(periods: list[pl.Series]) -> pl.Series:
-    """Per path: the flows start negative and change sign exactly once (zeros skipped)."""
-    n = periods[0].len()
-    first = pl.Series([0.0] * n)
-    prev = pl.Series([0.0] * n)
-    changes = pl.Series([0] * n, dtype=pl.Int64)
-    for cf in periods:
-        sign = cf.sign().cast(pl.Float64)
-        changes = changes + ((sign != 0) & (prev != 0) & (sign != prev)).cast(pl.Int64)
-        first = sign.zip_with(first == 0, first)
-        prev = sign.zip_with(sign != 0, prev)
-    return (changes == 1) & (first < 0)
-
-
 def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
-    """Annual IRR per path by bisection on ``[-0.99, 10]``.
+    """Annual IRR per path by bisection on ``[-0.99, 10]`` (Rust: ``_core.irr_bisect``, rows
+    in parallel; equal bit for bit to the polars version kept as
+    ``hashpivot._reference.irr_bisect_series``).
 
     Null unless the flows are an investment (they start negative) that changes sign exactly
     once — then the IRR exists and is unique (Descartes' rule of signs) — and the root lies in
     the bracket. With several sign changes the NPV polynomial can have several roots, and a
     stream that starts positive has an IRR that is a borrowing cost, not a return.
     ``periods[k]`` holds every path's flow in period k (all strategies stacked)."""
-    n = periods[0].len()
-    lo = pl.Series([-0.99] * n)
-    hi = pl.Series([10.0] * n)
-    f_lo = _npv_periods(periods, lo)
-    f_hi = _npv_periods(periods, hi)
-    ok = ((f_lo * f_hi) <= 0) & _is_investment(periods)
-    for _ in range(iterations):
-        mid = (lo + hi) * 0.5
-        f_mid = _npv_periods(periods, mid)
-        left = (f_lo * f_mid) <= 0
-        hi = mid.zip_with(left, hi)
-        lo = lo.zip_with(left, mid)
-        f_lo = f_lo.zip_with(left, f_mid)
-    irr = (lo + hi) * 0.5
-    out: pl.Series = irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
+    out = pl.Series("irr", _core.irr_bisect([p.cast(pl.Float64) for p in periods], iterations))
     return out
 
 

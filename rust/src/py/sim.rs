@@ -384,6 +384,29 @@ fn flow_cumsums(
         .collect()
 }
 
+/// Annual IRR by bisection per row of monthly flows (see `sim::summary::irr_bisect`):
+/// `periods[k]` holds period k of every row (Float64, no nulls); a Float64 array with nulls.
+#[pyfunction]
+#[pyo3(signature = (periods, iterations))]
+fn irr_bisect(
+    py: Python<'_>,
+    periods: Vec<pyo3_arrow::input::AnyArray>,
+    iterations: usize,
+) -> PyResult<Py<PyAny>> {
+    let cols: Vec<Vec<f64>> = periods
+        .into_iter()
+        .map(|a| {
+            Ok(f64_chunks("periods", a)?
+                .iter()
+                .flat_map(|c| c.values().iter().copied())
+                .collect())
+        })
+        .collect::<PyResult<_>>()?;
+    let views: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let out = py.detach(|| crate::sim::summary::irr_bisect(&views, iterations))?;
+    super::convert::to_py(py, Arc::new(Float64Array::from(out)) as ArrayRef)
+}
+
 /// Per path, the first day whose trailing-window mean of a path-major Float64 column (no
 /// nulls) is below (or above) a threshold; an Int64 array with nulls for "never".
 #[pyfunction]
@@ -457,5 +480,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(first_crossing, m)?)?;
     m.add_function(wrap_pyfunction!(flow_cumsums, m)?)?;
+    m.add_function(wrap_pyfunction!(irr_bisect, m)?)?;
     Ok(())
 }

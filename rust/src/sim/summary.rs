@@ -325,6 +325,73 @@ pub fn flow_cumsums(
     Ok(outs)
 }
 
+/// Annual IRR per row by bisection on `[−0.99, 10]` over monthly flows `periods[k][i]` (period
+/// `k` of row `i`; the NPV is `Σ cf_k · v^k` by Horner with `v = (1 + r)^(−1/12)`), `iterations`
+/// halvings. `None` unless the row's flows are an investment (they start negative and change
+/// sign exactly once, zeros skipped) and the NPV changes sign over the bracket. The same
+/// floating-point operations in the same order as `hashpivot._reference.irr_bisect`; rows run
+/// in parallel.
+pub fn irr_bisect(periods: &[&[f64]], iterations: usize) -> CoreResult<Vec<Option<f64>>> {
+    let n = periods.first().map_or(0, |p| p.len());
+    if periods.is_empty() || periods.iter().any(|p| p.len() != n) {
+        return Err(CoreError::InvalidValue {
+            what: "irr periods",
+            at: Position::Scalar,
+            why: "need at least one period and the same number of rows in every period".into(),
+        });
+    }
+    let last = periods.len() - 1;
+    let row = |i: usize| -> Option<f64> {
+        let npv = |r: f64| {
+            let v = (r + 1.0).powf(-1.0 / 12.0);
+            let mut acc = periods[last][i];
+            for k in (0..last).rev() {
+                acc = acc * v + periods[k][i];
+            }
+            acc
+        };
+        // an investment: starts negative, one sign change (zeros skipped)
+        let (mut first, mut prev, mut changes) = (0.0f64, 0.0f64, 0u32);
+        for p in periods {
+            let x = p[i];
+            let sign = if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else if x == 0.0 {
+                0.0
+            } else {
+                f64::NAN
+            };
+            if sign != 0.0 && prev != 0.0 && sign != prev {
+                changes += 1;
+            }
+            if first == 0.0 {
+                first = sign;
+            }
+            if sign != 0.0 {
+                prev = sign;
+            }
+        }
+        let (mut lo, mut hi) = (-0.99f64, 10.0f64);
+        let mut f_lo = npv(lo);
+        let f_hi = npv(hi);
+        let ok = f_lo * f_hi <= 0.0 && changes == 1 && first < 0.0;
+        for _ in 0..iterations {
+            let mid = (lo + hi) * 0.5;
+            let f_mid = npv(mid);
+            if f_lo * f_mid <= 0.0 {
+                hi = mid;
+            } else {
+                lo = mid;
+                f_lo = f_mid;
+            }
+        }
+        ok.then_some((lo + hi) * 0.5)
+    };
+    Ok((0..n).into_par_iter().map(row).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +453,22 @@ mod tests {
         }
         assert!(first_crossing(&values, n_paths, n_days, 0, 1.0, true).is_err());
         assert!(first_crossing(&values[1..], n_paths, n_days, 3, 1.0, true).is_err());
+    }
+
+    #[test]
+    fn irr_of_known_flows() {
+        // row 0: −100 now, +110 in a year → 10 %; row 1: starts positive → no IRR;
+        // row 2: two sign changes → no IRR
+        let mut p = vec![vec![0.0; 3]; 13];
+        (p[0][0], p[12][0]) = (-100.0, 110.0);
+        (p[0][1], p[12][1]) = (100.0, -110.0);
+        (p[0][2], p[6][2], p[12][2]) = (-100.0, 300.0, -150.0);
+        let views: Vec<&[f64]> = p.iter().map(Vec::as_slice).collect();
+        let got = irr_bisect(&views, 44).unwrap_or_default();
+        assert!((got[0].unwrap_or(f64::NAN) - 0.1).abs() < 1e-9, "{got:?}");
+        assert_eq!(got[1..], [None, None]);
+        assert!(irr_bisect(&[&[1.0][..], &[1.0, 2.0][..]], 10).is_err());
+        assert!(irr_bisect(&[], 10).is_err());
     }
 
     #[test]
