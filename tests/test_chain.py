@@ -365,3 +365,43 @@ def test_raw_hash_matches_hashlib(shared_data: Path) -> None:
     assert df["hash"].to_list() == [
         sha256d(raw[i * 80 : i * 80 + 80])[::-1].hex() for i in range(64)
     ]
+
+
+GENESIS_HEX = (
+    "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12"
+    "b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c"
+)
+
+
+def test_csv_of_header_fields_in_every_reader(tmp_path: Path) -> None:
+    """read_headers, validate and iter_headers read a .csv of header fields alike: bits as
+    hex (0x allowed), time as Unix seconds or ISO text."""
+    fr = chain.read_headers(GENESIS_HEX)
+    p = tmp_path / "h.csv"
+    fr.select(
+        "height", "version", "prev_hash", "merkle_root", "time", "nonce",
+        pl.format("0x{}", pl.col("bits").map_elements(lambda b: f"{b:08x}", return_dtype=pl.String))
+        .alias("bits_hex"),
+    ).write_csv(p)  # fmt: skip
+    want = fr["hash"].to_list()
+    assert chain.read_headers(p)["hash"].to_list() == want
+    assert chain.validate(p)["hash"].to_list() == want
+    assert [h for f in chain.iter_headers(p) for h in f["hash"]] == want
+
+
+def test_csv_with_bad_bits_hex_names_the_line(tmp_path: Path) -> None:
+    p = tmp_path / "h.csv"
+    fr = chain.read_headers(GENESIS_HEX).select(
+        "height", "version", "prev_hash", "merkle_root", "time_unix", "nonce",
+        pl.lit("zz").alias("bits_hex"),
+    )  # fmt: skip
+    fr.write_csv(p)
+    with pytest.raises(DataFormatError, match=r"h\.csv:2: bits_hex 'zz'"):
+        chain.read_headers(p)
+
+
+def test_iter_headers_refuses_csv_text_under_another_name(tmp_path: Path) -> None:
+    p = tmp_path / "h.dat"
+    p.write_text("height,version\n" + "0,1\n" * 40)
+    with pytest.raises(DataFormatError, match="looks like CSV text"):
+        list(chain.iter_headers(p, start_height=0))

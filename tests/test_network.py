@@ -231,3 +231,14 @@ def test_hashprice_names_a_non_numeric_column() -> None:
     with pytest.raises(DtypeError, match="column 'fees'"):
         network.hashprice(frame.with_columns(pl.lit(1e14).alias("difficulty"), fees=pl.lit("x")),
                           fees_btc="fees")  # fmt: skip
+
+
+def test_next_retarget_estimate_with_text_bits_falls_back_to_the_estimate(
+    run_822528: pl.DataFrame,
+) -> None:
+    upto = run_822528.filter(pl.col("height") <= 824_543)  # the epoch's last block
+    exact = network.next_retarget_estimate(upto)["expected_difficulty"][0]
+    text = upto.with_columns(pl.col("bits").map_elements(hex, return_dtype=pl.String))
+    est = network.next_retarget_estimate(text)  # no raw ValueError from int("0x...")
+    assert est["remaining_blocks"][0] == 1
+    assert est["expected_difficulty"][0] == pytest.approx(exact, rel=0.01)

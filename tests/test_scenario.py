@@ -565,7 +565,13 @@ def test_given_paths_start_the_fleet_at_the_mean_day0_values() -> None:
 @pytest.mark.parametrize(
     ("frame", "match"),
     [
-        (_per_path(3, 36, 1.0, 1.0).filter(pl.col("path") != 1), "path 1 covers 0 of"),
+        (_per_path(3, 36, 1.0, 1.0).filter(pl.col("path") != 1), "no path 1"),
+        (
+            _per_path(2, 36, 1.0, 1.0).with_columns(
+                path=pl.when(pl.col("path") == 1).then(10**12).otherwise(pl.col("path"))
+            ),
+            "no path 1 .*up to 1000000000000",
+        ),
         (
             _per_path(3, 36, 1.0, 1.0).filter(~((pl.col("path") == 2) & (pl.col("day") == 5))),
             "path 2 covers 35 of the run's 36 days",
@@ -589,6 +595,16 @@ def test_given_paths_start_the_fleet_at_the_mean_day0_values() -> None:
 def test_given_paths_errors_name_the_row_or_path(frame: pl.DataFrame, match: str) -> None:
     with pytest.raises(InvalidValueError, match=match):
         scenario.simulate(Scenario(price=GivenPaths(frame)), paths=2, years=0.1)
+
+
+def test_one_given_path_is_not_shared() -> None:
+    """A frame of one path is that path alone: a run of more paths is refused, not given
+    copies of it."""
+    fr = _per_path(1, 36, 100.0, 1.0)
+    one = scenario.simulate(Scenario(price=GivenPaths(fr)), paths=1, years=0.1)
+    assert one["price_usd"][0] == 100.0
+    with pytest.raises(InvalidValueError, match="gives 1 paths but the run asks for paths 0…1"):
+        scenario.simulate(Scenario(price=GivenPaths(fr)), paths=2, years=0.1)
 
 
 def test_given_paths_bad_shapes() -> None:

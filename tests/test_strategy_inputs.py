@@ -412,3 +412,24 @@ def test_a_model_with_a_bad_lead_time_fails_as_a_plugin_failure() -> None:
     assert ev.summary.height == 0
     assert "'lead'" in ev.failures["message"][0]
     assert "lead_time_days" in ev.failures["message"][0]
+
+
+def test_staged_moves_in_thirds_empty_a_model_exactly() -> None:
+    """0.1 + 0.1 + 0.1 MW out of 0.3 MW leaves −2.8e-17 in floating point: within the
+    tolerance the model is emptied, not refused."""
+
+    st = Staged(
+        "thirds",
+        {"self_mining": 0.3},
+        [Stage(d, 0.1, "self_mining", "asic_hosting") for d in (10, 20, 30)],
+    )
+    site = SiteContext(capacity_mw=1.0)
+    sc = prepare_scenario(synthetic_scenario(2, 60, seed=1))
+    st.allocate(site, sc)  # no error
+
+
+def test_numpy_day_counts_are_accepted() -> None:
+    np = pytest.importorskip("numpy")
+    from hashpivot.builtin_plugins.gpu_cloud import GpuCloud
+
+    assert GpuCloud(lead_time_days=np.int64(270)).lead_days == 270

@@ -297,17 +297,30 @@ def load_headers(
         return _core.headers_from_hex(path.read_text(), str(path))
     if format == "blk" or (format == "auto" and _looks_blk(path, _xor_for(path, xor_key))):
         return _read_blk([path], params, xor_key)
-    with path.open("rb") as fh:
-        head = fh.read(512)
-    first_line = head.split(b"\n", 1)[0]
-    printable = all(32 <= b < 127 or b in (9, 13) for b in first_line)
-    if format == "auto" and b"," in first_line and printable:
-        raise DataFormatError(
-            f"{path}: looks like CSV text, not raw 80-byte headers; name it *.csv (read as "
-            "header fields: height, version, prev_hash, merkle_root, time, bits or bits_hex, "
-            "nonce) or pass --format hex for one hex header per line"
-        )
+    if format == "auto":
+        _refuse_csv_text(path)
     return _core.read_raw_file(path)
+
+
+def _refuse_csv_text(path: Path) -> None:
+    """A file whose first line is printable text with a comma is CSV, not raw headers (raw
+    headers start with a version whose low byte is not printable in practice, blk files with
+    a network magic): say so instead of reading it as truncated binary."""
+    with path.open("rb") as fh:
+        first_line = fh.read(512).split(b"\n", 1)[0]
+    printable = all(32 <= b < 127 or b in (9, 13) for b in first_line)
+    if b"," in first_line and printable:
+        how = (
+            "read it with chain.read_headers, chain.validate or iter_headers(..., "
+            'format="auto"), which take a CSV of header fields'
+            if path.suffix.lower() == ".csv"
+            else "name it *.csv"
+        )
+        raise DataFormatError(
+            f"{path}: looks like CSV text, not raw 80-byte headers; {how} (header fields: "
+            "height, version, prev_hash, merkle_root, time or time_unix, bits or bits_hex, "
+            "nonce), or pass format hex for one hex header per line"
+        )
 
 
 def _read_blk(paths: list[Path], params: NetworkParams, xor_key: bytes | str | None) -> RawHeaders:
@@ -428,10 +441,31 @@ def _csv_frame(source: object, format: Format) -> pl.DataFrame | None:
         return None
     text_cols = ("hash", "prev_hash", "merkle_root", "bits_hex", "chainwork_hex")
     try:
-        return pl.read_csv(p, schema_overrides={c: pl.String for c in text_cols})
+        df = pl.read_csv(
+            p, schema_overrides={c: pl.String for c in text_cols}, try_parse_dates=True
+        )
     except (OSError, pl.exceptions.PolarsError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataFormatError(f"{p}: cannot be read as a CSV of header fields ({first})") from None
+    if "time" in df.columns and isinstance(df.schema["time"], pl.Datetime):
+        t = pl.col("time")
+        if df.schema["time"].time_zone is None:
+            t = t.dt.replace_time_zone("UTC")
+        df = df.with_columns(t.dt.epoch("s").alias("time"))
+    if "bits" not in df.columns and "bits_hex" in df.columns:
+        txt = pl.col("bits_hex").str.strip_chars().str.strip_prefix("0x")
+        df = df.with_columns(txt.str.to_integer(base=16, strict=False).alias("__bits"))
+        bad = df.select(
+            (pl.col("__bits").is_null() | (pl.col("__bits") > 0xFFFF_FFFF)).arg_true()
+        ).to_series()
+        if bad.len():
+            r = int(bad[0])
+            raise DataFormatError(
+                f"{p}:{r + 2}: bits_hex {df['bits_hex'][r]!r} is not 8 hex digits (e.g. "
+                "1d00ffff); fix the value"
+            )
+        df = df.with_columns(pl.col("__bits").cast(pl.UInt32).alias("bits")).drop("__bits")
+    return df
 
 
 def _from_csv_or_frame(
@@ -503,6 +537,16 @@ def iter_headers(
     check = "none" if mode is None else mode
     if check not in ("none", "raise", "report"):
         raise InvalidValueError(f'mode: {mode!r} is not None, "raise" or "report"')
+    csv = _csv_frame(source, format)
+    if csv is not None:
+        raw, start, _ = _from_csv_or_frame(csv, start_height, _name(source))
+        ctx = _resolve_context(checkpoint, params, start, len(raw))
+        for a in range(0, len(raw), chunk_size):
+            table, ctx = _core.chain_frame(
+                raw.slice(a, a + chunk_size), start + a, params, ctx, None, check
+            )
+            yield _frame(table)
+        return
     is_raw_file = (
         isinstance(source, str | os.PathLike)
         and Path(source).is_file()
@@ -510,6 +554,8 @@ def iter_headers(
         and not _looks_blk(Path(source), _xor_for(Path(source), xor_key))
     )
     if is_raw_file:
+        if format == "auto":
+            _refuse_csv_text(Path(source))  # type: ignore[arg-type]
         yield from _iter_raw_file(
             Path(source),  # type: ignore[arg-type]
             params,

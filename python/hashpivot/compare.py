@@ -10,7 +10,7 @@ and the cash-flow timeline of the best strategy. :mod:`hashpivot.report` writes 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,6 +43,17 @@ DECISION_COLUMNS = (
 
 #: NPV quantiles the decision table shows (``npv_q05_usd`` … ``npv_q95_usd``).
 _DECISION_QUANTILES = (0.05, 0.5, 0.95)
+
+
+def _with_decision_quantiles(qs: Sequence[float]) -> tuple[float, ...]:
+    """The site's quantiles plus those of the decision table, one per column name (a site
+    value that names the same column as 0.05, 0.5 or 0.95 is kept instead)."""
+    from hashpivot.strategy import quantile_column
+
+    by_name = {quantile_column(q): float(q) for q in _DECISION_QUANTILES}
+    by_name.update({quantile_column(q): float(q) for q in qs})
+    return tuple(sorted(by_name.values()))
+
 
 #: Paths whose daily cash flows make the best strategy's timeline (a mean over these paths).
 TIMELINE_PATHS = 2_000
@@ -264,7 +275,7 @@ def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
             discount_rate=cfg.discount_rate,
             # the decision table's p5 / median / p95 are always computed, whatever else the
             # site file asks for (its quantiles are in the summary)
-            quantiles=tuple(sorted({*cfg.quantiles, *_DECISION_QUANTILES})),
+            quantiles=_with_decision_quantiles(cfg.quantiles),
             cvar_level=cfg.cvar_level,
             models=cfg.models,
         )

@@ -980,7 +980,7 @@ def _check_stages(t: _Table, start: Mapping[str, float], stages: list[Stage], ca
                     f"{have:g} MW on day {st.at_day}; lower mw (at most {have:g}) or move MW "
                     f"into {st.from_model!r} earlier",
                 )
-            level[st.from_model] = have - st.mw
+            level[st.from_model] = max(0.0, have - st.mw)  # as Staged.allocate
         if st.to_model is not None:
             level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
         total = sum(level.values())

@@ -172,8 +172,9 @@ def next_retarget_estimate(
     may not be before the tip.
 
     When the tip is the epoch's last block (``remaining_blocks`` = 1) the next bits are
-    already fixed by the consensus rule: if the frame has ``bits`` and the epoch's first
-    block, ``expected_difficulty`` is that exact result (``calculate_next_bits``) and
+    already fixed by the consensus rule: if the frame has integer ``bits`` and ``time_unix``
+    columns (as ``chain.read_headers`` gives) and the epoch's first block,
+    ``expected_difficulty`` is that exact result (``calculate_next_bits``) and
     ``expected_change_pct`` its change (on networks without min-difficulty blocks and with
     retargeting; elsewhere the estimate).
 
@@ -226,9 +227,17 @@ def next_retarget_estimate(
     expected = d * (1.0 + change / 100.0)
     first_row = None
     exact_rule = not (p.allow_min_difficulty_blocks or p.no_retargeting)
-    if remaining == 1 and exact_rule and "bits" in f.columns and "time_unix" in f.columns:
+    has_fields = all(c in f.columns and f.schema[c].is_integer() for c in ("bits", "time_unix"))
+    if remaining == 1 and exact_rule and has_fields:
         hit = f.filter(pl.col("height") == epoch_start)
         first_row = hit.row(0, named=True) if hit.height else None
+        if first_row is not None and None in (
+            tip["bits"],
+            tip["time_unix"],
+            first_row["bits"],
+            first_row["time_unix"],
+        ):
+            first_row = None
     if first_row is not None:
         nb = calculate_next_bits(
             int(tip["bits"]),

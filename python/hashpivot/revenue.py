@@ -33,6 +33,7 @@ Net cash flow = ``revenue_usd - opex_usd - capex_usd``. Extra columns (``depreci
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -560,7 +561,7 @@ class LinearRevenueModel:
         Raises :class:`InvalidValueError` unless it is a whole number of days >= 0 (an
         integral float such as ``30.0`` counts as whole)."""
         v = getattr(self, "lead_time_days", 0)
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        ok = isinstance(v, numbers.Real) and not isinstance(v, bool)  # NumPy scalars too
         if not (ok and math.isfinite(v) and v >= 0 and float(v).is_integer()):
             raise InvalidValueError(
                 f"revenue model {self.name!r}: lead_time_days must be a whole number of days "
@@ -571,7 +572,7 @@ class LinearRevenueModel:
     def checked_capex_per_mw(self, site: SiteContext) -> float:
         """:meth:`capex_per_mw`, checked to be a finite number."""
         v = self.capex_per_mw(site)
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        ok = isinstance(v, numbers.Real) and not isinstance(v, bool)
         if not (ok and math.isfinite(v)):
             raise InvalidValueError(
                 f"revenue model {self.name!r}: capex_per_mw() returned {v!r}; it must be a "

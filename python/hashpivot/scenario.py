@@ -382,15 +382,16 @@ def _given(
     day0: int,
     positive: bool = False,
     row_label: Callable[[int], str] | None = None,
-) -> tuple[pl.Series, int] | None:
-    """A given driver for the core: ``(Float64 values, rows)``; one shared row, or one row of
-    ``n_days`` values per path for :class:`GivenPaths` (``day0``: the run's first day, days
+) -> tuple[pl.Series, int, bool] | None:
+    """A given driver for the core: ``(Float64 values, rows, per_path)``; one shared row, or
+    one row of ``n_days`` values per path for :class:`GivenPaths` (``per_path``, even with one
+    path) (``day0``: the run's first day, days
     since 1970). Errors name the frame's row as given (``row_label`` formats it, e.g. as
     ``file:line``)."""
     if v is None:
         return None
     if not isinstance(v, GivenPaths):
-        return _float_series(name, v), 1
+        return _float_series(name, v), 1, False
     at = row_label or (lambda r: f"row {r}")
     df = v.frame
     if not isinstance(df, pl.DataFrame):
@@ -472,8 +473,17 @@ def _given(
             f"{name} ({at(dup['row'][0])}): GivenPaths has path {dup['path'][0]} day "
             f"{dup['d'][0]} twice; keep one value per path and day"
         )
-    top = t["path"].max()
-    rows = int(top) + 1 if isinstance(top, int) else 0
+    # Paths must be numbered 0 … n−1 without gaps (checked on the ids present, so a stray huge
+    # id is an error here, not a table of that many paths).
+    ids = t["path"].unique().sort()
+    gaps = (ids != pl.int_range(ids.len(), dtype=pl.Int64, eager=True)).arg_true()
+    if gaps.len():
+        i = int(gaps[0])
+        raise InvalidValueError(
+            f"{name}: GivenPaths has no path {i} (its paths go up to {ids[-1]}); number the "
+            "paths 0 … n−1 without gaps"
+        )
+    rows = ids.len()
     if t.height != rows * n_days or rows == 0:
         have = t.group_by("path").agg(pl.len().alias("n"), pl.col("d").min().alias("first"))
         full = pl.DataFrame({"path": range(max(rows, 1))}, schema={"path": pl.Int64})
@@ -488,7 +498,7 @@ def _given(
             f"{max(rows - 1, 0)} a value for every simulated day, or shorten `years`"
         )
     out = t.sort("path", "d")["v"]
-    return out, rows
+    return out, rows, True
 
 
 _HOUR_US = 3_600 * 1_000_000
@@ -610,11 +620,11 @@ def _mix(fleet: Fleet, initial_ths: float) -> tuple[list[float], list[float], li
     return eff, ths, ret
 
 
-def _day0_mean(g: tuple[pl.Series, int] | None, n_days: int) -> float | None:
+def _day0_mean(g: tuple[pl.Series, int, bool] | None, n_days: int) -> float | None:
     """Mean over the rows of a converted given series of its day-0 values (None: not given)."""
     if g is None:
         return None
-    values, rows = g
+    values, rows, _ = g
     return float(values.gather_every(n_days).head(rows).mean())  # type: ignore[arg-type]
 
 
@@ -743,7 +753,7 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
         if w.given is not None:
             raise InvalidValueError("Power: both given and given_hourly are set; pass one of them")
         daily = _hourly_to_daily("power_price_usd_kwh (given_hourly)", w.given_hourly, n_days, day0)
-        power_given = (daily, 1)
+        power_given = (daily, 1, False)
     gpu_given = _given("gpu_rent_usd_hr (given)", g.given, n_days, day0)
     if (
         sc.fleet.start_state == "equilibrium"

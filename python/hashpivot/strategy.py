@@ -360,7 +360,8 @@ class Staged:
                         f"strategy {self.name!r} stage {i} moves {st.mw:g} MW out of "
                         f"{st.from_model!r}, which holds {have:g} MW on day {st.at_day}"
                     )
-                level[st.from_model] = have - st.mw
+                # within the tolerance a model is emptied exactly (0.1 + 0.1 + 0.1 ≠ 0.3)
+                level[st.from_model] = max(0.0, have - st.mw)
                 steps.setdefault(st.from_model, []).append((-st.mw, st.at_day))
             if st.to_model is not None:
                 level[st.to_model] = level.get(st.to_model, 0.0) + st.mw

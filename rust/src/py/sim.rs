@@ -41,7 +41,7 @@ fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &'static str
 
 use pyo3::conversion::FromPyObjectOwned;
 
-/// A given driver series: `None`, or `(values, rows)` with `values` a Float64 Arrow array or
+/// A given driver series: `None`, or `(values, rows, per_path)` with `values` a Float64 Arrow array or
 /// polars Series without nulls (read without a Python list; the wrapper has checked it).
 fn given(d: &Bound<'_, PyDict>, key: &'static str) -> PyResult<Option<GivenSeries>> {
     let v = d
@@ -50,9 +50,13 @@ fn given(d: &Bound<'_, PyDict>, key: &'static str) -> PyResult<Option<GivenSerie
     if v.is_none() {
         return Ok(None);
     }
-    let (arr, rows): (AnyArray, usize) = v
-        .extract()
-        .map_err(|_| dtype_error(key, "not (array, rows)", "(Float64 array, rows)"))?;
+    let (arr, rows, per_path): (AnyArray, usize, bool) = v.extract().map_err(|_| {
+        dtype_error(
+            key,
+            "not (array, rows, per_path)",
+            "(Float64 array, rows, per_path)",
+        )
+    })?;
     let mut values = Vec::new();
     for c in chunks(key, arr)? {
         let a = c
@@ -62,7 +66,11 @@ fn given(d: &Bound<'_, PyDict>, key: &'static str) -> PyResult<Option<GivenSerie
             .ok_or_else(|| dtype_error(key, &c.data_type().to_string(), "Float64 without nulls"))?;
         values.extend_from_slice(a.values());
     }
-    Ok(Some(GivenSeries { values, rows }))
+    Ok(Some(GivenSeries {
+        values,
+        rows,
+        per_path,
+    }))
 }
 
 fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig> {
@@ -82,8 +90,9 @@ fn config(d: &Bound<'_, PyDict>, params: &PyNetworkParams) -> PyResult<SimConfig
             block_days: get(d, "price_block_days")?,
         },
         "given" => PriceModel::Given {
-            values: given(d, "price_values")?
-                .ok_or_else(|| dtype_error("price_values", "None", "(Float64 array, rows)"))?,
+            values: given(d, "price_values")?.ok_or_else(|| {
+                dtype_error("price_values", "None", "(Float64 array, rows, per_path)")
+            })?,
         },
         other => {
             return Err(dtype_error(

@@ -40,21 +40,26 @@ pub enum PriceModel {
     Given { values: GivenSeries },
 }
 
-/// A given driver series: `rows` rows of the run's days, path-major. One row is shared by
-/// every path (it may be longer than the run: the first `n_days` values are used); with
-/// more, path `p` reads row `p` (exactly `n_days` values each) and the run may not ask for a
-/// path beyond the last row.
+/// A given driver series: `rows` rows of the run's days, path-major. A shared series is one
+/// row for every path (it may be longer than the run: the first `n_days` values are used);
+/// per-path series (`per_path`, even with one row) give path `p` row `p` (exactly `n_days`
+/// values each), and the run may not ask for a path beyond the last row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GivenSeries {
     pub values: Vec<f64>,
     pub rows: usize,
+    pub per_path: bool,
 }
 
 impl GivenSeries {
     /// One series for every path.
     #[must_use]
     pub fn shared(values: Vec<f64>) -> Self {
-        Self { values, rows: 1 }
+        Self {
+            values,
+            rows: 1,
+            per_path: false,
+        }
     }
 
     /// The `n_days` values path `path` reads (validated by [`SimConfig::validate`] and
@@ -62,7 +67,7 @@ impl GivenSeries {
     #[inline]
     #[must_use]
     pub fn row(&self, path: u32, n_days: usize) -> &[f64] {
-        let r = if self.rows == 1 { 0 } else { path as usize };
+        let r = if self.per_path { path as usize } else { 0 };
         &self.values[r * n_days..(r + 1) * n_days]
     }
 }
@@ -245,7 +250,7 @@ fn series(what: &'static str, v: &[f64], n_days: usize, positive: bool) -> CoreR
 /// [`series`] for a given driver: one shared row, or `rows` rows of exactly `n_days` values
 /// (errors name the flat row `path · n_days + day`).
 fn given(what: &'static str, g: &GivenSeries, n_days: usize, positive: bool) -> CoreResult<()> {
-    if g.rows == 1 {
+    if !g.per_path {
         return series(what, &g.values, n_days, positive);
     }
     if g.rows == 0 || g.values.len() != g.rows * n_days {
@@ -327,11 +332,11 @@ impl SimConfig {
     pub fn check_paths(&self, first_path: u32, n_paths: u32) -> CoreResult<()> {
         let end = u64::from(first_path) + u64::from(n_paths);
         for (what, g) in self.given_series() {
-            if let Some(g) = g.filter(|g| g.rows > 1 && (g.rows as u64) < end) {
+            if let Some(g) = g.filter(|g| g.per_path && (g.rows as u64) < end) {
                 return Err(bad(
                     what,
                     format!(
-                        "gives {} paths but the run asks for paths {first_path}…{}; give a row for every path or simulate at most {} paths",
+                        "gives {} paths but the run asks for paths {first_path}…{}; give a path for every simulated path, or simulate at most {} paths (paths=, --paths or [scenario] paths)",
                         g.rows,
                         end - 1,
                         g.rows

@@ -570,6 +570,7 @@ pub(crate) mod tests {
                     .map(|i| 50_000.0 + (i % nd) as f64 + 1_000.0 * (i / nd) as f64)
                     .collect(),
                 rows: 80,
+                per_path: true,
             },
         };
         given.fees.given = Some(GivenSeries::shared(vec![0.02; nd]));
@@ -581,6 +582,7 @@ pub(crate) mod tests {
                 .map(|i| 2.0 + (i / nd) as f64 / 100.0)
                 .collect(),
             rows: 80,
+            per_path: true,
         });
         given.shocks = vec![Shock {
             start_day: 100,
@@ -732,6 +734,7 @@ pub(crate) mod tests {
             values: GivenSeries {
                 values: (0..rows).flat_map(row).collect(),
                 rows,
+                per_path: true,
             },
         };
         c.power.given = Some(GivenSeries {
@@ -739,6 +742,7 @@ pub(crate) mod tests {
                 .map(|i| 0.03 + 0.001 * (i / nd) as f64)
                 .collect(),
             rows,
+            per_path: true,
         });
         let all = simulate(&c, 3, 0, 5).unwrap_or_default();
         let tail = simulate(&c, 3, 3, 2).unwrap_or_default();
@@ -759,6 +763,14 @@ pub(crate) mod tests {
             e.contains("price_usd (given)") && e.contains("gives 5 paths"),
             "{e}"
         );
+        // one per-path row is still per path: a second path is refused, not given row 0
+        let mut one = c.clone();
+        if let PriceModel::Given { values } = &mut one.price {
+            values.values.truncate(nd);
+            values.rows = 1;
+        }
+        assert!(simulate(&one, 3, 0, 1).is_ok());
+        assert!(simulate(&one, 3, 0, 2).is_err());
         if let PriceModel::Given { values } = &mut c.price {
             values.values.pop();
         }
