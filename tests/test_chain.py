@@ -405,3 +405,17 @@ def test_iter_headers_refuses_csv_text_under_another_name(tmp_path: Path) -> Non
     p.write_text("height,version\n" + "0,1\n" * 40)
     with pytest.raises(DataFormatError, match="looks like CSV text"):
         list(chain.iter_headers(p, start_height=0))
+
+
+def test_csv_blank_lines_are_skipped_and_empty_fields_named(tmp_path: Path) -> None:
+    fr = chain.read_headers(GENESIS_HEX).select(
+        "height", "version", "prev_hash", "merkle_root", "time_unix", "bits", "nonce"
+    )
+    p = tmp_path / "h.csv"
+    p.write_text(fr.write_csv() + "\n\n")
+    assert (
+        chain.read_headers(p)["hash"].to_list() == chain.read_headers(GENESIS_HEX)["hash"].to_list()
+    )
+    p.write_text(fr.with_columns(pl.lit(None, pl.Int64).alias("nonce")).write_csv())
+    with pytest.raises(DataFormatError, match=r"h\.csv:2: nonce is empty"):
+        chain.read_headers(p)

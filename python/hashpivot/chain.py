@@ -447,6 +447,12 @@ def _csv_frame(source: object, format: Format) -> pl.DataFrame | None:
     except (OSError, pl.exceptions.PolarsError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataFormatError(f"{p}: cannot be read as a CSV of header fields ({first})") from None
+    # blank lines (e.g. at the end) are not headers; an empty field of a header is an error
+    df = df.filter(~pl.all_horizontal(pl.all().is_null()))
+    for c in ("height", "version", "prev_hash", "merkle_root", "time", "time_unix", "nonce"):
+        if c in df.columns and df[c].null_count():
+            r = int(df[c].is_null().arg_true()[0])
+            raise DataFormatError(f"{p}:{r + 2}: {c} is empty; fill it or drop the row")
     if "time" in df.columns and isinstance(df.schema["time"], pl.Datetime):
         t = pl.col("time")
         if df.schema["time"].time_zone is None:
