@@ -445,7 +445,10 @@ def test_stage_moves_more_than_the_model_holds(tmp_path: Path) -> None:
     text = DEFAULT.replace("mw = 40, from", "mw = 400, from")
     msg = _err(tmp_path, text)
     line = _line_of(text, "mw = 400, from")
-    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 moves 400 MW out of " in msg
+    assert (
+        f"site.toml:{line}: strategy[2].stages[0].mw: strategy 'partial_ai' "
+        "stage 0 moves 400 MW out of " in msg
+    )
     assert "'self_mining', which holds 100 MW on day 0" in msg
 
 
@@ -461,7 +464,10 @@ def test_stages_replayed_in_day_order(tmp_path: Path) -> None:
     text = DEFAULT.replace(stages, two)
     msg = _err(tmp_path, text)
     line = _line_of(text, "at_day = 100")
-    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 moves 70 MW" in msg
+    assert (
+        f"site.toml:{line}: strategy[2].stages[0].mw: strategy 'partial_ai' "
+        "stage 0 moves 70 MW" in msg
+    )
     assert "which holds 60 MW on day 100" in msg
     # in the other order they fit: 40 out on day 0 leaves 60, 60 out on day 100
     assert config.load_site(_write(tmp_path, text.replace("mw = 70", "mw = 60")))
@@ -471,7 +477,10 @@ def test_stage_adding_unallocated_mw_beyond_capacity(tmp_path: Path) -> None:
     text = DEFAULT.replace('mw = 40, from = "self_mining", ', "mw = 40, ")
     msg = _err(tmp_path, text)
     line = _line_of(text, 'mw = 40, to = "ai_colocation"')
-    assert f"site.toml:{line}: strategy[2].stages[0].mw: stage 0 brings the allocation " in msg
+    assert (
+        f"site.toml:{line}: strategy[2].stages[0].mw: strategy 'partial_ai' "
+        "stage 0 brings the allocation " in msg
+    )
     assert "to 140 MW on day 0 but the site has 100 MW" in msg
 
 

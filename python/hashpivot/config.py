@@ -39,7 +39,7 @@ from hashpivot import _core, hardware, scenario
 from hashpivot.exceptions import ConfigError, HashpivotError
 from hashpivot.plugins import get_revenue_models
 from hashpivot.revenue import RevenueModel, SiteContext
-from hashpivot.strategy import Stage, Staged, Static, Strategy, SwitchRule
+from hashpivot.strategy import Stage, Staged, StageError, Static, Strategy, SwitchRule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -922,7 +922,6 @@ def _one_strategy(
                 )
             )
             s.finish()
-        _check_stages(t, start, stages, cap)
         strat = Staged(
             name,
             start,
@@ -930,6 +929,10 @@ def _one_strategy(
             lead_time_days=t.integer("lead_time_days", 0, what="days"),
             switch_cost_usd_per_mw=t.number("switch_cost_usd_per_mw", 0.0, ge=0),
         )
+        try:  # the strategy's own replay of its stages, so the error can name the line
+            strat.replay(SiteContext(capacity_mw=cap))
+        except StageError as e:
+            raise t.ctx.error((*t.path, "stages", e.stage, "mw"), str(e)) from None
     else:
         start = _mix(t, "start", models, cap)
         sw = t.table("switch", required=True)
@@ -960,36 +963,6 @@ def _one_strategy(
             )
         strat = rule
     return strat
-
-
-def _check_stages(t: _Table, start: Mapping[str, float], stages: list[Stage], cap: float) -> None:
-    """Replay a staged conversion as ``Staged.allocate`` does (stages by ``at_day``, ties in
-    file order): a stage may not move more MW out of a model than it holds then, nor bring
-    the allocation above the site's capacity. Errors point at the stage's ``mw``."""
-    level = dict(start)
-    order = sorted(range(len(stages)), key=lambda i: stages[i].at_day)
-    for i in order:
-        st = stages[i]
-        where: KeyPath = ("stages", i, "mw")
-        if st.from_model is not None:
-            have = level.get(st.from_model, 0.0)
-            if have + 1e-9 < st.mw:
-                raise t.ctx.error(
-                    (*t.path, *where),
-                    f"stage {i} moves {st.mw:g} MW out of {st.from_model!r}, which holds "
-                    f"{have:g} MW on day {st.at_day}; lower mw (at most {have:g}) or move MW "
-                    f"into {st.from_model!r} earlier",
-                )
-            level[st.from_model] = max(0.0, have - st.mw)  # as Staged.allocate
-        if st.to_model is not None:
-            level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
-        total = sum(level.values())
-        if total > cap * (1 + 1e-9):
-            raise t.ctx.error(
-                (*t.path, *where),
-                f"stage {i} brings the allocation to {total:g} MW on day {st.at_day} but the "
-                f"site has {cap:g} MW; lower mw or take the MW from a model (from = ...)",
-            )
 
 
 _SIGNALS = tuple(c for c, d in scenario.DAILY_SCHEMA.items() if d == pl.Float64())

@@ -342,23 +342,27 @@ class Staged:
             out |= {m for m in (s.from_model, s.to_model) if m is not None}
         return out
 
-    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+    def replay(
+        self, site: SiteContext
+    ) -> tuple[dict[str, list[tuple[float, Day]]], list[tuple[float, Day]]]:
+        """The stages in ``at_day`` order (ties in the given order): per model its MW steps
+        ``(±mw, day)``, and the switch costs. A stage that moves more MW out of a model than it
+        holds then, or takes the allocation above ``site.capacity_mw``, raises
+        :class:`StageError` (its ``stage`` is the index in ``stages``). The site-file loader
+        runs the same replay to name the line."""
         _check_mix(self.name, self.start, site)
         level = dict(self.start)
         steps: dict[str, list[tuple[float, Day]]] = {}
         cost: list[tuple[float, Day]] = []
-        for i, st in enumerate(sorted(self.stages, key=lambda s: s.at_day)):
-            if st.at_day < 0 or st.mw <= 0:
-                raise InvalidValueError(
-                    f"strategy {self.name!r} stage {i}: at_day must be >= 0 and mw > 0, got "
-                    f"at_day={st.at_day}, mw={st.mw}"
-                )
+        for i, st in sorted(enumerate(self.stages), key=lambda x: x[1].at_day):
             if st.from_model is not None:
                 have = level.get(st.from_model, 0.0)
                 if have + _EPS_MW < st.mw:
-                    raise InvalidValueError(
+                    raise StageError(
+                        i,
                         f"strategy {self.name!r} stage {i} moves {st.mw:g} MW out of "
-                        f"{st.from_model!r}, which holds {have:g} MW on day {st.at_day}"
+                        f"{st.from_model!r}, which holds {have:g} MW on day {st.at_day}; lower "
+                        f"mw (at most {have:g}) or move MW into {st.from_model!r} earlier",
                     )
                 # within the tolerance a model is emptied exactly (0.1 + 0.1 + 0.1 ≠ 0.3)
                 level[st.from_model] = max(0.0, have - st.mw)
@@ -366,15 +370,35 @@ class Staged:
             if st.to_model is not None:
                 level[st.to_model] = level.get(st.to_model, 0.0) + st.mw
                 steps.setdefault(st.to_model, []).append((st.mw, st.at_day + self.lead_time_days))
-            _check_mix(self.name, level, site)
+            total = sum(level.values())
+            if total > site.capacity_mw + _EPS_MW:
+                raise StageError(
+                    i,
+                    f"strategy {self.name!r} stage {i} brings the allocation to {total:g} MW on "
+                    f"day {st.at_day} but the site has {site.capacity_mw:g} MW; lower mw or take "
+                    "the MW from a model (from_model / from = ...)",
+                )
             if self.switch_cost_usd_per_mw:
                 cost.append((st.mw * self.switch_cost_usd_per_mw, st.at_day))
+        return steps, cost
+
+    def allocate(self, site: SiteContext, scenario: PreparedScenario) -> Allocation:
+        steps, cost = self.replay(site)
         mw = {}
         for m in self.models():
             c = float(self.start.get(m, 0.0))
             st_m = steps.get(m, [])
             mw[m] = Steps(c, st_m, key=("staged", c, tuple((x, int(d)) for x, d in st_m)))  # type: ignore[arg-type]
         return Allocation(mw=mw, switch_capex=cost)
+
+
+class StageError(InvalidValueError):
+    """A stage of a :class:`Staged` strategy that cannot be carried out; ``stage`` is its
+    index in ``Staged.stages``."""
+
+    def __init__(self, stage: int, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 @dataclass(frozen=True)
