@@ -3,6 +3,7 @@ measures, the value of flexibility, the fast path against the generic path."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 from typing import Any
@@ -283,6 +284,73 @@ def test_irr_is_null_for_a_stream_that_starts_positive() -> None:
     borrowing = [100.0, -60.0, -60.0]  # one sign change, but a loan, not an investment
     assert _irr([pl.Series([c]) for c in borrowing]).to_list() == [None]
     assert ref.irr_periods(borrowing) is None
+
+
+@st.composite
+def _flow_cases(draw: Any) -> dict[str, Any]:
+    n_paths, n_days = draw(st.integers(1, 4)), draw(st.integers(1, 12))
+    n = n_paths * n_days
+    money = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+    inner = draw(st.sets(st.integers(1, max(1, n_days - 1)), max_size=n_days))
+    bounds = sorted({0, n_days} | {b for b in inner if b < n_days})
+    return {
+        "n_paths": n_paths,
+        "n_days": n_days,
+        "rev": draw(st.lists(money, min_size=n, max_size=n)),
+        "opex": draw(st.lists(money, min_size=n, max_size=n)),
+        "capex": draw(st.none() | st.lists(money, min_size=n, max_size=n)),
+        "disc": draw(st.lists(st.floats(0.0, 1.0), min_size=n_days, max_size=n_days)),
+        "bounds": bounds,
+        "days": draw(st.lists(st.integers(0, n_days), min_size=n_paths, max_size=3 * n_paths)),
+        "cuts": draw(st.lists(st.integers(0, n), max_size=3)),
+    }
+
+
+@settings(max_examples=80, deadline=None)
+@given(_flow_cases())
+def test_flow_sums_equal_each_paths_running_sum_bit_for_bit(case: dict[str, Any]) -> None:
+    """``_core.FlowSums`` (a table at the period boundaries, continued to the asked day)
+    against the day-by-day running sum of ``_reference.running_sums``, through the binding:
+    columns split into chunks at random rows, the table transposed boundary-major, queries
+    stacked path by path."""
+    from hashpivot import _core
+
+    n_paths, n_days = case["n_paths"], case["n_days"]
+
+    def chunked(values: list[float]) -> pl.Series:
+        cuts = sorted({0, len(values), *case["cuts"]})
+        parts = [pl.Series(values[a:b], dtype=pl.Float64) for a, b in itertools.pairwise(cuts)]
+        return pl.concat(parts, rechunk=False)
+
+    capex = case["capex"]
+    flows = _core.FlowSums(
+        chunked(case["rev"]),
+        chunked(case["opex"]),
+        chunked(capex) if capex is not None else None,
+        pl.Series(case["disc"], dtype=pl.Float64),
+        n_paths,
+        n_days,
+        case["bounds"],
+    )
+    k = 4 if capex is not None else 3
+    days = case["days"][: len(case["days"]) // n_paths * n_paths]
+
+    def want(p: int, d: int) -> list[bytes]:
+        got = ref.running_sums(case["rev"], case["opex"], capex, case["disc"], n_days, p, d)
+        return [struct.pack("<d", x) for x in got[:k]]
+
+    def bits(cols: list[Any], i: int) -> list[bytes]:
+        return [struct.pack("<d", pl.Series(c)[i]) for c in cols]
+
+    at = flows.at(pl.Series(days, dtype=pl.Int64))
+    for i, d in enumerate(days):
+        assert bits(at, i) == want(i % n_paths, d), (i, d)
+    table = flows.table()
+    for j, b in enumerate(case["bounds"]):
+        for p in range(n_paths):
+            assert bits(table, j * n_paths + p) == want(p, b), (j, p)
+    with pytest.raises(InvalidValueError):
+        flows.at(pl.Series([n_days + 1] * n_paths, dtype=pl.Int64))
 
 
 @settings(max_examples=60, deadline=None)

@@ -210,9 +210,22 @@ def simulate_paths(
     config: dict[str, Any], params: NetworkParams, seed: int, first_path: int, n_paths: int
 ) -> tuple[Any, Any]: ...
 def day_quantiles(values: Any, n_paths: int, n_days: int, qs: list[float]) -> Any: ...
-def flow_cumsums(
-    rev: Any, opex: Any, capex: Any | None, disc_day: Any, n_paths: int, n_days: int
-) -> list[Any]: ...
+
+@final
+class FlowSums:
+    def __new__(
+        cls,
+        rev: Any,
+        opex: Any,
+        capex: Any | None,
+        disc_day: Any,
+        n_paths: int,
+        n_days: int,
+        bounds: list[int],
+    ) -> FlowSums: ...
+    def table(self) -> list[Any]: ...
+    def at(self, days: Any) -> list[Any]: ...
+
 def irr_bisect(periods: list[Any], iterations: int) -> Any: ...
 def first_crossing(
     values: Any, n_paths: int, n_days: int, window: int, threshold: float, below: bool

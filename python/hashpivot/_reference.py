@@ -591,6 +591,29 @@ def npv_daily(flows: list[float], rate: float) -> float:
     return float(sum(f * (1.0 + rate) ** (-d / DAYS_PER_YEAR) for d, f in enumerate(flows)))
 
 
+def running_sums(
+    rev: list[float],
+    opex: list[float],
+    capex: list[float] | None,
+    disc_day: list[float],
+    n_days: int,
+    path: int,
+    day: int,
+) -> list[float]:
+    """Sums ``[n, r, o, c]`` of path ``path``'s days ``[0, day)`` (path-major rows of
+    ``n_days``): ``n`` of ``(r − o − c) · disc_day[d]``, then revenue, opex and capex, added
+    one day at a time in day order (what ``_core.FlowSums`` must equal bit for bit)."""
+    a = [0.0, 0.0, 0.0, 0.0]
+    for d in range(day):
+        i = path * n_days + d
+        c = capex[i] if capex is not None else 0.0
+        a[0] += (rev[i] - opex[i] - c) * disc_day[d]
+        a[1] += rev[i]
+        a[2] += opex[i]
+        a[3] += c
+    return a
+
+
 def period_sums(flows: list[float]) -> list[float]:
     """Sums over 1/12-year periods: day d is in period ⌊d / 30.4375⌋ (with float fuzz)."""
     out: list[float] = []

@@ -42,7 +42,6 @@ from hashpivot.revenue import (
     RevenueModel,
     SiteContext,
     allocation_series,
-    per_day,
     prepare_scenario,
     validate_cash_flows,
 )
@@ -595,23 +594,38 @@ def _period_ends(n_days: int) -> list[int]:
     return sorted(set(e for e in ends if e >= 0))
 
 
-@dataclass
 class _Sums:
-    """Cumulative sums of a model's daily flows (path-major rows) and their values at every
-    path end and every period end (the same for all terms of the model)."""
+    """Running sums of a model's daily flows, per path, before any day (``n``: the
+    discounted net flow, ``r`` revenue, ``o`` opex, ``c`` capex if the model has any), from
+    :class:`hashpivot._core.FlowSums`: the flow columns are kept with a table of every path's
+    sums at the period boundaries, so the sums before day ``d`` cost a walk of at most one
+    period. No column of running sums over all rows is built."""
 
-    cs: pl.DataFrame  # columns n (net · discount), r (revenue), o (opex), optional c (capex)
-    at_end: pl.DataFrame  # C(path end), one row per path
-    at_period_end: pl.DataFrame  # C(period end), period-major (k · n_paths + p)
-    at_period_start: pl.DataFrame  # C(period start), the same layout
+    def __init__(self, flows: Any, cols: list[str], n_paths: int, n_periods: int) -> None:
+        self.flows = flows
+        self.cols = cols
+        table = pl.DataFrame(
+            [pl.Series(a).alias(c) for c, a in zip(cols, flows.table(), strict=True)]
+        )  # boundary-major: (n_periods + 1) × n_paths rows
+        #: C(period start) and C(period end), period-major (k · n_paths + p)
+        self.at_period_start = table.head(n_periods * n_paths)
+        self.at_period_end = table.slice(n_paths)
+        #: C(path end), one row per path
+        self.at_end = table.tail(n_paths)
+
+    def at(self, days: pl.Series) -> pl.DataFrame:
+        """C(day) per path (``days`` holds one day in ``0..=n_days`` a path, or several
+        paths' worth stacked query by query): the sums over days ``[0, day)``."""
+        got = self.flows.at(days.cast(pl.Int64))
+        return pl.DataFrame([pl.Series(a).alias(c) for c, a in zip(self.cols, got, strict=True)])
 
 
 class _Aggregator:
-    """Per-path aggregates from cumulative sums.
+    """Per-path aggregates from running sums (:class:`_Sums`).
 
-    Rows are path-major with ``n_days`` rows per path, so the sum of a column over rows
-    ``[i, j)`` is ``C(j) - C(i)`` with ``C`` its cumulative sum: a path's total, its sum from
-    an activation day on, or a 1/12-year period sum each cost one gather per path.
+    The sum of a path's flows over days ``[i, j)`` is ``C(j) - C(i)`` with ``C`` the path's
+    running sum: a path's total, its sum from an activation day on, or a 1/12-year period sum
+    each cost one lookup per path.
     """
 
     def __init__(self, scenario: PreparedScenario, discount_rate: float) -> None:
@@ -619,105 +633,64 @@ class _Aggregator:
         n_days = scenario.n_days
         d = pl.int_range(0, n_days, eager=True).cast(pl.Float64)
         self.disc_day = pl.select(pl.lit(1.0 + discount_rate).pow(-d / DAYS_PER_YEAR)).to_series()
-        self._df_row: pl.Series | None = None
         ends = _period_ends(n_days)
         self.ends = ends
         self.starts = [0] + [e + 1 for e in ends[:-1]]
+        self.bounds = [*self.starts, n_days]  # every period's first day, then the horizon
         period_of_day = []
         for k, (a, b) in enumerate(zip(self.starts, ends, strict=False)):
             period_of_day += [k] * (b - a + 1)
         self.period_of_day = pl.Series(period_of_day, dtype=pl.Int64)
-        self.base = pl.int_range(0, scenario.n_paths, eager=True, dtype=pl.Int64) * n_days
         self.zero = pl.Series([0.0] * scenario.n_paths)
         k = len(ends)
         self.n_periods = k
-        self.base_k = pl.concat([self.base] * k)
         rep_p = (
             pl.int_range(0, k * scenario.n_paths, eager=True, dtype=pl.Int64) // scenario.n_paths
         )
         self.start_k = pl.Series(self.starts, dtype=pl.Int64).gather(rep_p)
         self.end1_k = pl.Series(ends, dtype=pl.Int64).gather(rep_p) + 1
-        self.hi_k = self.base_k + self.end1_k
         self.zero_k = pl.Series([0.0] * (k * scenario.n_paths))
-
-    @property
-    def df_row(self) -> pl.Series:
-        """The discount factor of every row (built on first use: the Rust path needs only
-        the per-day factors)."""
-        if self._df_row is None:
-            self._df_row = per_day(self.sc.frame, self.disc_day)
-        return self._df_row
 
     def sums(self, rev: pl.Series, opex: pl.Series, capex: pl.Series | None = None) -> _Sums:
         cols_in = [rev, opex] + ([capex] if capex is not None else [])
-        if all(c.dtype == pl.Float64 and c.null_count() == 0 for c in cols_in):
-            # Rust: paths in parallel (per-path totals, their prefix, running sums)
-            got = _core.flow_cumsums(
-                rev,
-                opex,
-                capex,
-                self.disc_day,
-                self.sc.n_paths,
-                self.sc.n_days,
-            )
-            names = ["n", "r", "o", "c"][: len(got)]
-            cs = pl.DataFrame([pl.Series(a).alias(n) for n, a in zip(names, got, strict=True)])
-            return self._sums_of(cs)
-        # otherwise one lazy query: the cumulative sums run in parallel
-        cols = [rev.alias("r"), opex.alias("o"), self.df_row.alias("d")]
-        net = pl.col("r") - pl.col("o")
-        exprs = [pl.col("r").cum_sum(), pl.col("o").cum_sum()]
-        if capex is not None:
-            cols.append(capex.alias("c"))
-            net = net - pl.col("c")
-            exprs.append(pl.col("c").cum_sum())
-        cs = pl.LazyFrame(cols).select((net * pl.col("d")).cum_sum().alias("n"), *exprs).collect()
-        return self._sums_of(cs)
-
-    def _sums_of(self, cs: pl.DataFrame) -> _Sums:
-        at_period_end = self._c(cs, self.hi_k)
-        # a period starts where the previous one ends; the first starts at the path's start
-        n_p = self.sc.n_paths
-        at_period_start = pl.concat(
-            [self._c(cs, self.base), at_period_end.head((self.n_periods - 1) * n_p)]
+        for c in cols_in:  # the callers checked them: finite numbers, no nulls
+            if c.null_count():
+                raise InvalidValueError(f"cash-flow column {c.name!r} has nulls")
+        f64 = [c.cast(pl.Float64) for c in cols_in]
+        flows = _core.FlowSums(
+            f64[0],
+            f64[1],
+            f64[2] if capex is not None else None,
+            self.disc_day,
+            self.sc.n_paths,
+            self.sc.n_days,
+            self.bounds,
         )
-        return _Sums(
-            cs=cs,
-            at_end=self._c(cs, self.base + self.sc.n_days),
-            at_period_end=at_period_end,
-            at_period_start=at_period_start,
-        )
+        return _Sums(flows, ["n", "r", "o", "c"][: len(f64) + 1], self.sc.n_paths, self.n_periods)
 
-    @staticmethod
-    def _c(cs: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
-        """C(idx) = sums of rows [0, idx) for every column (C(0) = 0), one row per index."""
-        rows: pl.DataFrame = cs[(idx - 1).clip(lower_bound=0)]
-        if idx.min() == 0:  # only path 0's first day can be 0
-            rows = rows.select(pl.all() * (idx > 0).cast(pl.Float64))
-        return rows
-
-    def _day_rows(self, day: Day) -> pl.Series:
+    def _days(self, day: Day) -> pl.Series:
+        """The day index of every path, clipped to ``0..=n_days`` (null = never = n_days)."""
         n_days = self.sc.n_days
         out: pl.Series
         if isinstance(day, int):
-            out = self.base + min(max(day, 0), n_days)
+            out = pl.repeat(min(max(day, 0), n_days), self.sc.n_paths, eager=True, dtype=pl.Int64)
         else:
-            out = self.base + day.fill_null(n_days).clip(0, n_days)
+            out = day.cast(pl.Int64).fill_null(n_days).clip(0, n_days)
         return out
 
     def term(self, sums: _Sums, amount: float, start: Day) -> _Agg:
         """Aggregates of ``amount`` times the flows from day ``start`` (per path) on."""
-        lo = self._day_rows(start)
-        c_lo = self._c(sums.cs, lo)
+        lo = self._days(start)
+        c_lo = sums.at(lo)
         tot = sums.at_end - c_lo
         # Period sums from `start` on: C(period end) − C(max(start, period start)), zero for
         # periods that end before it. Only the period holding `start` needs C(lo) itself, so
         # no gather over every period is needed: C(lo) is repeated and selected.
-        off_k = pl.concat([lo - self.base] * self.n_periods)
+        off_k = pl.concat([lo] * self.n_periods)
         before = off_k <= self.start_k
         after = off_k >= self.end1_k
         c_lo_k = pl.concat([c_lo] * self.n_periods)
-        cols = [c for c in ("r", "o", "c") if c in sums.cs.columns]
+        cols = [c for c in ("r", "o", "c") if c in sums.cols]
         per = pl.DataFrame(
             {
                 "before": before,

@@ -360,37 +360,130 @@ fn f64_chunks(arg: &str, a: pyo3_arrow::input::AnyArray) -> PyResult<Vec<Float64
         .collect()
 }
 
-/// Cumulative sums of a model's daily flows (see `sim::summary::flow_cumsums`): returns
-/// `[n, r, o]` or `[n, r, o, c]` as Float64 arrays. Chunked inputs are read in place.
-#[pyfunction]
-#[pyo3(signature = (rev, opex, capex, disc_day, n_paths, n_days))]
-fn flow_cumsums(
-    py: Python<'_>,
-    rev: pyo3_arrow::input::AnyArray,
-    opex: pyo3_arrow::input::AnyArray,
-    capex: Option<pyo3_arrow::input::AnyArray>,
-    disc_day: pyo3_arrow::input::AnyArray,
+/// Running sums of a revenue model's daily flows per path (see `sim::summary::flow_table`
+/// and `flow_at`): the columns are kept (shared Arrow buffers, no copy) with a table of every
+/// path's sums at the day boundaries, so the sums before any day cost a short walk.
+#[pyclass(name = "FlowSums", module = "hashpivot._core", frozen)]
+pub struct PyFlowSums {
+    rev: Vec<Float64Array>,
+    opex: Vec<Float64Array>,
+    capex: Option<Vec<Float64Array>>,
+    disc_day: Vec<f64>,
     n_paths: usize,
     n_days: usize,
-) -> PyResult<Vec<Py<PyAny>>> {
-    use crate::sim::summary::Chunked;
-    let r = f64_chunks("rev", rev)?;
-    let o = f64_chunks("opex", opex)?;
-    let c = capex.map(|c| f64_chunks("capex", c)).transpose()?;
-    let d: Vec<f64> = f64_chunks("disc_day", disc_day)?
-        .iter()
-        .flat_map(|a| a.values().iter().copied())
-        .collect();
-    fn view(v: &[Float64Array]) -> Chunked<'_> {
-        Chunked::new(v.iter().map(|a| &a.values()[..]).collect())
+    bounds: Vec<usize>,
+    table: Vec<[f64; 4]>,
+}
+
+fn chunked(v: &[Float64Array]) -> crate::sim::summary::Chunked<'_> {
+    crate::sim::summary::Chunked::new(v.iter().map(|a| &a.values()[..]).collect())
+}
+
+impl PyFlowSums {
+    fn flows(&self) -> crate::sim::summary::Flows<'_> {
+        crate::sim::summary::Flows {
+            rev: chunked(&self.rev),
+            opex: chunked(&self.opex),
+            capex: self.capex.as_deref().map(chunked),
+            disc_day: &self.disc_day,
+            n_paths: self.n_paths,
+            n_days: self.n_days,
+            bounds: &self.bounds,
+        }
     }
-    let (rv, ov) = (view(&r), view(&o));
-    let cv = c.as_deref().map(view);
-    let outs = py
-        .detach(|| crate::sim::summary::flow_cumsums(&rv, &ov, cv.as_ref(), &d, n_paths, n_days))?;
-    outs.into_iter()
-        .map(|v| super::convert::to_py(py, Arc::new(Float64Array::from(v)) as ArrayRef))
-        .collect()
+
+    /// `[n, r, o]` or `[n, r, o, c]` columns of `rows` as Float64 arrays.
+    fn columns(&self, py: Python<'_>, rows: &[[f64; 4]]) -> PyResult<Vec<Py<PyAny>>> {
+        let k = if self.capex.is_some() { 4 } else { 3 };
+        (0..k)
+            .map(|j| {
+                let col = Float64Array::from_iter_values(rows.iter().map(|r| r[j]));
+                super::convert::to_py(py, Arc::new(col) as ArrayRef)
+            })
+            .collect()
+    }
+}
+
+#[pymethods]
+impl PyFlowSums {
+    /// `rev`, `opex`, optional `capex`: Float64 columns of `n_paths × n_days` path-major rows
+    /// without nulls; `disc_day`: the discount factor of each day; `bounds`: day indices
+    /// rising strictly from 0 to `n_days`.
+    #[new]
+    #[pyo3(signature = (rev, opex, capex, disc_day, n_paths, n_days, bounds))]
+    #[allow(clippy::too_many_arguments)] // the Python constructor's arguments
+    fn new(
+        py: Python<'_>,
+        rev: pyo3_arrow::input::AnyArray,
+        opex: pyo3_arrow::input::AnyArray,
+        capex: Option<pyo3_arrow::input::AnyArray>,
+        disc_day: pyo3_arrow::input::AnyArray,
+        n_paths: usize,
+        n_days: usize,
+        bounds: Vec<usize>,
+    ) -> PyResult<Self> {
+        let mut s = Self {
+            rev: f64_chunks("rev", rev)?,
+            opex: f64_chunks("opex", opex)?,
+            capex: capex.map(|c| f64_chunks("capex", c)).transpose()?,
+            disc_day: f64_chunks("disc_day", disc_day)?
+                .iter()
+                .flat_map(|a| a.values().iter().copied())
+                .collect(),
+            n_paths,
+            n_days,
+            bounds,
+            table: Vec::new(),
+        };
+        let table = py.detach(|| crate::sim::summary::flow_table(&s.flows()))?;
+        s.table = table;
+        Ok(s)
+    }
+
+    /// The running sums before every boundary, boundary-major: row `j · n_paths + p` sums
+    /// days `[0, bounds[j])` of path `p`.
+    fn table(&self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+        // transpose the path-major table in blocks of paths (each block's rows stay in cache)
+        let (nb, np) = (self.bounds.len(), self.n_paths);
+        let k = if self.capex.is_some() { 4 } else { 3 };
+        let mut cols = vec![vec![0.0; nb * np]; k];
+        for p0 in (0..np).step_by(64) {
+            let p1 = (p0 + 64).min(np);
+            for j in 0..nb {
+                for p in p0..p1 {
+                    let row = self.table[p * nb + j];
+                    for (c, col) in cols.iter_mut().enumerate() {
+                        col[j * np + p] = row[c];
+                    }
+                }
+            }
+        }
+        cols.into_iter()
+            .map(|c| super::convert::to_py(py, Arc::new(Float64Array::from(c)) as ArrayRef))
+            .collect()
+    }
+
+    /// The running sums before day `days[i]` (0 ..= n_days) of path `i mod n_paths`, for
+    /// `days` of a multiple of `n_paths` values (Int64, no nulls).
+    fn at(&self, py: Python<'_>, days: pyo3_arrow::input::AnyArray) -> PyResult<Vec<Py<PyAny>>> {
+        let chunks = super::convert::chunks("days", days)?;
+        let mut d: Vec<i64> = Vec::new();
+        for c in &chunks {
+            let Some(a) = c.as_any().downcast_ref::<Int64Array>() else {
+                return Err(dtype_error(
+                    "days",
+                    &c.data_type().to_string(),
+                    "an Int64 column",
+                ));
+            };
+            if a.null_count() > 0 {
+                return Err(dtype_error("days", "a column with nulls", "no nulls"));
+            }
+            d.extend_from_slice(a.values());
+        }
+        let rows = py.detach(|| crate::sim::summary::flow_at(&self.flows(), &self.table, &d))?;
+        self.columns(py, &rows)
+    }
 }
 
 /// Annual IRR by bisection per row of monthly flows (see `sim::summary::irr_bisect`):
@@ -488,7 +581,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
     m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(first_crossing, m)?)?;
-    m.add_function(wrap_pyfunction!(flow_cumsums, m)?)?;
+    m.add_class::<PyFlowSums>()?;
     m.add_function(wrap_pyfunction!(irr_bisect, m)?)?;
     Ok(())
 }

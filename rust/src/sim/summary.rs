@@ -224,105 +224,176 @@ impl<'a> Chunked<'a> {
     }
 }
 
-/// One path's four output rows (n, r, o, c; `c` empty without capex).
-type Outputs<'w> = (&'w mut [f64], &'w mut [f64], &'w mut [f64], &'w mut [f64]);
+/// A revenue model's daily flows over path-major rows (`n_days` rows a path) and the day
+/// boundaries at which [`flow_table`] records every path's running sums.
+#[derive(Debug, Clone)]
+pub struct Flows<'a> {
+    pub rev: Chunked<'a>,
+    pub opex: Chunked<'a>,
+    pub capex: Option<Chunked<'a>>,
+    /// Discount factor of each day index.
+    pub disc_day: &'a [f64],
+    pub n_paths: usize,
+    pub n_days: usize,
+    /// Strictly increasing day indices from 0 to `n_days` (both included).
+    pub bounds: &'a [usize],
+}
 
-/// Cumulative sums of a revenue model's daily flows over path-major rows, the form the
-/// strategy evaluation gathers from: `n = cumsum((r − o − c) · disc[d])`, `r = cumsum(r)`,
-/// `o = cumsum(o)`, `c = cumsum(c)` (no `c` column without capex), each over *all* rows in
-/// row order (so `C(j) − C(i)` is a sum over rows `[i, j)` of one path). Paths run in
-/// parallel: per-path totals, their prefix, then each path's running sums from its offset.
-/// Inputs may be chunked (no copy of the columns; a path that straddles two chunks is
-/// copied into a small buffer).
-pub fn flow_cumsums(
-    rev: &Chunked<'_>,
-    opex: &Chunked<'_>,
-    capex: Option<&Chunked<'_>>,
-    disc_day: &[f64],
-    n_paths: usize,
-    n_days: usize,
-) -> CoreResult<Vec<Vec<f64>>> {
-    let n = n_paths * n_days;
-    let bad = rev.len != n
-        || opex.len != n
-        || capex.is_some_and(|c| c.len != n)
-        || disc_day.len() != n_days
-        || n_days == 0;
-    if bad {
-        return Err(CoreError::InvalidValue {
+/// One day's step of the four running sums `[n, r, o, c]`: `n += (r − o − c)·disc`,
+/// `r += r`, `o += o`, `c += c` (`c = 0` without capex, and `x − 0.0 = x`). [`flow_table`]
+/// and [`flow_at`] share it, so a sum continued from a table entry equals the running sum
+/// from the path's first day bit for bit.
+#[inline(always)]
+fn flow_step(a: &mut [f64; 4], r: f64, o: f64, c: f64, disc: f64) {
+    a[0] += (r - o - c) * disc;
+    a[1] += r;
+    a[2] += o;
+    a[3] += c;
+}
+
+impl Flows<'_> {
+    fn check(&self) -> CoreResult<()> {
+        let n = self.n_paths * self.n_days;
+        let bad = |why: String| CoreError::InvalidValue {
             what: "cash-flow columns",
             at: Position::Scalar,
+            why,
+        };
+        if self.rev.len != n
+            || self.opex.len != n
+            || self.capex.as_ref().is_some_and(|c| c.len != n)
+            || self.disc_day.len() != self.n_days
+            || self.n_days == 0
+        {
+            return Err(bad(format!(
+                "lengths {}/{}/{:?}/{} do not fit {} paths × {} days",
+                self.rev.len,
+                self.opex.len,
+                self.capex.as_ref().map(|c| c.len),
+                self.disc_day.len(),
+                self.n_paths,
+                self.n_days
+            )));
+        }
+        let b = self.bounds;
+        if b.first() != Some(&0)
+            || b.last() != Some(&self.n_days)
+            || b.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err(bad(format!(
+                "day boundaries must rise strictly from 0 to {}, got {} values",
+                self.n_days,
+                b.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Days `[from, to)` of path `p`: the running sums `a` continued over them.
+    fn walk(
+        &self,
+        p: usize,
+        from: usize,
+        to: usize,
+        mut a: [f64; 4],
+        bufs: &mut (Vec<f64>, Vec<f64>, Vec<f64>),
+        mut at_bound: impl FnMut(usize, [f64; 4]),
+    ) -> [f64; 4] {
+        let (br, bo, bc) = bufs;
+        let (start, n) = (p * self.n_days + from, to - from);
+        let r = self.rev.rows(start, n, br);
+        let o = self.opex.rows(start, n, bo);
+        let c = self
+            .capex
+            .as_ref()
+            .map_or(&[][..], |c| c.rows(start, n, bc));
+        let disc = &self.disc_day[from..to];
+        for i in 0..n {
+            at_bound(from + i, a);
+            flow_step(
+                &mut a,
+                r[i],
+                o[i],
+                c.get(i).copied().unwrap_or(0.0),
+                disc[i],
+            );
+        }
+        a
+    }
+}
+
+/// Every path's running sums `[n, r, o, c]` of its flows (see [`flow_step`]) before each
+/// boundary day: entry `p · bounds.len() + j` sums days `[0, bounds[j])` of path `p` (the last
+/// boundary, `n_days`, gives the path's totals). One read of the columns; paths in parallel.
+/// Inputs may be chunked (no copy of the columns; a path that straddles two chunks is copied
+/// into a small buffer).
+pub fn flow_table(f: &Flows<'_>) -> CoreResult<Vec<[f64; 4]>> {
+    f.check()?;
+    let nb = f.bounds.len();
+    let mut table = vec![[0.0; 4]; f.n_paths * nb];
+    table.par_chunks_mut(nb).enumerate().for_each_init(
+        || (Vec::new(), Vec::new(), Vec::new()),
+        |bufs, (p, row)| {
+            let mut j = 0;
+            let end = f.walk(p, 0, f.n_days, [0.0; 4], bufs, |d, a| {
+                if f.bounds[j] == d {
+                    row[j] = a;
+                    j += 1;
+                }
+            });
+            row[nb - 1] = end;
+        },
+    );
+    Ok(table)
+}
+
+/// The running sums of path `i mod n_paths` before day `days[i]` (in `0..=n_days`) for every
+/// query `i`: the [`flow_table`] entry of the last boundary at or before the day, continued
+/// over the days from there (fewer than the gap between two boundaries). Equal bit for bit
+/// to the running sum from the path's first day.
+pub fn flow_at(f: &Flows<'_>, table: &[[f64; 4]], days: &[i64]) -> CoreResult<Vec<[f64; 4]>> {
+    f.check()?;
+    let nb = f.bounds.len();
+    if table.len() != f.n_paths * nb || f.n_paths == 0 || !days.len().is_multiple_of(f.n_paths) {
+        return Err(CoreError::InvalidValue {
+            what: "cash-flow query",
+            at: Position::Scalar,
             why: format!(
-                "lengths {}/{}/{:?}/{} do not fit {n_paths} paths × {n_days} days",
-                rev.len,
-                opex.len,
-                capex.map(|c| c.len),
-                disc_day.len()
+                "{} days for {} paths, table of {} (want {})",
+                days.len(),
+                f.n_paths,
+                table.len(),
+                f.n_paths * nb
             ),
         });
     }
-    let bufs = || (Vec::new(), Vec::new(), Vec::new());
-    // One path's step: r, o, c rows (c empty without capex) → the four running sums.
-    let walk = |p: usize,
-                b: &mut (Vec<f64>, Vec<f64>, Vec<f64>),
-                mut a: [f64; 4],
-                mut emit: Option<Outputs<'_>>|
-     -> [f64; 4] {
-        let (br, bo, bc) = b;
-        let r = rev.rows(p * n_days, n_days, br);
-        let o = opex.rows(p * n_days, n_days, bo);
-        let c = capex.map_or(&[][..], |c| c.rows(p * n_days, n_days, bc));
-        for d in 0..n_days {
-            let cd = c.get(d).copied().unwrap_or(0.0);
-            a[0] += (r[d] - o[d] - cd) * disc_day[d];
-            a[1] += r[d];
-            a[2] += o[d];
-            a[3] += cd;
-            if let Some((wn, wr, wo, wc)) = emit.as_mut() {
-                wn[d] = a[0];
-                wr[d] = a[1];
-                wo[d] = a[2];
-                if let Some(x) = wc.get_mut(d) {
-                    *x = a[3];
-                }
-            }
-        }
-        a
-    };
-    // pass 1: per-path totals
-    let totals: Vec<[f64; 4]> = (0..n_paths)
-        .into_par_iter()
-        .map_init(bufs, |b, p| walk(p, b, [0.0; 4], None))
-        .collect();
-    let mut offsets = Vec::with_capacity(n_paths);
-    let mut acc = [0.0; 4];
-    for t in &totals {
-        offsets.push(acc);
-        for j in 0..4 {
-            acc[j] += t[j];
-        }
-    }
-    // pass 2: running sums from each path's offset (without capex, the `c` buffer is one
-    // unused slot per path so the four outputs zip path by path)
-    let c_chunk = if capex.is_some() { n_days } else { 1 };
-    let mut on = vec![0.0; n];
-    let mut or = vec![0.0; n];
-    let mut oo = vec![0.0; n];
-    let mut oc = vec![0.0; n_paths * c_chunk];
-    on.par_chunks_mut(n_days)
-        .zip(or.par_chunks_mut(n_days))
-        .zip(oo.par_chunks_mut(n_days))
-        .zip(oc.par_chunks_mut(c_chunk))
-        .enumerate()
-        .for_each_init(bufs, |b, (p, (((wn, wr), wo), wc))| {
-            let wc: &mut [f64] = if capex.is_some() { wc } else { &mut [] };
-            walk(p, b, offsets[p], Some((wn, wr, wo, wc)));
+    if let Some(i) = days
+        .iter()
+        .position(|&d| d < 0 || d as u64 > f.n_days as u64)
+    {
+        return Err(CoreError::InvalidValue {
+            what: "cash-flow query day",
+            at: Position::Row(i),
+            why: format!("{} is outside 0..={}", days[i], f.n_days),
         });
-    let mut outs = vec![on, or, oo];
-    if capex.is_some() {
-        outs.push(oc);
     }
-    Ok(outs)
+    // the boundary index at or before each day
+    let mut bound_of = Vec::with_capacity(f.n_days + 1);
+    for (j, w) in f.bounds.windows(2).enumerate() {
+        bound_of.extend(std::iter::repeat_n(j, w[1] - w[0]));
+    }
+    bound_of.push(nb - 1);
+    let mut out = vec![[0.0; 4]; days.len()];
+    out.par_iter_mut().enumerate().for_each_init(
+        || (Vec::new(), Vec::new(), Vec::new()),
+        |bufs, (i, slot)| {
+            let p = i % f.n_paths;
+            let d = days[i] as usize;
+            let j = bound_of[d];
+            *slot = f.walk(p, f.bounds[j], d, table[p * nb + j], bufs, |_, _| {});
+        },
+    );
+    Ok(out)
 }
 
 /// Annual IRR per row by bisection on `[−0.99, 10]` over monthly flows `periods[k][i]` (period
@@ -472,47 +543,93 @@ mod tests {
     }
 
     #[test]
-    fn flow_cumsums_are_running_sums_over_rows() {
+    fn flow_sums_are_each_paths_running_sums() {
         let (n_paths, n_days) = (5, 9);
         let n = n_paths * n_days;
-        let r: &'static [f64] = Vec::leak((0..n).map(|i| (i % 7) as f64 + 0.5).collect());
-        let o: &'static [f64] = Vec::leak((0..n).map(|i| (i % 3) as f64 * 0.25).collect());
+        let r: &'static [f64] = Vec::leak((0..n).map(|i| (i % 7) as f64 * 0.37 + 0.5).collect());
+        let o: &'static [f64] = Vec::leak((0..n).map(|i| (i % 3) as f64 * 0.251).collect());
         let c: &'static [f64] = Vec::leak(
             (0..n)
-                .map(|i| if i % 11 == 0 { 4.0 } else { 0.0 })
+                .map(|i| if i % 11 == 0 { 4.3 } else { 0.0 })
                 .collect(),
         );
         let disc: Vec<f64> = (0..n_days).map(|d| 0.99f64.powi(d as i32)).collect();
+        let bounds = [0, 2, 3, 7, 9];
+        // every (path, day) in 0..=n_days, query-major as the binding takes them
+        let days: Vec<i64> = (0..=n_days as i64)
+            .flat_map(|d| std::iter::repeat_n(d, n_paths))
+            .collect();
         for capex in [None, Some(c)] {
             // split every column into uneven chunks: paths straddle chunk boundaries
             let split =
                 |v: &'static [f64]| Chunked::new(vec![&v[..7], &v[7..7], &v[7..30], &v[30..]]);
-            let (rc, oc) = (split(r), split(o));
-            let cc = capex.map(split);
-            let got = flow_cumsums(&rc, &oc, cc.as_ref(), &disc, n_paths, n_days);
-            let got = got.ok().unwrap_or_default();
-            assert_eq!(got.len(), if capex.is_some() { 4 } else { 3 });
-            let (mut a, mut b, mut e, mut f) = (0.0, 0.0, 0.0, 0.0);
-            for i in 0..n {
-                let ci = capex.map_or(0.0, |c| c[i]);
-                a += (r[i] - o[i] - ci) * disc[i % n_days];
-                b += r[i];
-                e += o[i];
-                f += ci;
-                let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
-                assert!(
-                    close(got[0][i], a) && close(got[1][i], b) && close(got[2][i], e),
-                    "row {i}"
-                );
-                if capex.is_some() {
-                    assert!(close(got[3][i], f), "row {i}");
+            let f = Flows {
+                rev: split(r),
+                opex: split(o),
+                capex: capex.map(split),
+                disc_day: &disc,
+                n_paths,
+                n_days,
+                bounds: &bounds,
+            };
+            let table = flow_table(&f).unwrap_or_default();
+            let at = flow_at(&f, &table, &days).unwrap_or_default();
+            assert_eq!(at.len(), days.len());
+            for p in 0..n_paths {
+                // the definition: one running sum from the path's first day, in day order
+                let mut a = [0.0f64; 4];
+                for d in 0..=n_days {
+                    let got = at[d * n_paths + p];
+                    assert_eq!(
+                        got.map(f64::to_bits),
+                        a.map(f64::to_bits),
+                        "path {p} day {d}"
+                    );
+                    if let Some(j) = bounds.iter().position(|&b| b == d) {
+                        let t = table[p * bounds.len() + j];
+                        assert_eq!(t.map(f64::to_bits), a.map(f64::to_bits), "table {p} {d}");
+                    }
+                    if d < n_days {
+                        let i = p * n_days + d;
+                        let ci = capex.map_or(0.0, |c| c[i]);
+                        a[0] += (r[i] - o[i] - ci) * disc[d];
+                        a[1] += r[i];
+                        a[2] += o[i];
+                        a[3] += ci;
+                    }
                 }
             }
         }
-        let short = Chunked::new(vec![&o[1..]]);
-        assert!(
-            flow_cumsums(&Chunked::new(vec![r]), &short, None, &disc, n_paths, n_days).is_err()
-        );
+        let whole = |v: &'static [f64]| Chunked::new(vec![v]);
+        let ok = Flows {
+            rev: whole(r),
+            opex: whole(o),
+            capex: None,
+            disc_day: &disc,
+            n_paths,
+            n_days,
+            bounds: &bounds,
+        };
+        let table = flow_table(&ok).unwrap_or_default();
+        assert!(flow_at(&ok, &table, &[0, 1, 2, 3, 10]).is_err()); // day 10 > n_days
+        assert!(flow_at(&ok, &table, &[0, 1, 2, -1, 9]).is_err());
+        assert!(flow_at(&ok, &table, &[0, 1, 2]).is_err()); // not one day a path
+        assert!(flow_at(&ok, &table[1..], &[0; 5]).is_err());
+        let short = Flows {
+            opex: Chunked::new(vec![&o[1..]]),
+            ..ok.clone()
+        };
+        assert!(flow_table(&short).is_err());
+        for bad in [&[0, 3, 3, 9][..], &[1, 9], &[0, 8], &[]] {
+            assert!(
+                flow_table(&Flows {
+                    bounds: bad,
+                    ..ok.clone()
+                })
+                .is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
