@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use super::target::{bits_proof, bits_to_difficulty, target_of_bits, u256_getdouble, U256};
+use crate::chain::buf::NumCol;
 use crate::error::{CoreError, CoreResult};
 
 /// Rows per parallel task.
@@ -205,8 +206,10 @@ fn subsidy_magic(out: &mut [i64], heights: &[i64], mul: u32, shift: u32) {
     }
 }
 
-/// Block subsidy per row (sat) for a fixed halving interval.
-pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResult<Vec<i64>> {
+/// Block subsidy per row (sat) for a fixed halving interval. The column comes from the
+/// buffer pool ([`NumCol::for_overwrite`]: every row is written below), so repeated calls
+/// reuse memory instead of faulting in fresh pages.
+pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResult<NumCol<i64>> {
     if interval <= 0 {
         return Err(CoreError::InvalidValue {
             what: "subsidy_halving_interval",
@@ -224,7 +227,7 @@ pub fn subsidy(heights: &[i64], is_null: IsNull<'_>, interval: i64) -> CoreResul
     let inv = 1.0 / interval as f64;
     let fast = interval < (1 << 32);
     let magic = Magic::new(interval);
-    let mut out = vec![0i64; heights.len()];
+    let mut out = NumCol::<i64>::for_overwrite(heights.len());
     // One parallel pass per chunk: its range (vectorised min/max), the first negative
     // non-null row if any (the error; the first in row order wins whatever the thread
     // count), then the subsidies.
@@ -305,7 +308,7 @@ mod tests {
                 .map(|i| (i * 7_919 * 1_013) % (70 * interval.min(1 << 24)))
                 .chain([MAGIC_LIMIT - 1, MAGIC_LIMIT, 1 << 40, i64::MAX])
                 .collect();
-            let got = subsidy(&hs, &none, interval).ok();
+            let got = subsidy(&hs, &none, interval).ok().map(|c| c.to_vec());
             let want: Option<Vec<i64>> = hs
                 .iter()
                 .map(|&h| super::super::subsidy::block_subsidy(h, interval).ok())
@@ -384,7 +387,7 @@ mod tests {
             .filter(|&h| h >= 0)
             .collect();
             let got = subsidy(&hs, &none, interval).unwrap_or_default();
-            for (h, g) in hs.iter().zip(got) {
+            for (h, &g) in hs.iter().zip(got.iter()) {
                 assert_eq!(
                     Some(g),
                     super::super::subsidy::block_subsidy(*h, interval).ok(),

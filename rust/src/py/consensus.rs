@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt};
 use pyo3_arrow::input::AnyArray;
 
-use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::types::Float64Type;
 
 use super::convert::{
     bits_column, bits_prim, bool_array, chunks, f64_array, i64_array, i64_column, i64_prim,
@@ -509,7 +509,8 @@ fn block_subsidy_arrow(py: Python<'_>, height: AnyArray, interval: i64) -> PyRes
             col.nulls,
         ))
     })?;
-    to_py(py, prim_array::<Int64Type>(v, nulls))
+    let arr = arrow_array::Int64Array::new(super::convert::scalars(v), nulls);
+    to_py(py, std::sync::Arc::new(arr) as arrow_array::ArrayRef)
 }
 
 #[pyfunction]

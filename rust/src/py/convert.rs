@@ -425,3 +425,28 @@ pub fn string_views(
     let arr = unsafe { arrow_array::StringViewArray::new_unchecked(views.into(), buffers, nulls) };
     Ok(Arc::new(arr))
 }
+
+/// Hand a number column to Arrow without copying: a huge-page mapping becomes the Arrow
+/// buffer's owner (kept alive by it), a `Vec` is moved.
+pub fn scalars<T: bytemuck::Pod + arrow_buffer::ArrowNativeType>(
+    c: crate::chain::buf::NumCol<T>,
+) -> arrow_buffer::ScalarBuffer<T> {
+    match c {
+        crate::chain::buf::NumCol::Map { buf, n } => {
+            let bytes = n * std::mem::size_of::<T>();
+            match buf {
+                crate::chain::buf::BigBuf::Map { map, .. } => arrow_buffer::ScalarBuffer::new(
+                    arrow_buffer::Buffer::from(bytes::Bytes::from_owner(map))
+                        .slice_with_length(0, bytes),
+                    0,
+                    n,
+                ),
+                // (crate::chain::buf::NumCol::Map always holds a mapping; a heap buffer would be copied typed)
+                crate::chain::buf::BigBuf::Heap(v) => {
+                    arrow_buffer::ScalarBuffer::from(bytemuck::pod_collect_to_vec::<u8, T>(&v))
+                }
+            }
+        }
+        crate::chain::buf::NumCol::Heap(v) => arrow_buffer::ScalarBuffer::from(v),
+    }
+}

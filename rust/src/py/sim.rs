@@ -15,9 +15,9 @@ use pyo3_arrow::input::AnyArray;
 use pyo3_arrow::PyTable;
 
 use super::consensus::PyNetworkParams;
-use super::convert::chunks;
+use super::convert::{chunks, scalars};
 use super::errors::dtype_error;
-use crate::chain::buf::{BigBuf, NumCol};
+use crate::chain::buf::NumCol;
 use crate::sim::{
     simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GivenSeries, GpuModel,
     PowerModel, PriceModel, Shock, SimConfig, SimOutput,
@@ -214,31 +214,6 @@ fn table(py: Python<'_>, cols: Vec<(&str, DataType, ArrayRef)>) -> PyResult<Py<P
     Ok(Bound::new(py, PyTable::try_new(vec![batch], schema)?)?
         .into_any()
         .unbind())
-}
-
-/// Hand a number column to Arrow without copying: a huge-page mapping becomes the Arrow
-/// buffer's owner (kept alive by it), a `Vec` is moved.
-fn scalars<T: bytemuck::Pod + arrow_buffer::ArrowNativeType>(
-    c: NumCol<T>,
-) -> arrow_buffer::ScalarBuffer<T> {
-    match c {
-        NumCol::Map { buf, n } => {
-            let bytes = n * std::mem::size_of::<T>();
-            match buf {
-                BigBuf::Map { map, .. } => arrow_buffer::ScalarBuffer::new(
-                    arrow_buffer::Buffer::from(bytes::Bytes::from_owner(map))
-                        .slice_with_length(0, bytes),
-                    0,
-                    n,
-                ),
-                // (NumCol::Map always holds a mapping; a heap buffer would be copied typed)
-                BigBuf::Heap(v) => {
-                    arrow_buffer::ScalarBuffer::from(bytemuck::pod_collect_to_vec::<u8, T>(&v))
-                }
-            }
-        }
-        NumCol::Heap(v) => arrow_buffer::ScalarBuffer::from(v),
-    }
 }
 
 fn tables(py: Python<'_>, o: SimOutput) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
