@@ -557,3 +557,28 @@ def test_history_file_errors_name_the_line(tmp_path: Path, rows: str, match: str
     f.write_text("epoch,first_height,difficulty\n" + rows)
     msg = _one_line_error(_run("history", "--file", str(f)), code=2)
     assert re.search(match, msg), msg
+
+
+def test_compare_years_override_too_long_for_the_price_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``compare --years`` longer than a site's price file covers: a config error naming the
+    file's line and the override, before anything is simulated."""
+    from hashpivot.config import default_site_path
+
+    text = default_site_path().read_text(encoding="utf-8")
+    start, end = text.index('model = "gbm"'), text.index("[scenario.fees]")
+    site = tmp_path / "site.toml"
+    text = text[:start] + 'model = "series"\nfile = "p.csv"\n\n' + text[end:]
+    assert "\nyears = 5\n" in text
+    site.write_text(text.replace("\nyears = 5\n", "\nyears = 0.02\n"), encoding="utf-8")
+    rows = [f"2024-01-{d + 1:02d},{60_000 + d}" for d in range(10)]
+    (tmp_path / "p.csv").write_text("date,price_usd\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert cli.main(["compare", str(site), "--paths", "5", "--no-report", "-q"]) == 0  # 7 days
+    capsys.readouterr()
+    code = cli.main(["compare", str(site), "--years", "2", "--paths", "5", "--no-report", "-q"])
+    err = capsys.readouterr().err
+    assert code != 0
+    line = next(i for i, t in enumerate(site.read_text().splitlines(), 1) if "p.csv" in t)
+    assert f"site.toml:{line}: scenario.price.file:" in err, err
+    assert "(checked with paths = 5, years = 2 from the command line)" in err, err

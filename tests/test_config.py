@@ -431,6 +431,26 @@ def test_series_price_file_too_short(tmp_path: Path) -> None:
     assert config.load_site(_write(tmp_path, ok)).years == 0.02
 
 
+def test_run_overrides_are_checked_at_load_with_file_and_line(tmp_path: Path) -> None:
+    """A longer ``years`` (``--years`` on the command line) than the price file covers fails
+    at load, naming the file's line and the override, not later inside the simulator."""
+    _price_csv(tmp_path, 10)
+    text = _price_model("series").replace("years = 5", "years = 0.02")  # 7 days: covered
+    p = _write(tmp_path, text)
+    assert config.load_site(p).years == 0.02
+    c = config.load_site(p, paths=3, years=0.01, seed=9)
+    assert (c.paths, c.years, c.seed) == (3, 0.01, 9)
+    with pytest.raises(ConfigError) as ei:
+        config.load_site(p, years=1.0)
+    msg = str(ei.value)
+    line = _line_of(text, 'file = "short.csv"')
+    assert f"site.toml:{line}: scenario.price.file: price_usd (given): has 10 daily" in msg
+    assert msg.endswith("(checked with years = 1 from the command line)"), msg
+    for bad in ({"years": 0}, {"years": 51}, {"paths": 0}, {"paths": 2.5}, {"seed": -1}):
+        with pytest.raises(ConfigError, match=f"{next(iter(bad))}="):
+            config.load_site(p, **bad)  # type: ignore[arg-type]
+
+
 def test_bootstrap_price_file_too_short(tmp_path: Path) -> None:
     _price_csv(tmp_path, 10)
     text = _price_model("bootstrap")

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from hashpivot.builtin_plugins.ai_colocation import AiColocation
 from hashpivot.exceptions import DtypeError, InvalidValueError, PluginError
 from hashpivot.revenue import (
     LinearRevenueModel,
@@ -18,9 +19,11 @@ from hashpivot.revenue import (
     validate_cash_flows,
 )
 from hashpivot.strategy import (
+    Allocation,
     Stage,
     Staged,
     Static,
+    Steps,
     SwitchRule,
     _flexibility,
     _summary,
@@ -433,3 +436,91 @@ def test_numpy_day_counts_are_accepted() -> None:
     from hashpivot.builtin_plugins.gpu_cloud import GpuCloud
 
     assert GpuCloud(lead_time_days=np.int64(270)).lead_days == 270
+
+
+class _Custom:
+    """A user strategy whose ``allocate`` returns what it is given."""
+
+    flexible = False
+
+    def __init__(self, alloc: Any) -> None:
+        self.alloc = alloc
+        self.name = "custom"
+
+    def models(self) -> set[str]:
+        return {"ai_colocation"}
+
+    def allocate(self, site: SiteContext, scenario: Any) -> Any:
+        return self.alloc
+
+
+@pytest.mark.parametrize(
+    ("alloc", "err", "fragment"),
+    [
+        (
+            {"ai_colocation": 10},
+            DtypeError,
+            "returned dict; return a hashpivot.strategy.Allocation",
+        ),
+        (Allocation({"ai_colocation": 10}), DtypeError, "must map model names (str) to Steps"),  # type: ignore[dict-item]
+        (Allocation({"ai_colocation": Steps(-5)}), InvalidValueError, "start_mw must be a finite"),
+        (Allocation({"ai_colocation": Steps(10, [(5, 30.5)])}), InvalidValueError, "step 0"),
+        (Allocation({"ai_colocation": Steps(10, [(5, -3)])}), InvalidValueError, ">= 0"),
+        (Allocation({"ai_colocation": Steps(10, [(5, "30")])}), DtypeError, "step 0: day"),
+        (Allocation({"ai_colocation": Steps(10, [(math.nan, 3)])}), InvalidValueError, "mw must"),
+        (Allocation({"ai_colocation": Steps(10, [(5,)])}), DtypeError, "a pair (mw, day)"),  # type: ignore[list-item]
+        (
+            Allocation({"ai_colocation": Steps(10, [(5, pl.Series([1.5, 2.0]))])}),
+            InvalidValueError,
+            "day of path 0 is 1.5",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(10, [(5, pl.Series([1, -1]))])}),
+            InvalidValueError,
+            "day of path 1 is -1",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(10, [(5, pl.Series([1, 2, 3]))])}),
+            InvalidValueError,
+            "one value per path (2)",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(10, [(5, pl.Series(["a", "b"]))])}),
+            DtypeError,
+            "must hold integers",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(10)}, [(1e6, 2.5)]),
+            InvalidValueError,
+            "switch_capex 0",
+        ),
+    ],
+)
+def test_custom_allocations_are_checked(alloc: Any, err: type[Exception], fragment: str) -> None:
+    """What a user strategy's ``allocate`` returns is checked, naming the strategy, the model
+    and the step, before it reaches the evaluation's kernels."""
+    sc = synthetic_scenario(2, 10)
+    with pytest.raises(err) as ei:
+        evaluate(SITE, sc, [_Custom(alloc)], models=[AiColocation()])
+    assert "strategy 'custom': allocate()" in str(ei.value)
+    assert fragment in str(ei.value), str(ei.value)
+
+
+def test_custom_allocation_days_as_floats_and_nulls_are_accepted() -> None:
+    """Integral float days (30.0) count as whole days and a null day means never: the result
+    equals the same allocation in Int64 days."""
+    sc = synthetic_scenario(2, 10)
+    ints = Allocation({"ai_colocation": Steps(10, [(5, pl.Series([3, None], dtype=pl.Int64))])})
+    floats = Allocation({"ai_colocation": Steps(10, [(5.0, pl.Series([3.0, None]))])})
+    a, b = (
+        evaluate(SITE, sc, [_Custom(x)], models=[AiColocation()]).per_path["npv_usd"]
+        for x in (ints, floats)
+    )
+    assert a.to_list() == b.to_list()
+    c = evaluate(
+        SITE,
+        sc,
+        [_Custom(Allocation({"ai_colocation": Steps(10, [(5, 3.0)])}))],
+        models=[AiColocation()],
+    ).per_path["npv_usd"]
+    assert c[0] == a[0]  # path 0 steps on day 3 in both

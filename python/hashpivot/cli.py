@@ -353,7 +353,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from hashpivot.config import load_site
 
     t0 = time.perf_counter()
-    cfg = load_site(args.site).with_run(paths=args.paths, years=args.years, seed=args.seed)
+    cfg = load_site(args.site, paths=args.paths, years=args.years, seed=args.seed)
     if args.output is not None and args.no_report:
         raise InvalidValueError("--output and --no-report: pick one")
     dest = Path(args.output if args.output is not None else "hashpivot-report")

@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import math
+import numbers
 import re
 import sys
 import typing
@@ -695,8 +696,18 @@ def default_site_path() -> Path:
     return Path(str(resources.files("hashpivot") / "data" / "default_site.toml"))
 
 
-def load_site(path: str | Path | None = None) -> SiteConfig:
+def load_site(
+    path: str | Path | None = None,
+    *,
+    paths: int | None = None,
+    years: float | None = None,
+    seed: int | None = None,
+) -> SiteConfig:
     """Load a site file (default: the bundled ``default_site.toml``).
+
+    ``paths``, ``years`` and ``seed``, when given, replace the file's ``[scenario]`` values
+    (command-line overrides) *before* the checks, so that a price file too short for a longer
+    ``years``, say, is reported at its ``file:line`` like any other mistake in the file.
 
     Raises
     ------
@@ -713,13 +724,29 @@ def load_site(path: str | Path | None = None) -> SiteConfig:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{label}: cannot read the site file: {e}") from None
-    return loads_site(text, file=label, base_dir=p.resolve().parent, source=p)
+    return loads_site(
+        text,
+        file=label,
+        base_dir=p.resolve().parent,
+        source=p,
+        paths=paths,
+        years=years,
+        seed=seed,
+    )
 
 
 def loads_site(
-    text: str, *, file: str = "<string>", base_dir: Path | None = None, source: Path | None = None
+    text: str,
+    *,
+    file: str = "<string>",
+    base_dir: Path | None = None,
+    source: Path | None = None,
+    paths: int | None = None,
+    years: float | None = None,
+    seed: int | None = None,
 ) -> SiteConfig:
     """Load a site file from its text (see :func:`load_site`)."""
+    run = _run_overrides(paths, years, seed)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -727,7 +754,37 @@ def loads_site(
         where = f"{file}:{m.group(1)}" if m else file
         raise ConfigError(f"{where}: not valid TOML: {e}") from None
     ctx = _Ctx(file, base_dir or Path.cwd(), _Locator(text))
-    return _build(_Table(ctx, data, ()), source)
+    try:
+        return _build(_Table(ctx, data, ()), source, run)
+    except ConfigError as e:
+        if not run:
+            raise
+        given = ", ".join(f"{k} = {v:g}" for k, v in run.items())
+        raise ConfigError(f"{e} (checked with {given} from the command line)") from None
+
+
+def _run_overrides(
+    paths: int | None, years: float | None, seed: int | None
+) -> dict[str, int | float]:
+    """The given run overrides, checked as the file's own values are."""
+    run: dict[str, int | float] = {}
+    limits = {"paths": (1.0, math.inf), "years": (0.0, float(_MAX_YEARS)), "seed": (0.0, math.inf)}
+    whats = {
+        "paths": "a whole number of paths >= 1",
+        "years": f"a horizon in (0, {_MAX_YEARS}] years",
+        "seed": "a whole number >= 0",
+    }
+    for name, v in (("paths", paths), ("years", years), ("seed", seed)):
+        if v is None:
+            continue
+        whole = name != "years"
+        lo, hi = limits[name]
+        good = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+        in_range = good and (lo <= v <= hi if whole else lo < v <= hi)
+        if not in_range or (whole and not float(v).is_integer()):
+            raise ConfigError(f"{name}={v!r}: expected {whats[name]}")
+        run[name] = int(v) if whole else float(v)
+    return run
 
 
 # --------------------------------------------------------------------------- sections
@@ -1087,12 +1144,18 @@ def _price_paths(
 
 
 def _scenario(
-    doc: _Table, power_price: float, power_series: list[float] | None
+    doc: _Table,
+    power_price: float,
+    power_series: list[float] | None,
+    run: Mapping[str, int | float],
 ) -> tuple[scenario.Scenario, int, float, int, float, float, tuple[float, ...]]:
     t = doc.table("scenario") or _Table(doc.ctx, {}, ("scenario",))
     paths = t.integer("paths", 10_000, what="a number of paths", ge=1)
     years = t.number("years", 5.0, what="the horizon in years", gt=0, le=_MAX_YEARS)
     seed = t.integer("seed", 0, what="a seed (integer >= 0)")
+    paths = int(run.get("paths", paths))
+    years = float(run.get("years", years))
+    seed = int(run.get("seed", seed))
     discount = t.number("discount_rate", 0.10, what="an annual rate", gt=-1)
     cvar = t.number("cvar_level", 0.05, what="a tail share in (0, 1]", gt=0, le=1)
     q_raw = t._raw("quantiles", [0.05, 0.25, 0.5, 0.75, 0.95], "an array of quantiles")
@@ -1233,7 +1296,7 @@ def _scenario(
     return sc, paths, years, seed, discount, cvar, tuple(float(q) for q in q_raw)
 
 
-def _build(doc: _Table, source: Path | None) -> SiteConfig:
+def _build(doc: _Table, source: Path | None, run: Mapping[str, int | float]) -> SiteConfig:
     site_t = doc.table("site", required=True)
     assert site_t is not None
     name = site_t.string("name", "site", what="a site name")
@@ -1273,7 +1336,9 @@ def _build(doc: _Table, source: Path | None) -> SiteConfig:
     )
     models = _models(doc, pue)
     strategies = _strategies(doc, models, cap)
-    sc, paths, years, seed, discount, cvar, quantiles = _scenario(doc, power_price, power_series)
+    sc, paths, years, seed, discount, cvar, quantiles = _scenario(
+        doc, power_price, power_series, run
+    )
     report = doc.table("report")
     title = name
     if report is not None:

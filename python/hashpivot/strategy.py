@@ -52,6 +52,7 @@ __all__ = [
     "Stage",
     "Staged",
     "Static",
+    "Steps",
     "Strategy",
     "SwitchRule",
     "evaluate",
@@ -187,6 +188,83 @@ def _check_days(who: str, field_name: str, v: Any, minimum: int = 0) -> int:
             f"{who}: {field_name} must be a whole number of days >= {minimum}, got {v!r}; {fix}"
         )
     return days
+
+
+def _check_day(who: str, v: Any, n_paths: int) -> Day:
+    """A day of an :class:`Allocation` returned by a strategy: a whole number of days >= 0,
+    or an integer Series of one day per path (null = never; integral floats are accepted)."""
+    if not isinstance(v, pl.Series):
+        return _check_days(who, "day", v)
+    if v.len() != n_paths:
+        raise InvalidValueError(
+            f"{who}: a per-path day Series needs one value per path ({n_paths}), got "
+            f"{v.len()}; return days in path order"
+        )
+    if v.dtype.is_integer():
+        days = v.cast(pl.Int64)
+    elif v.dtype.is_float():
+        bad = v.is_not_null() & ~(v.is_finite() & (v == v.floor())).fill_null(False)
+        if bad.any():
+            i = int(bad.arg_true()[0])
+            raise InvalidValueError(
+                f"{who}: day of path {i} is {v[i]!r}; days must be whole numbers (the model "
+                "works in whole days): round them, or use null for never"
+            )
+        days = v.cast(pl.Int64)
+    else:
+        raise DtypeError(
+            f"{who}: a per-path day Series must hold integers, got {v.dtype}; return an Int64 "
+            "Series (null = never)"
+        )
+    neg = (days < 0).fill_null(False)
+    if neg.any():
+        i = int(neg.arg_true()[0])
+        raise InvalidValueError(
+            f"{who}: day of path {i} is {days[i]}; days count from 0 (the first day), use null "
+            "for never"
+        )
+    out: pl.Series = days
+    return out
+
+
+def _check_allocation(name: str, alloc: Any, n_paths: int) -> Allocation:
+    """What a strategy's ``allocate`` returned, checked (custom strategies included) so that
+    a mistake is named here instead of failing deep inside the evaluation."""
+    who = f"strategy {name!r}: allocate()"
+    if not isinstance(alloc, Allocation):
+        raise DtypeError(
+            f"{who} returned {type(alloc).__name__}; return a hashpivot.strategy.Allocation"
+        )
+    if not isinstance(alloc.mw, Mapping):
+        raise DtypeError(f"{who}: Allocation.mw must be a dict of model name -> Steps")
+    mw: dict[str, Steps] = {}
+    for model, st in alloc.mw.items():
+        at = f"{who} model {model!r}"
+        if not isinstance(model, str) or not isinstance(st, Steps):
+            raise DtypeError(
+                f"{at}: Allocation.mw must map model names (str) to Steps, got {type(st).__name__}"
+            )
+        start = _check_number(at, "start_mw", st.start_mw, "MW", positive=False)
+        steps: list[tuple[float, Day]] = []
+        for i, step in enumerate(st.steps):
+            where = f"{at} step {i}"
+            if not (isinstance(step, tuple | list) and len(step) == 2):
+                raise DtypeError(f"{where}: a step is a pair (mw, day), got {step!r}")
+            x, d = step
+            if not _is_number(x) or not math.isfinite(float(x)):
+                raise InvalidValueError(f"{where}: mw must be a finite number, got {x!r}")
+            steps.append((float(x), _check_day(where, d, n_paths)))
+        mw[model] = Steps(start, steps, st.key)
+    capex: list[tuple[float, Day]] = []
+    for i, item in enumerate(alloc.switch_capex):
+        where = f"{who} switch_capex {i}"
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise DtypeError(f"{where}: an outlay is a pair (usd, day), got {item!r}")
+        usd, d = item
+        if not _is_number(usd) or not math.isfinite(float(usd)):
+            raise InvalidValueError(f"{where}: usd must be a finite number, got {usd!r}")
+        capex.append((float(usd), _check_day(where, d, n_paths)))
+    return Allocation(mw, capex)
 
 
 def _check_number(who: str, field_name: str, v: Any, what: str, *, positive: bool) -> float:
@@ -1025,7 +1103,7 @@ def evaluate(
                 f"strategy {strat.name!r} uses unknown revenue model(s) {', '.join(unknown)}; "
                 f"registered: {', '.join(sorted(registry))}"
             )
-        alloc = strat.allocate(site, sc)
+        alloc = _check_allocation(strat.name, strat.allocate(site, sc), sc.n_paths)
         total: _Agg | None = None
         parts: dict[str, _Agg] = {}
         broken = False
