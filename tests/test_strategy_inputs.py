@@ -468,7 +468,7 @@ class _Custom:
         (Allocation({"ai_colocation": Steps(10, [(5, -3)])}), InvalidValueError, ">= 0"),
         (Allocation({"ai_colocation": Steps(10, [(5, "30")])}), DtypeError, "step 0: day"),
         (Allocation({"ai_colocation": Steps(10, [(math.nan, 3)])}), InvalidValueError, "mw must"),
-        (Allocation({"ai_colocation": Steps(10, [(5,)])}), DtypeError, "a pair (mw, day)"),  # type: ignore[list-item]
+        (Allocation({"ai_colocation": Steps(10, [(5,)])}), DtypeError, "expected a pair (mw, day)"),  # type: ignore[list-item]
         (
             Allocation({"ai_colocation": Steps(10, [(5, pl.Series([1.5, 2.0]))])}),
             InvalidValueError,

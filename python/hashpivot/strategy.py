@@ -227,6 +227,17 @@ def _check_day(who: str, v: Any, n_paths: int) -> Day:
     return out
 
 
+def _check_pair(where: str, pair: Any, amount: str, n_paths: int) -> tuple[float, Day]:
+    """An ``(amount, day)`` pair of an :class:`Allocation`: a step ``(mw, day)`` or a
+    switching outlay ``(usd, day)``."""
+    if not (isinstance(pair, tuple | list) and len(pair) == 2):
+        raise DtypeError(f"{where}: expected a pair ({amount}, day), got {pair!r}")
+    x, d = pair
+    if not _is_number(x) or not math.isfinite(float(x)):
+        raise InvalidValueError(f"{where}: {amount} must be a finite number, got {x!r}")
+    return float(x), _check_day(where, d, n_paths)
+
+
 def _check_allocation(name: str, alloc: Any, n_paths: int) -> Allocation:
     """What a strategy's ``allocate`` returned, checked (custom strategies included) so that
     a mistake is named here instead of failing deep inside the evaluation."""
@@ -245,25 +256,12 @@ def _check_allocation(name: str, alloc: Any, n_paths: int) -> Allocation:
                 f"{at}: Allocation.mw must map model names (str) to Steps, got {type(st).__name__}"
             )
         start = _check_number(at, "start_mw", st.start_mw, "MW", positive=False)
-        steps: list[tuple[float, Day]] = []
-        for i, step in enumerate(st.steps):
-            where = f"{at} step {i}"
-            if not (isinstance(step, tuple | list) and len(step) == 2):
-                raise DtypeError(f"{where}: a step is a pair (mw, day), got {step!r}")
-            x, d = step
-            if not _is_number(x) or not math.isfinite(float(x)):
-                raise InvalidValueError(f"{where}: mw must be a finite number, got {x!r}")
-            steps.append((float(x), _check_day(where, d, n_paths)))
+        steps = [_check_pair(f"{at} step {i}", p, "mw", n_paths) for i, p in enumerate(st.steps)]
         mw[model] = Steps(start, steps, st.key)
-    capex: list[tuple[float, Day]] = []
-    for i, item in enumerate(alloc.switch_capex):
-        where = f"{who} switch_capex {i}"
-        if not (isinstance(item, tuple | list) and len(item) == 2):
-            raise DtypeError(f"{where}: an outlay is a pair (usd, day), got {item!r}")
-        usd, d = item
-        if not _is_number(usd) or not math.isfinite(float(usd)):
-            raise InvalidValueError(f"{where}: usd must be a finite number, got {usd!r}")
-        capex.append((float(usd), _check_day(where, d, n_paths)))
+    capex = [
+        _check_pair(f"{who} switch_capex {i}", p, "usd", n_paths)
+        for i, p in enumerate(alloc.switch_capex)
+    ]
     return Allocation(mw, capex)
 
 
