@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from hashpivot.builtin_plugins.ai_colocation import AiColocation
+from hashpivot.builtin_plugins.self_mining import SelfMining
 from hashpivot.exceptions import DtypeError, InvalidValueError, PluginError
 from hashpivot.revenue import (
     LinearRevenueModel,
@@ -462,7 +463,7 @@ class _Custom:
             DtypeError,
             "returned dict; return a hashpivot.strategy.Allocation",
         ),
-        (Allocation({"ai_colocation": 10}), DtypeError, "must map model names (str) to Steps"),  # type: ignore[dict-item]
+        (Allocation({"ai_colocation": 10}), DtypeError, "values must be Steps"),  # type: ignore[dict-item]
         (Allocation({"ai_colocation": Steps(-5)}), InvalidValueError, "start_mw must be a finite"),
         (Allocation({"ai_colocation": Steps(10, [(5, 30.5)])}), InvalidValueError, "step 0"),
         (Allocation({"ai_colocation": Steps(10, [(5, -3)])}), InvalidValueError, ">= 0"),
@@ -494,6 +495,34 @@ class _Custom:
             InvalidValueError,
             "switch_capex 0",
         ),
+        (Allocation({"ai_colocation": Steps(10)}, None), DtypeError, "switch_capex must be"),  # type: ignore[arg-type]
+        (Allocation({"nope": Steps(10)}), InvalidValueError, "model 'nope': no revenue model"),
+        (Allocation({3: Steps(10)}), DtypeError, "keys must be model names"),  # type: ignore[dict-item]
+        (
+            Allocation({"ai_colocation": Steps(1000, [(-2000, 3)])}),
+            InvalidValueError,
+            "more than the site's 100 MW on day 0",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(50, [(-20, 3), (-40, 5)])}),
+            InvalidValueError,
+            "model 'ai_colocation' would hold less than 0 MW on day 5",
+        ),
+        (
+            Allocation(
+                {
+                    "ai_colocation": Steps(60),
+                    "self_mining": Steps(30, [(20, pl.Series([None, 4], dtype=pl.Int64))]),
+                }
+            ),
+            InvalidValueError,
+            "more than the site's 100 MW on day 4 of path 1",
+        ),
+        (
+            Allocation({"ai_colocation": Steps(10, [(5, pl.Series([1e19, 2.0]))])}),
+            InvalidValueError,
+            "day of path 0",
+        ),
     ],
 )
 def test_custom_allocations_are_checked(alloc: Any, err: type[Exception], fragment: str) -> None:
@@ -501,7 +530,7 @@ def test_custom_allocations_are_checked(alloc: Any, err: type[Exception], fragme
     and the step, before it reaches the evaluation's kernels."""
     sc = synthetic_scenario(2, 10)
     with pytest.raises(err) as ei:
-        evaluate(SITE, sc, [_Custom(alloc)], models=[AiColocation()])
+        evaluate(SITE, sc, [_Custom(alloc)], models=[AiColocation(), SelfMining()])
     assert "strategy 'custom': allocate()" in str(ei.value)
     assert fragment in str(ei.value), str(ei.value)
 
@@ -524,3 +553,33 @@ def test_custom_allocation_days_as_floats_and_nulls_are_accepted() -> None:
         models=[AiColocation()],
     ).per_path["npv_usd"]
     assert c[0] == a[0]  # path 0 steps on day 3 in both
+
+
+def test_all_null_day_series_means_never() -> None:
+    sc = synthetic_scenario(2, 10)
+    never = Allocation({"ai_colocation": Steps(10, [(5, pl.Series([None, None]))])})
+    plain = Allocation({"ai_colocation": Steps(10)})
+    a, b = (
+        evaluate(SITE, sc, [_Custom(x)], models=[AiColocation()]).per_path["npv_usd"].to_list()
+        for x in (never, plain)
+    )
+    assert a == b
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_custom_strategies_keeping_their_allocations_get_their_own_results(fast: bool) -> None:
+    """Several custom strategies whose Steps have no cache key: each strategy is valued on
+    its own allocation (the generic path caches by the Steps object's identity, so the checked
+    allocations are kept alive for the whole evaluation: a freed object's id can be reused)."""
+    sc = synthetic_scenario(3, 12)
+    strategies = []
+    for i in range(6):
+        c = _Custom(Allocation({"ai_colocation": Steps(10.0 * (i + 1))}))
+        c.name = f"s{i}"
+        strategies.append(c)
+    ev = evaluate(SITE, sc, strategies, models=[AiColocation()], fast=fast)
+    one = evaluate(SITE, sc, [strategies[0]], models=[AiColocation()], fast=fast)
+    base = one.per_path["npv_usd"].to_list()
+    for i in range(6):
+        got = ev.per_path.filter(pl.col("strategy") == f"s{i}")["npv_usd"].to_list()
+        assert got == pytest.approx([v * (i + 1) for v in base], rel=1e-9), i

@@ -759,7 +759,7 @@ def loads_site(
     except ConfigError as e:
         if not run:
             raise
-        given = ", ".join(f"{k} = {v:g}" for k, v in run.items())
+        given = ", ".join(f"{k} = {v:g}" if k == "years" else f"{k} = {v}" for k, v in run.items())
         raise ConfigError(f"{e} (checked with {given} from the command line)") from None
 
 

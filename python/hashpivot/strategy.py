@@ -22,9 +22,10 @@ of flexibility (best flexible minus best fixed strategy, by mean NPV).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -200,10 +201,16 @@ def _check_day(who: str, v: Any, n_paths: int) -> Day:
             f"{who}: a per-path day Series needs one value per path ({n_paths}), got "
             f"{v.len()}; return days in path order"
         )
-    if v.dtype.is_integer():
+    if v.dtype == pl.Null:  # all null: never, on every path
+        days = v.cast(pl.Int64)
+    elif v.dtype.is_integer():
+        if v.dtype == pl.UInt64 and v.max() is not None and v.max() >= 2**63:  # type: ignore[operator]
+            i = int(v.arg_max() or 0)
+            raise InvalidValueError(f"{who}: day of path {i} is {v[i]}; use null for never")
         days = v.cast(pl.Int64)
     elif v.dtype.is_float():
-        bad = v.is_not_null() & ~(v.is_finite() & (v == v.floor())).fill_null(False)
+        whole = v.is_finite() & (v == v.floor()) & (v.abs() < 2.0**62)
+        bad = v.is_not_null() & ~whole.fill_null(False)
         if bad.any():
             i = int(bad.arg_true()[0])
             raise InvalidValueError(
@@ -238,9 +245,14 @@ def _check_pair(where: str, pair: Any, amount: str, n_paths: int) -> tuple[float
     return float(x), _check_day(where, d, n_paths)
 
 
-def _check_allocation(name: str, alloc: Any, n_paths: int) -> Allocation:
+def _check_allocation(
+    name: str, alloc: Any, n_paths: int, site: SiteContext, known: Collection[str]
+) -> Allocation:
     """What a strategy's ``allocate`` returned, checked (custom strategies included) so that
-    a mistake is named here instead of failing deep inside the evaluation."""
+    a mistake is named here instead of failing deep inside the evaluation: the types, whole
+    days, registered model names, no model below 0 MW and the total within the site's
+    capacity on any day of any path. Returns it with days as ints or Int64 Series (a copy of
+    the same classes)."""
     who = f"strategy {name!r}: allocate()"
     if not isinstance(alloc, Allocation):
         raise DtypeError(
@@ -248,21 +260,73 @@ def _check_allocation(name: str, alloc: Any, n_paths: int) -> Allocation:
         )
     if not isinstance(alloc.mw, Mapping):
         raise DtypeError(f"{who}: Allocation.mw must be a dict of model name -> Steps")
+    if not isinstance(alloc.switch_capex, list | tuple):
+        raise DtypeError(f"{who}: Allocation.switch_capex must be a list of (usd, day) pairs")
     mw: dict[str, Steps] = {}
     for model, st in alloc.mw.items():
         at = f"{who} model {model!r}"
-        if not isinstance(model, str) or not isinstance(st, Steps):
-            raise DtypeError(
-                f"{at}: Allocation.mw must map model names (str) to Steps, got {type(st).__name__}"
+        if not isinstance(model, str):
+            raise DtypeError(f"{at}: Allocation.mw keys must be model names (str)")
+        if model not in known:
+            raise InvalidValueError(
+                f"{at}: no revenue model of that name is registered ({', '.join(sorted(known))})"
             )
+        if not isinstance(st, Steps) or not isinstance(st.steps, list | tuple):
+            raise DtypeError(f"{at}: Allocation.mw values must be Steps, got {type(st).__name__}")
         start = _check_number(at, "start_mw", st.start_mw, "MW", positive=False)
         steps = [_check_pair(f"{at} step {i}", p, "mw", n_paths) for i, p in enumerate(st.steps)]
-        mw[model] = Steps(start, steps, st.key)
+        mw[model] = dataclasses.replace(st, start_mw=start, steps=steps)
     capex = [
         _check_pair(f"{who} switch_capex {i}", p, "usd", n_paths)
         for i, p in enumerate(alloc.switch_capex)
     ]
-    return Allocation(mw, capex)
+    _check_levels(who, mw, site)
+    return dataclasses.replace(alloc, mw=mw, switch_capex=capex)
+
+
+def _check_levels(who: str, mw: dict[str, Steps], site: SiteContext) -> None:
+    """No model below 0 MW and at most ``site.capacity_mw`` in all, after the steps of every
+    day on which some step happens (the MW only change on those days), on every path."""
+    never = 2**62
+
+    def taken(d: Day, at: Day) -> bool | pl.Series:  # has the step on day d happened by `at`?
+        if isinstance(d, int) and isinstance(at, int):
+            return d <= at
+        ds = d if isinstance(d, pl.Series) else pl.Series([d])
+        ats = at if isinstance(at, pl.Series) else pl.Series([at])
+        return (ds.is_not_null() & (ds <= ats.fill_null(never))).fill_null(False)
+
+    def first(bad: bool | pl.Series, at: Day) -> str | None:
+        if isinstance(bad, pl.Series):
+            if not bad.any():
+                return None
+            p = int(bad.arg_true()[0])
+            day = at[p] if isinstance(at, pl.Series) else at
+            return f"on day {day} of path {p}" if day is not None else f"on path {p}"
+        return f"on day {at}" if bad else None
+
+    days: list[Day] = [0]
+    days.extend(d for st in mw.values() for _, d in st.steps)
+    for at in days:
+        total: float | pl.Series = 0.0
+        for model, st in mw.items():
+            level: float | pl.Series = st.start_mw
+            for x, d in st.steps:
+                on = taken(d, at)
+                level = level + (on.cast(pl.Float64) * x if isinstance(on, pl.Series) else x * on)
+            where = first(level < -_EPS_MW, at)
+            if where:
+                raise InvalidValueError(
+                    f"{who}: model {model!r} would hold less than 0 MW {where}; a step removes "
+                    "more MW than the model holds then"
+                )
+            total = total + level
+        where = first(total > site.capacity_mw + _EPS_MW, at)
+        if where:
+            raise InvalidValueError(
+                f"{who}: the models would hold more than the site's {site.capacity_mw:g} MW "
+                f"{where}; lower the allocation or raise SiteContext.capacity_mw"
+            )
 
 
 def _check_number(who: str, field_name: str, v: Any, what: str, *, positive: bool) -> float:
@@ -1085,6 +1149,7 @@ def evaluate(
         if f.model:
             failed_models.setdefault(f.model, f)
     cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
+    allocations: list[Allocation] = []
     unit_cache: dict[str, _Unit | PluginFailure] = {}
     results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
     for strat in strategies:
@@ -1101,7 +1166,10 @@ def evaluate(
                 f"strategy {strat.name!r} uses unknown revenue model(s) {', '.join(unknown)}; "
                 f"registered: {', '.join(sorted(registry))}"
             )
-        alloc = _check_allocation(strat.name, strat.allocate(site, sc), sc.n_paths)
+        alloc = _check_allocation(
+            strat.name, strat.allocate(site, sc), sc.n_paths, site, registry.keys()
+        )
+        allocations.append(alloc)  # alive until the end: the cache keys by id(steps)
         total: _Agg | None = None
         parts: dict[str, _Agg] = {}
         broken = False

@@ -386,7 +386,10 @@ mod tests {
             })
             .filter(|&h| h >= 0)
             .collect();
-            let got = subsidy(&hs, &none, interval).unwrap_or_default();
+            let got = subsidy(&hs, &none, interval);
+            assert!(got.is_ok(), "interval {interval}");
+            let got = got.unwrap_or_default();
+            assert_eq!(got.len(), hs.len());
             for (h, &g) in hs.iter().zip(got.iter()) {
                 assert_eq!(
                     Some(g),
