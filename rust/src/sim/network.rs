@@ -123,6 +123,7 @@ fn cohort_day_plain(
 /// [`cohort_day_plain`] with one AVX vector per group of [`LANES`] cohorts.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
+#[inline]
 fn cohort_day_avx(
     hs: &mut [f64],
     on: &mut [f64],
