@@ -582,3 +582,32 @@ def test_compare_years_override_too_long_for_the_price_file(
     line = next(i for i, t in enumerate(site.read_text().splitlines(), 1) if "p.csv" in t)
     assert f"site.toml:{line}: scenario.price.file:" in err, err
     assert "(checked with paths = 5, years = 2 from the command line)" in err, err
+
+
+def test_simulate_output_never_mixes_runs_or_deletes_user_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partitioned run after an inline one removes the inline ``daily.*`` (and retarget
+    dates a later run did not produce); a ``daily/`` folder holding a file of the user's is
+    refused (exit 4) and left as it is; the user's other files are kept."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    args = ["simulate", "--paths", "4", "-q", "--output", str(out)]
+    assert cli.main([*args, "--years", "0.3", "--seed", "1"]) == 0
+    assert (out / "daily.parquet").is_file() and (out / "retarget_dates.parquet").is_file()
+    monkeypatch.setattr(cli, "DAILY_INLINE_ROWS", 10)  # the next run is partitioned
+    assert cli.main([*args, "--years", "0.01", "--seed", "2"]) == 0
+    assert not (out / "daily.parquet").exists() and not (out / "daily.csv").exists()
+    assert not (out / "retarget_dates.parquet").exists()  # 4 days: no retarget this time
+    daily = pl.read_parquet(out / "daily", hive_partitioning=True).drop("chunk")
+    n_days = scenario._n_days(0.01)
+    assert daily.height == 4 * n_days and daily["path"].n_unique() == 4  # this run only
+    assert (out / "keep.txt").read_text() == "mine"
+    notes = out / "daily" / "notes.txt"
+    notes.write_text("mine too")
+    before = sorted(p.as_posix() for p in out.rglob("*"))
+    assert cli.main([*args, "--years", "0.01", "--seed", "3"]) == 4
+    assert notes.read_text() == "mine too"
+    assert sorted(p.as_posix() for p in out.rglob("*")) == before
+    _no_temp_left(tmp_path)

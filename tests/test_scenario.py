@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from hashpivot import _reference as ref
 from hashpivot import consensus, scenario
-from hashpivot.exceptions import DtypeError, HashpivotError, InvalidValueError
+from hashpivot.exceptions import DtypeError, HashpivotError, InvalidValueError, OutputError
 from hashpivot.scenario import (
     GBM,
     Bootstrap,
@@ -341,6 +341,61 @@ def test_parquet_chunks_equal_in_memory(tmp_path: Path) -> None:
     want_d, want_r = scenario.simulate_with_retargets(sc, paths=7, years=0.2, seed=9)
     assert daily.sort("path", "date").equals(want_d)
     assert rts.sort("path", "height").equals(want_r.sort("path", "height"))
+
+
+def test_parquet_run_replaces_an_earlier_run_as_a_whole(tmp_path: Path) -> None:
+    """A second run into the same folder never mixes with the first (10 paths, then 4): the
+    folder holds exactly the new run's chunks."""
+    out = tmp_path / "run"
+    sc = Scenario()
+    scenario.simulate_to_parquet(sc, out, paths=10, years=0.05, seed=1, chunk_paths=2)
+    files = scenario.simulate_to_parquet(sc, out, paths=4, years=0.05, seed=2, chunk_paths=2)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
+        f.relative_to(out).as_posix() for f in files
+    )
+    disk = pl.scan_parquet(out / "daily").sort("path", "date").collect().drop("chunk")
+    assert disk.equals(scenario.simulate(sc, paths=4, years=0.05, seed=2))
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folders left
+
+
+def test_parquet_run_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    sc = Scenario()
+    scenario.simulate_to_parquet(sc, out, paths=2, years=0.05, seed=1, chunk_paths=1)
+    before = sorted(p.as_posix() for p in out.rglob("*"))
+    notes = out / "daily" / "chunk=00000" / "notes.txt"
+    notes.write_text("mine")
+    with pytest.raises(OutputError, match=r"daily/chunk=00000/notes\.txt"):
+        scenario.simulate_to_parquet(sc, out, paths=3, years=0.05, seed=2)
+    assert notes.read_text() == "mine"
+    assert sorted(p.as_posix() for p in out.rglob("*")) == sorted([*before, notes.as_posix()])
+    (tmp_path / "file").write_text("x")
+    for bad in (tmp_path / "file", tmp_path / "file" / "sub"):
+        with pytest.raises(OutputError, match="not a folder"):
+            scenario.simulate_to_parquet(sc, bad, paths=1, years=0.05)
+
+
+def test_interrupted_parquet_run_leaves_the_earlier_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    sc = Scenario()
+    scenario.simulate_to_parquet(sc, out, paths=2, years=0.05, seed=1, chunk_paths=1)
+    first = pl.scan_parquet(out / "daily").collect()
+    real = scenario._run
+    calls = []
+
+    def failing(*a: object, **k: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scenario, "_run", failing)
+    with pytest.raises(KeyboardInterrupt):
+        scenario.simulate_to_parquet(sc, out, paths=3, years=0.05, seed=2, chunk_paths=1)
+    assert pl.scan_parquet(out / "daily").collect().equals(first)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
 # ----------------------------------------------------------------------------- calibration

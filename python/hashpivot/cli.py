@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -139,12 +139,16 @@ def _write_frames(out: Path | None, frames: dict[str, pl.DataFrame], csv: bool =
 
 
 @contextlib.contextmanager
-def _output_dir(target: str | None) -> Iterator[Path | None]:
+def _output_dir(target: str | None, owned: Sequence[str] = ()) -> Iterator[Path | None]:
     """Stage ``--output`` files in a temp dir next to ``target``; publish only on success.
 
     A new ``target`` appears in one ``os.rename``; into an existing directory each entry is
     moved with ``os.replace`` (entries of the same name are replaced, other files are kept).
-    On any error the staging directory is removed: no partial output is left behind.
+    ``owned`` names every entry the command may write: those this run did not write are
+    removed, so the folder never mixes two runs' outputs. A folder entry (``daily/``) is only
+    replaced or removed when it holds nothing but chunk files; anything else is refused before
+    any work and nothing is touched. On any error the staging directory is removed: no partial
+    output is left behind.
     """
     if target is None:
         yield None
@@ -152,6 +156,7 @@ def _output_dir(target: str | None) -> Iterator[Path | None]:
     dest = Path(target)
     if dest.exists() and not dest.is_dir():
         raise _OutputError(f"--output {dest}: exists and is not a directory")
+    _check_owned_dirs(dest, owned)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
@@ -165,17 +170,37 @@ def _output_dir(target: str | None) -> Iterator[Path | None]:
     try:
         yield stage
         try:
-            _publish(stage, dest)
+            _publish(stage, dest, owned)
         except OSError as e:
             raise _OutputError(f"--output {dest}: {e.strerror or e}") from e
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _publish(stage: Path, dest: Path) -> None:
+def _check_owned_dirs(dest: Path, names: Iterable[str]) -> None:
+    """Refuse (exit 4) when an entry the command would replace or remove is a folder holding
+    anything but an earlier run's chunk files (``name/chunk=NNNNN/part.parquet``)."""
+    from hashpivot.scenario import chunk_dir_extra
+
+    if not dest.is_dir():
+        return
+    for name in sorted(names):
+        entry = dest / name
+        if entry.is_dir() and not entry.is_symlink():
+            extra = chunk_dir_extra(entry)
+            if extra is not None:
+                raise _OutputError(
+                    f"--output {dest}: {name}/{extra} was not written by hashpivot, and "
+                    f"{name}/ would be replaced; move it out or pass another --output"
+                )
+
+
+def _publish(stage: Path, dest: Path, owned: Sequence[str] = ()) -> None:
     if not dest.exists():
         os.rename(stage, dest)
         return
+    new = {e.name for e in stage.iterdir()}
+    _check_owned_dirs(dest, {*new, *owned})  # again: files may have been added meanwhile
     for entry in sorted(stage.iterdir()):
         target = dest / entry.name
         if entry.is_dir() and target.exists():
@@ -185,6 +210,14 @@ def _publish(stage: Path, dest: Path) -> None:
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(entry, target)
+    for name in owned:  # this run's other layout or frames it did not produce this time
+        stale = dest / name
+        if name in new or not (stale.exists() or stale.is_symlink()):
+            continue
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
 
 
 def _read_frame(path: str, what: str) -> pl.DataFrame:
@@ -509,7 +542,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     kept: list[pl.DataFrame] = []
     dailies: list[pl.DataFrame] = []
     rts: list[pl.DataFrame] = []
-    with _output_dir(args.output) as out:
+    frames_out = ("fan", "retargets", "retarget_dates", "daily")
+    owned = ["daily", *(f"{f}.{ext}" for f in frames_out for ext in ("parquet", "csv"))]
+    with _output_dir(args.output, owned) as out:
         bar = tqdm(
             total=paths,
             unit="path",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ import polars as pl
 
 from hashpivot import _core
 from hashpivot.consensus import NetworkLike, bits_to_difficulty, network_params
-from hashpivot.exceptions import DtypeError, InvalidValueError
+from hashpivot.exceptions import DtypeError, InvalidValueError, OutputError
 
 __all__ = [
     "DAILY_SCHEMA",
@@ -1028,16 +1030,56 @@ def retarget_dates(
     return out.with_columns(pl.col("^time_q.*$").dt.replace_time_zone("UTC"))
 
 
-def _write_atomic(df: pl.DataFrame, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=dest.parent)
-    os.close(fd)
-    try:
-        df.write_parquet(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+_CHUNK_FILE = re.compile(r"chunk=\d{5}/part\.parquet")
+
+
+def chunk_dir_extra(folder: Path) -> str | None:
+    """The first file under ``folder`` (a relative path, sorted) other than a chunk file
+    ``chunk=NNNNN/part.parquet`` that hashpivot writes, or a symbolic link; ``None`` if there
+    is none."""
+    for root, subdirs, names in os.walk(folder):
+        subdirs.sort()
+        rel_root = Path(root).relative_to(folder)
+        links = [d for d in subdirs if os.path.islink(Path(root, d))]
+        for name in sorted(names + links):
+            rel = (rel_root / name).as_posix()
+            if not _CHUNK_FILE.fullmatch(rel) or Path(root, name).is_symlink():
+                return rel
+    return None
+
+
+def chunk_layout_extra(folder: Path, dirs: Sequence[str]) -> str | None:
+    """The first entry of ``folder`` (a relative path, sorted) that is not part of a chunked
+    run written here: ``<dir>/chunk=NNNNN/part.parquet`` for ``dir`` in ``dirs``. ``None``
+    when the folder holds nothing else (an earlier run, or nothing), so that replacing it
+    deletes only what hashpivot wrote."""
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name not in dirs or entry.is_symlink() or not entry.is_dir():
+            return entry.name
+        extra = chunk_dir_extra(entry)
+        if extra is not None:
+            return f"{entry.name}/{extra}"
+    return None
+
+
+def _check_run_folder(root: Path, shown: Path | None = None) -> None:
+    """Raise :class:`OutputError` (naming ``shown``, default ``root``) unless ``root`` may be
+    replaced by a new run: it is new, empty, or holds only an earlier run's chunk files; its
+    parent must be a folder."""
+    shown = root if shown is None else shown
+    if root.exists() or root.is_symlink():
+        if root.is_symlink() or not root.is_dir():
+            raise OutputError(f"{shown}: exists and is not a folder; pass another out_dir")
+        extra = chunk_layout_extra(root, ("daily", "retargets"))
+        if extra is not None:
+            raise OutputError(
+                f"{shown}: holds {extra}, which an earlier simulate_to_parquet run did not "
+                "write; the folder is replaced as a whole, so pass an empty or new out_dir "
+                "(nothing of yours is deleted)"
+            )
+    blocker = next((a for a in root.parents if a.exists() and not a.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"{root}: {blocker} is not a folder; pass another out_dir")
 
 
 def simulate_to_parquet(
@@ -1050,27 +1092,71 @@ def simulate_to_parquet(
     chunk_paths: int = 5_000,
 ) -> list[Path]:
     """Run a large simulation in chunks of ``chunk_paths`` paths, writing each chunk as soon
-    as it is done to ``out_dir/daily/chunk=NNNNN/part.parquet`` and
-    ``out_dir/retargets/chunk=NNNNN/part.parquet`` (each file atomically: temp file +
-    ``os.replace``). Rows equal those of :func:`simulate_with_retargets` with the same seed.
-    Returns the files written; read them back with ``pl.scan_parquet(out_dir/"daily")``.
-    Memory is bounded by one chunk (plus, for about 10 s, the previous chunk's memory kept
-    for reuse by the buffer pool; see ``docs/scenario.md``)."""
+    as it is done, to ``out_dir/daily/chunk=NNNNN/part.parquet`` and
+    ``out_dir/retargets/chunk=NNNNN/part.parquet``. Rows equal those of
+    :func:`simulate_with_retargets` with the same seed. Returns the files written; read them
+    back with ``pl.scan_parquet(out_dir/"daily")``. Memory is bounded by one chunk (plus, for
+    about 10 s, the previous chunk's memory kept for reuse by the buffer pool; see
+    ``docs/scenario.md``).
+
+    The run is written into a hidden folder next to ``out_dir`` and takes its place in one
+    rename when every chunk is written, so ``out_dir`` never mixes two runs and an
+    interrupted run leaves it as it was. An existing ``out_dir`` must be empty or hold only an
+    earlier run's chunk files (it is replaced as a whole); anything else raises
+    :class:`~hashpivot.exceptions.OutputError` naming the first such file, before any work.
+    """
     _check_counts(paths, seed)
-    if not isinstance(chunk_paths, int) or chunk_paths < 1:
+    if not isinstance(chunk_paths, int) or isinstance(chunk_paths, bool) or chunk_paths < 1:
         raise InvalidValueError(f"chunk_paths: {chunk_paths!r} must be a positive int")
     root = Path(out_dir)
+    _check_run_folder(root)
     nd = _n_days(years)
-    written: list[Path] = []
-    for k, first in enumerate(range(0, paths, chunk_paths)):
-        count = min(chunk_paths, paths - first)
-        daily, rts = _run(scenario, years, seed, first, count, n_days=nd)
-        for name, df in (("daily", daily), ("retargets", rts)):
-            dest = root / name / f"chunk={k:05d}" / "part.parquet"
-            _write_atomic(df, dest)
-            written.append(dest)
-        del daily, rts
-    return written
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{root.name}.tmp-", dir=root.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(stage, 0o777 & ~umask)  # mkdtemp makes 0700; publish with the usual mode
+    except OSError as e:
+        raise OutputError(f"{root}: cannot create its folder: {e.strerror or e}") from e
+    names: list[str] = []
+    try:
+        for k, first in enumerate(range(0, paths, chunk_paths)):
+            count = min(chunk_paths, paths - first)
+            daily, rts = _run(scenario, years, seed, first, count, n_days=nd)
+            for name, df in (("daily", daily), ("retargets", rts)):
+                rel = f"{name}/chunk={k:05d}/part.parquet"
+                (stage / rel).parent.mkdir(parents=True)
+                df.write_parquet(stage / rel)
+                names.append(rel)
+            del daily, rts
+        old: Path | None = None
+        if root.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
+            os.replace(root, old / "r")
+            try:  # again: files may have been added while the run was simulated
+                _check_run_folder(old / "r", root)
+            except BaseException:
+                os.replace(old / "r", root)
+                old.rmdir()
+                raise
+        try:
+            os.replace(stage, root)
+        except OSError:
+            if old is not None:
+                os.replace(old / "r", root)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as e:
+        shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(e, OutputError):
+            raise
+        raise OutputError(f"{root}: cannot write the run: {e.strerror or e}") from e
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return [root / n for n in names]
 
 
 # --------------------------------------------------------------------------- calibration
