@@ -235,7 +235,12 @@ def test_fleet_file_and_output(tmp_path: Path) -> None:
     assert {p.name for p in out.iterdir()} == {
         "economics.parquet", "economics.csv", "totals.parquet", "totals.csv",
     }  # fmt: skip
-    assert pl.read_parquet(out / "totals.parquet")["units"].to_list() == [12]
+    totals = pl.read_parquet(out / "totals.parquet")
+    econ = pl.read_parquet(out / "economics.parquet")
+    assert totals["units"].to_list() == [12]
+    # economics' hashrate_ths is already the class total (count × unit): summed, not × count
+    assert totals["hashrate_ths"][0] == pytest.approx(float(econ["hashrate_ths"].sum()))
+    assert totals["hashrate_ths"][0] == pytest.approx(10 * 270.0 + 2 * 100.0)
 
 
 @pytest.mark.parametrize(

@@ -407,3 +407,35 @@ def test_btc_per_th_day_against_f2pool_march_2020(shared_data: Path) -> None:
         for d, h in zip(epochs["difficulty"], epochs["first_height"], strict=True)
     ]
     assert min(errs) < 0.03, errs
+
+
+def test_under_water_is_per_unit_even_for_zero_counts() -> None:
+    """A class with count 0 (no revenue, no power cost) is under water exactly when its
+    breakeven power price is below the price paid, like the same class with units."""
+    frame = pl.DataFrame({"model": ["Antminer S19j Pro", "Antminer S19j Pro"], "count": [0, 5]})
+    for price, want in ((0.05, True), (0.01, False)):
+        e = fleet.economics(
+            Fleet(frame), difficulty=1.2e14, price_usd=67_000.0, power_price_usd_kwh=price,
+            height=900_000,
+        )  # fmt: skip
+        assert e["under_water"].to_list() == [want, want], price
+        assert (e["breakeven_power_price_usd_kwh"] < price).to_list() == [want, want]
+
+
+def test_payback_date_of_a_free_machine_is_the_first_day() -> None:
+    """Nothing to pay back (capex 0) is paid back on day 0: its date is the path's first
+    date, not the day before it."""
+    d, height = epoch_464()
+    path = fleet.difficulty_trend(
+        start=dt.date(2026, 2, 11),
+        days=30,
+        difficulty=d,
+        height=height,
+        price_usd=66_680.0,
+        annual_growth=0.0,
+    )
+    r = fleet.payback(
+        Fleet.from_catalog({"Antminer S21 XP": 1}, price_usd=0.0), path, power_price_usd_kwh=0.05
+    )
+    assert r["payback_days"][0] == 0
+    assert r["payback_date"][0] == dt.date(2026, 2, 11)

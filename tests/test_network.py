@@ -242,3 +242,19 @@ def test_next_retarget_estimate_with_text_bits_falls_back_to_the_estimate(
     est = network.next_retarget_estimate(text)  # no raw ValueError from int("0x...")
     assert est["remaining_blocks"][0] == 1
     assert est["expected_difficulty"][0] == pytest.approx(exact, rel=0.01)
+
+
+def test_hashprice_takes_the_subsidy_of_each_height() -> None:
+    """A frame with heights uses each row's consensus subsidy (12.5 BTC at 500,000, 3.125 at
+    900,000, 1.5625 after 1,050,000); a given subsidy or a frame without heights keeps the
+    constant."""
+    from hashpivot import network
+
+    f = pl.DataFrame({"height": [500_000, 900_000, 1_050_000], "difficulty": [1e12] * 3})
+    b = network.hashprice(f)["hashprice_btc_th_day"].to_list()
+    unit = 1e12 * 86_400 / (1e12 * 2.0**32)
+    assert b == pytest.approx([12.5 * unit, 3.125 * unit, 1.5625 * unit], rel=1e-15)
+    const = network.hashprice(f, subsidy_btc=3.125)["hashprice_btc_th_day"].to_list()
+    assert const == pytest.approx([3.125 * unit] * 3, rel=1e-15)
+    no_h = network.hashprice(f.drop("height"))["hashprice_btc_th_day"].to_list()
+    assert no_h == const

@@ -722,7 +722,7 @@ def _cmd_fleet(args: argparse.Namespace) -> int:
     )
     totals = main.select(
         pl.col("count").sum().alias("units"),
-        (pl.col("hashrate_ths") * pl.col("count")).sum().alias("hashrate_ths"),
+        pl.col("hashrate_ths").sum(),  # already the class total (count × unit)
         pl.col("btc_day").sum(),
         pl.col("revenue_usd_day").sum(),
         pl.col("power_cost_usd_day").sum(),

@@ -276,8 +276,12 @@ def economics(
     ]
     res = res.rename({c: f"{c}_{period}" for c in flows})
     res = res.with_columns(pl.col(pl.Float64).fill_nan(None))
+    # Per unit, not from the flows: a class with count 0 (or uptime 0) has zero revenue and
+    # zero power cost but is still under water when its breakeven is below the power price.
     res = res.with_columns(
-        (pl.col(f"revenue_usd_{period}") < pl.col(f"power_cost_usd_{period}")).alias("under_water")
+        (pl.col("breakeven_power_price_usd_kwh") < table["power_price_usd_kwh"]).alias(
+            "under_water"
+        )
     )
     return pl.concat([fl.frame.select(_ID_COLS), res], how="horizontal")
 
@@ -441,7 +445,8 @@ def payback(
         pl.col("status_code").replace_strict(_STATUS, return_dtype=pl.String).alias("status"),
         pl.col("roi").fill_nan(None),
         (
-            (pl.lit(start) + pl.duration(days=pl.col("payback_days") - 1)).cast(pl.Date)
+            # day n of the path is start + n − 1; nothing to pay back (0 days) is the start
+            (pl.lit(start) + pl.duration(days=(pl.col("payback_days") - 1).clip(0))).cast(pl.Date)
             if start is not None
             else pl.lit(None, pl.Date)
         ).alias("payback_date"),

@@ -357,14 +357,16 @@ def hashprice(
     frame: pl.DataFrame,
     *,
     difficulty: str = "difficulty",
-    subsidy_btc: str | float = 3.125,
+    subsidy_btc: str | float | None = None,
     fees_btc: str | float | None = None,
     price_usd: str | float | None = None,
 ) -> pl.DataFrame:
     """Expected miner revenue per unit of hashrate per day (ECONOMICS.md §2).
 
     ``b = 1e12 · 86400 · (S + F) / (D · 2^32)`` BTC per TH/s per day, with S the subsidy and
-    F the mean fees per block (BTC; columns or constants). Adds ``hashprice_btc_th_day``,
+    F the mean fees per block (BTC; columns or constants). Without ``subsidy_btc``, S is the
+    consensus subsidy of each row's ``height`` when the frame has that column (a chain frame:
+    12.5 BTC at height 500,000), else the current era's 3.125 BTC. Adds ``hashprice_btc_th_day``,
     ``hashprice_btc_ph_day`` (×1000), ``hashvalue_sat_th_day`` and, with a price,
     ``hashprice_usd_th_day`` and ``hashprice_usd_ph_day``.
     """
@@ -386,7 +388,13 @@ def hashprice(
         return pl.lit(float(x))
 
     numeric(difficulty)
-    b = 1e12 * 86400.0 * (val(subsidy_btc) + val(fees_btc)) / (pl.col(difficulty) * 2.0**32)
+    if subsidy_btc is None and "height" in frame.columns:
+        numeric("height")
+        sat = block_subsidy(frame["height"].cast(pl.Int64))
+        subsidy: pl.Expr = pl.lit(sat.cast(pl.Float64) / 1e8)
+    else:
+        subsidy = val(3.125 if subsidy_btc is None else subsidy_btc)
+    b = 1e12 * 86400.0 * (subsidy + val(fees_btc)) / (pl.col(difficulty) * 2.0**32)
     cols = [
         b.alias("hashprice_btc_th_day"),
         (b * 1000.0).alias("hashprice_btc_ph_day"),

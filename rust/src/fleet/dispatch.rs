@@ -270,7 +270,9 @@ fn threshold(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispa
 fn programme(classes: &Classes<'_>, hourly: &Hourly<'_>, terms: &Terms) -> Dispatch {
     let s = series(hourly, terms);
     let t = s.usd.len();
-    let m = terms.min_run_hours.max(1);
+    // A minimum run longer than the series binds like one of t + 1 hours (a run started
+    // inside the series can never end in it); capping keeps the m + 1 states within memory.
+    let m = terms.min_run_hours.clamp(1, t + 1);
     let u = terms.uptime;
     let dr = hourly.dr_credit_usd_kwh;
     let btc = hourly.btc_per_th_hour;
@@ -523,6 +525,15 @@ mod tests {
         let c = dispatch(&classes, &hourly, &terms(0.0, 2))?;
         assert!((c.margin_usd[0] - 2.0).abs() < 1e-12, "{:?}", c.margin_usd);
         assert_eq!(c.always_on_margin_usd[0], 5.0 - 4.0);
+        // A minimum run longer than the series: a restart can never be switched off again
+        // before the end, so the best is $2 — on at 0, off, and one restart kept to the end
+        // (at hour 4; at hour 2 ties, and ties keep the current state) — the same for 6 h
+        // (t + 1) and for 10^12 h, which must not allocate 10^12 states.
+        let six = dispatch(&classes, &hourly, &terms(0.0, 6))?;
+        let huge = dispatch(&classes, &hourly, &terms(0.0, 1_000_000_000_000))?;
+        assert_eq!(six, huge);
+        assert!((huge.margin_usd[0] - 2.0).abs() < 1e-12, "{:?}", huge.margin_usd);
+        assert_eq!((huge.run_hours[0], huge.starts[0]), (2, 1));
         Ok(())
     }
 

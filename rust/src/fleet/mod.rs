@@ -91,7 +91,9 @@ pub(crate) fn in_range(
         Ok(v)
     } else {
         let close = if hi_open { ")" } else { "]" };
-        Err(bad(what, at, v, &format!("must lie in [{lo}, {hi}{close}")))
+        // A lower bound of MIN_POSITIVE means "> 0": say so instead of printing its digits.
+        let open = if lo == f64::MIN_POSITIVE { "(0".to_string() } else { format!("[{lo}") };
+        Err(bad(what, at, v, &format!("must lie in {open}, {hi}{close}")))
     }
 }
 
