@@ -600,14 +600,17 @@ def test_simulate_output_never_mixes_runs_or_deletes_user_files(
     (out / "keep.txt").write_text("mine")
     args = ["simulate", "--paths", "4", "-q", "--output", str(out)]
     assert cli.main([*args, "--years", "0.3", "--seed", "1"]) == 0
-    assert (out / "daily.parquet").is_file() and (out / "retarget_dates.parquet").is_file()
+    assert (out / "daily.parquet").is_file()
+    assert (out / "retarget_dates.parquet").is_file()
     monkeypatch.setattr(cli, "DAILY_INLINE_ROWS", 10)  # the next run is partitioned
     assert cli.main([*args, "--years", "0.01", "--seed", "2"]) == 0
-    assert not (out / "daily.parquet").exists() and not (out / "daily.csv").exists()
+    assert not (out / "daily.parquet").exists()
+    assert not (out / "daily.csv").exists()
     assert not (out / "retarget_dates.parquet").exists()  # 4 days: no retarget this time
     daily = pl.read_parquet(out / "daily", hive_partitioning=True).drop("chunk")
     n_days = scenario._n_days(0.01)
-    assert daily.height == 4 * n_days and daily["path"].n_unique() == 4  # this run only
+    assert daily.height == 4 * n_days
+    assert daily["path"].n_unique() == 4
     assert (out / "keep.txt").read_text() == "mine"
     notes = out / "daily" / "notes.txt"
     notes.write_text("mine too")
