@@ -532,7 +532,11 @@ mod tests {
         let six = dispatch(&classes, &hourly, &terms(0.0, 6))?;
         let huge = dispatch(&classes, &hourly, &terms(0.0, 1_000_000_000_000))?;
         assert_eq!(six, huge);
-        assert!((huge.margin_usd[0] - 2.0).abs() < 1e-12, "{:?}", huge.margin_usd);
+        assert!(
+            (huge.margin_usd[0] - 2.0).abs() < 1e-12,
+            "{:?}",
+            huge.margin_usd
+        );
         assert_eq!((huge.run_hours[0], huge.starts[0]), (2, 1));
         Ok(())
     }

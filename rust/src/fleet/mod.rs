@@ -92,8 +92,17 @@ pub(crate) fn in_range(
     } else {
         let close = if hi_open { ")" } else { "]" };
         // A lower bound of MIN_POSITIVE means "> 0": say so instead of printing its digits.
-        let open = if lo == f64::MIN_POSITIVE { "(0".to_string() } else { format!("[{lo}") };
-        Err(bad(what, at, v, &format!("must lie in {open}, {hi}{close}")))
+        let open = if lo == f64::MIN_POSITIVE {
+            "(0".to_string()
+        } else {
+            format!("[{lo}")
+        };
+        Err(bad(
+            what,
+            at,
+            v,
+            &format!("must lie in {open}, {hi}{close}"),
+        ))
     }
 }
 
