@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -412,6 +413,56 @@ def test_fit_gbm_recovers_parameters_from_a_gbm_path() -> None:
     assert abs(fit.mu - mu) < 4 * sigma / math.sqrt((n - 1) / 365)
 
 
+@pytest.mark.parametrize(
+    ("frame", "err", "fragment"),
+    [
+        # weekly rows would be read as daily returns (σ 2.6× too high)
+        (
+            pl.DataFrame({"date": pl.date_range(date(2024, 1, 1), date(2024, 3, 1), "1w",
+                                                eager=True), "price_usd": 60_000.0}),
+            InvalidValueError, "not one day later",
+        ),
+        # a repeated day
+        (
+            pl.DataFrame({"date": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 2)],
+                          "price_usd": [1.0, 1.0, 2.0]}),
+            InvalidValueError, "row 1 after sorting",
+        ),
+        (
+            pl.DataFrame({"date": [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)],
+                          "price_usd": [1.0, float("nan"), 2.0]}),
+            InvalidValueError, "row 1 after sorting, date 2024-01-02",
+        ),
+        (
+            pl.DataFrame({"date": [date(2024, 1, 1), None, date(2024, 1, 3)],
+                          "price_usd": [1.0, 1.5, 2.0]}),
+            InvalidValueError, "null 'date'",
+        ),
+        (
+            pl.DataFrame({"date": [date(2024, 1, 1), date(2024, 1, 2)], "price_usd": ["1", "2"]}),
+            DtypeError, "expected numbers",
+        ),
+        (
+            pl.DataFrame({"date": ["2024-01-01", "2024-01-02"], "price_usd": [1.0, 2.0]}),
+            DtypeError, "expected Date or Datetime",
+        ),
+    ],
+)  # fmt: skip
+def test_log_returns_refuse_what_is_not_a_daily_price_series(
+    frame: pl.DataFrame, err: type[Exception], fragment: str
+) -> None:
+    for fn in (scenario.log_returns, scenario.fit_gbm):
+        with pytest.raises(err, match=re.escape(fragment)):
+            fn(frame)
+
+
+def test_bootstrap_of_prices_instead_of_returns_is_refused() -> None:
+    """Prices passed where log returns are expected (an easy slip) would give inf prices."""
+    sc = Scenario(price=Bootstrap([60_000.0, 61_000.0, 59_000.0] * 20, block_days=5))
+    with pytest.raises(InvalidValueError, match=r"row 0\): 60000.0 is not a daily log return"):
+        scenario.simulate(sc, paths=2, years=0.05)
+
+
 def test_fit_gbm_and_bootstrap_on_real_prices(shared_data: Path) -> None:
     raw = pl.read_csv(shared_data / "market" / "daily_bitcoin_prices_bitstamp_close_multi_ccy.csv")
     prices = raw.select(pl.col("Date").str.to_date().alias("date"), pl.col("BTC_USD"))
@@ -731,3 +782,32 @@ def test_hourly_power_errors() -> None:
         scenario.simulate(
             Scenario(power=Power(given_hourly=half.rename({"time": "t"}))), paths=1, years=0.1
         )
+
+
+def test_quantile_columns_are_named_exactly_and_checked() -> None:
+    """2.5 % is q02_5 (not q02), 99.5 % q99_5 (not q100), 0.1 % and 0.4 % stay apart; two
+    levels giving one name (equal to 6 decimals of a percent), levels
+    outside [0, 1] and non-numeric columns are refused on both the kernel and the group-by
+    path; retarget_dates follows the same rule."""
+    assert [scenario.quantile_tag(q) for q in (0.05, 0.025, 0.995, 1.0, 0.001)] == [
+        "q05", "q02_5", "q99_5", "q100", "q00_1",
+    ]  # fmt: skip
+    daily, rts = scenario.simulate_with_retargets(Scenario(), paths=5, years=0.1, seed=1)
+    fan = scenario.quantile_fan(daily, "price_usd", (0.025, 0.975))
+    assert fan.columns == ["date", "mean", "q02_5", "q97_5"]
+    shuffled = daily.sample(fraction=1.0, shuffle=True, seed=3)  # the group-by path
+    slow = scenario.quantile_fan(shuffled, "price_usd", (0.025, 0.975))
+    assert slow.columns == fan.columns
+    for frame in (daily, shuffled):
+        with pytest.raises(InvalidValueError, match="both give column 'q05'"):
+            scenario.quantile_fan(frame, "price_usd", (0.05, 0.0500000001))
+        with pytest.raises(InvalidValueError, match="not a number in"):
+            scenario.quantile_fan(frame, "price_usd", (1.5,))
+    with pytest.raises(DtypeError, match="quantiles need numbers"):
+        scenario.quantile_fan(daily.with_columns(pl.col("bits").cast(pl.String)), "bits")
+    with pytest.raises(InvalidValueError, match="non-empty list"):
+        scenario.quantile_fans(daily, [])
+    dates = scenario.retarget_dates(rts, (0.025, 0.5))
+    assert "time_q02_5" in dates.columns
+    with pytest.raises(InvalidValueError, match="not a number in"):
+        scenario.retarget_dates(rts, (1.5,))

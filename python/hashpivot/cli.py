@@ -599,7 +599,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         view = fan.filter(pl.col("variable") == col).drop("variable")
         unit = ""
         if col == "difficulty":  # display in units of 10^12 to keep the table readable
-            view = view.with_columns(pl.col("mean", "^q\\d+$") / 1e12)
+            view = view.with_columns(pl.col("mean", "^q\\d+(_\\d+)?$") / 1e12)
             unit = " (×10^12)"
         _table(args, f"\n{col}{unit}: mean and quantiles across paths at year ends", view, 2)
     if dates.height:
@@ -612,8 +612,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         )
         show = (
             dates.head(8)
-            .with_columns((pl.col("^change_q\\d+$") * 100).round(2).name.suffix("_pct"))
-            .drop("^change_q\\d+$")
+            .with_columns((pl.col("^change_q\\d+(_\\d+)?$") * 100).round(2).name.suffix("_pct"))
+            .drop("^change_q\\d+(_\\d+)?$")
         )
         _table(args, "First retargets (date and change quantiles across paths)", show)
     if args.output is not None:

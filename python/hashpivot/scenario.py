@@ -13,6 +13,7 @@ Every column, unit and modelling choice is documented in ``docs/scenario.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import re
@@ -20,6 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,6 +51,7 @@ __all__ = [
     "log_returns",
     "quantile_fan",
     "quantile_fans",
+    "quantile_tag",
     "retarget_dates",
     "simulate",
     "simulate_to_parquet",
@@ -795,9 +798,17 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
             price_jump_sd=float(p.jump_sd),
         )
     elif isinstance(p, Bootstrap):
+        returns = _floats("price log_returns", p.log_returns)
+        big = next((i for i, r in enumerate(returns or []) if abs(r) > 1.0), None)
+        if big is not None and returns is not None:
+            raise InvalidValueError(
+                f"price log_returns (row {big}): {returns[big]} is not a daily log return (a "
+                "day's |ln(P_t/P_t-1)| above 1 is a move of more than e-fold); pass "
+                "log_returns(prices), not the prices themselves"
+            )
         d.update(
             price_kind="bootstrap",
-            price_log_returns=_floats("price log_returns", p.log_returns),
+            price_log_returns=returns,
             price_block_days=int(p.block_days),
         )
     elif isinstance(p, GivenPath | GivenPaths):
@@ -947,13 +958,45 @@ def _regular(daily: pl.DataFrame) -> tuple[int, int] | None:
     return n_paths, n_days
 
 
+def quantile_tag(q: float) -> str:
+    """The column tag of quantile ``q`` (in [0, 1]): the percentage, rounded to 6 decimals;
+    whole percents keep two digits (``0.05`` → ``q05``, ``1.0`` → ``q100``), others put the
+    decimals after an underscore (``0.025`` → ``q02_5``, ``0.999`` → ``q99_9``)."""
+    pct = (Decimal(repr(float(q))) * 100).quantize(Decimal("0.000001"))
+    whole = int(pct)
+    frac = format(pct - whole, "f").partition(".")[2].rstrip("0")
+    return f"q{whole:02d}_{frac}" if frac else f"q{whole:02d}"
+
+
+def _quantile_tags(quantiles: Any) -> list[str]:
+    """Check ``quantiles`` (numbers in [0, 1], at least one, tags distinct) and tag them."""
+    if isinstance(quantiles, str) or not isinstance(quantiles, Sequence) or not quantiles:
+        raise InvalidValueError(
+            f"quantiles: {quantiles!r}; expected a non-empty list of numbers in [0, 1], e.g. "
+            "(0.05, 0.5, 0.95)"
+        )
+    tags: dict[str, float] = {}
+    for q in quantiles:
+        ok = isinstance(q, int | float) and not isinstance(q, bool) and 0.0 <= q <= 1.0
+        if not ok:
+            raise InvalidValueError(f"quantiles: {q!r} is not a number in [0, 1]")
+        tag = quantile_tag(q)
+        if tag in tags:
+            raise InvalidValueError(
+                f"quantiles: {tags[tag]!r} and {q!r} both give column {tag!r}; drop one"
+            )
+        tags[tag] = q
+    return list(tags)
+
+
 def quantile_fan(
     daily: pl.DataFrame,
     column: str = "difficulty",
     quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
 ) -> pl.DataFrame:
     """Per date: ``mean`` and the quantiles of ``column`` across paths, in columns named
-    ``q05, q25, q50, …`` (percent, two digits; linear interpolation).
+    ``q05, q25, q50, …`` (:func:`quantile_tag`: percent, two digits, ``q02_5`` for 2.5 %;
+    linear interpolation).
 
     A frame in :func:`simulate`'s layout (path-major, every path on the same dates, no
     nulls) goes through a parallel Rust kernel; any other frame through a polars group-by.
@@ -969,6 +1012,8 @@ def quantile_fans(
 ) -> pl.DataFrame:
     """:func:`quantile_fan` of several columns in long format: ``date, column, mean, q05, …``
     (the layout is checked once)."""
+    if isinstance(columns, str) or not columns:
+        raise InvalidValueError(f"columns: {columns!r}; expected a non-empty list of names")
     shape = _regular(daily)
     return pl.concat(
         [
@@ -988,11 +1033,13 @@ def _fan(
 ) -> pl.DataFrame:
     if column not in daily.columns:
         raise InvalidValueError(f"column: {column!r} is not in the frame ({daily.columns})")
-    for q in quantiles:
-        if not 0.0 <= q <= 1.0:
-            raise InvalidValueError(f"quantiles: {q} is outside [0, 1]")
-    names = [f"q{round(q * 100):02d}" for q in quantiles]
+    names = _quantile_tags(quantiles)
+    quantiles = [float(q) for q in quantiles]
+    if "date" not in daily.columns:
+        raise InvalidValueError(f"quantile_fan: the frame has no 'date' column ({daily.columns})")
     col = daily[column]
+    if not col.dtype.is_numeric():
+        raise DtypeError(f"column {column!r} is {col.dtype}; quantiles need numbers")
     if shape is not None and col.dtype.is_numeric() and col.null_count() == 0:
         n_paths, n_days = shape
         values = col.cast(pl.Float64)
@@ -1016,15 +1063,14 @@ def retarget_dates(
 ) -> pl.DataFrame:
     """Per epoch reached: ``paths`` reaching it, quantiles of the retarget ``time``
     (``time_q10`` …) and of ``difficulty_change`` (``change_q10`` …)."""
+    tags = _quantile_tags(quantiles)
     aggs: list[pl.Expr] = [pl.len().alias("paths")]
     ts = pl.col("time").dt.epoch("us")
-    for q in quantiles:
-        tag = f"q{round(q * 100):02d}"
+    for q, tag in zip(quantiles, tags, strict=True):
         aggs.append(
             ts.quantile(q, interpolation="nearest").cast(pl.Datetime("us")).alias(f"time_{tag}")
         )
-    for q in quantiles:
-        tag = f"q{round(q * 100):02d}"
+    for q, tag in zip(quantiles, tags, strict=True):
         aggs.append(pl.col("difficulty_change").quantile(q).alias(f"change_{tag}"))
     out = retargets.group_by("epoch", "height").agg(aggs).sort("epoch")
     return out.with_columns(pl.col("^time_q.*$").dt.replace_time_zone("UTC"))
@@ -1165,19 +1211,57 @@ def simulate_to_parquet(
 def log_returns(
     prices: pl.DataFrame, *, date_col: str = "date", price_col: str = "price_usd"
 ) -> pl.Series:
-    """Daily log returns ``ln(P_t / P_{t−1})`` of a price frame (sorted by ``date_col`` first;
-    rows with null or non-positive prices are rejected)."""
+    """Daily log returns ``ln(P_t / P_{t−1})`` of a daily price frame, sorted by ``date_col``
+    first.
+
+    The dates must be distinct, not null and one day apart (a ``Date``, or a ``Datetime`` at
+    the same time every day); prices numbers, finite and > 0. Anything else raises
+    :class:`~hashpivot.exceptions.InvalidValueError` naming the row (after sorting) — weekly or
+    hourly rows, gaps and repeated days would otherwise be read as daily returns and give a
+    wrong volatility: resample to one row a day first."""
+    if not isinstance(prices, pl.DataFrame):
+        raise DtypeError(f"prices: expected a polars DataFrame, got {type(prices).__name__}")
     for c in (date_col, price_col):
         if c not in prices.columns:
             raise InvalidValueError(f"prices: column {c!r} missing (have {prices.columns})")
-    df = prices.select(date_col, price_col).sort(date_col)
-    bad = df.with_row_index().filter(pl.col(price_col).is_null() | (pl.col(price_col) <= 0))
-    if bad.height:
+    if not prices.schema[price_col].is_numeric():
+        raise DtypeError(
+            f"prices: column {price_col!r} is {prices.schema[price_col]}; expected numbers "
+            f"(convert it first, e.g. pl.col({price_col!r}).cast(pl.Float64))"
+        )
+    dtype = prices.schema[date_col]
+    if not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        raise DtypeError(
+            f"prices: column {date_col!r} is {dtype}; expected Date or Datetime (parse it "
+            "first, e.g. pl.col('date').str.to_date())"
+        )
+    df = prices.select(date_col, price_col).sort(date_col, nulls_last=True)
+    nulls = df[date_col].null_count()
+    if nulls:
         raise InvalidValueError(
-            f"prices (row {bad['index'][0]} after sorting): {price_col} is "
-            f"{bad[price_col][0]}; drop missing or non-positive prices first"
+            f"prices: {nulls} null {date_col!r} value(s) (row {df.height - nulls} on after "
+            "sorting); drop them first"
         )
     p = df[price_col].cast(pl.Float64)
+    bad = (p.is_null() | ~p.is_finite() | (p <= 0)).fill_null(True)
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise InvalidValueError(
+            f"prices (row {row} after sorting, {date_col} {df[date_col][row]}): {price_col} is "
+            f"{p[row]}; drop missing, non-finite or non-positive prices first"
+        )
+    if df.height > 1:
+        step = df[date_col].diff().slice(1)
+        one_day = dt.timedelta(days=1)
+        off = step != one_day
+        if off.any():
+            row = int(off.arg_true()[0]) + 1
+            raise InvalidValueError(
+                f"prices (row {row} after sorting): {date_col} {df[date_col][row]} follows "
+                f"{df[date_col][row - 1]}, not one day later; the returns must be daily "
+                "(repeated days, gaps, weekly or hourly rows give a wrong volatility): "
+                "resample to one price a day first"
+            )
     r: pl.Series = (p.log() - p.log().shift(1)).drop_nulls().alias("log_return")
     return r
 

@@ -27,7 +27,6 @@ import math
 import numbers
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 
 import polars as pl
@@ -46,6 +45,7 @@ from hashpivot.revenue import (
     prepare_scenario,
     validate_cash_flows,
 )
+from hashpivot.scenario import quantile_tag
 
 __all__ = [
     "Allocation",
@@ -990,10 +990,7 @@ def quantile_column(q: float) -> str:
     underscore (``0.025`` → ``npv_q02_5_usd``, ``0.999`` → ``npv_q99_9_usd``,
     ``0.0001`` → ``npv_q00_01_usd``).
     """
-    pct = (Decimal(repr(float(q))) * 100).quantize(Decimal("0.000001"))
-    whole = int(pct)
-    frac = format(pct - whole, "f").partition(".")[2].rstrip("0")
-    return f"npv_q{whole:02d}_{frac}_usd" if frac else f"npv_q{whole:02d}_usd"
+    return f"npv_{quantile_tag(q)}_usd"
 
 
 def _check_quantiles(quantiles: Any) -> list[tuple[float, str]]:
