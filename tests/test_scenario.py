@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -811,3 +812,37 @@ def test_quantile_columns_are_named_exactly_and_checked() -> None:
     assert "time_q02_5" in dates.columns
     with pytest.raises(InvalidValueError, match="not a number in"):
         scenario.retarget_dates(rts, (1.5,))
+
+
+@pytest.mark.parametrize(
+    ("make", "err", "fragment"),
+    [
+        (lambda: Scenario(fleet=Fleet(tranche_weight=(0, 0, 0, 0))), InvalidValueError,
+         "sums to 0"),
+        (lambda: Scenario(fleet=Fleet(tranche_mult=(), tranche_weight=())), InvalidValueError,
+         "sums to 0"),
+        (lambda: Scenario(fleet=Fleet(tranche_weight=(1, -1, 0.5, 0.5))), InvalidValueError,
+         "tranche_weight[1] = -1"),
+        (lambda: Scenario(fleet=Fleet(lead_time_days=2.7)), DtypeError,  # type: ignore[arg-type]
+         "lead_time_days: 2.7"),
+        (lambda: Scenario(price=Bootstrap([0.01] * 40, block_days=2.5)), DtypeError,  # type: ignore[arg-type]
+         "block_days: 2.5"),
+        (lambda: Scenario(power=Power(given_hourly=GivenPaths(pl.DataFrame(
+            {"path": [0], "day": [0], "v": [0.05]})))), DtypeError, "Power(given=GivenPaths"),
+        (lambda: Scenario(correlation=[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, "x"], [0, 0, 0, 1]]),  # type: ignore[list-item]
+         DtypeError, "correlation[2][3]"),
+        (lambda: Scenario(start=ChainStart.from_epoch("473")), DtypeError, "not an epoch number"),  # type: ignore[arg-type]
+        (lambda: Scenario(start=ChainStart.from_epoch(0)), InvalidValueError, "epoch 0 has none"),
+    ],
+)  # fmt: skip
+def test_scenario_inputs_give_hashpivot_errors(
+    make: Any, err: type[Exception], fragment: str
+) -> None:
+    with pytest.raises(err, match=re.escape(fragment)):
+        scenario.simulate(make(), paths=1, years=0.02)
+
+
+def test_bool_counts_are_refused() -> None:
+    for kw in ({"paths": True}, {"seed": True}):
+        with pytest.raises(InvalidValueError):
+            scenario.simulate(Scenario(), years=0.02, **kw)  # type: ignore[arg-type]

@@ -302,10 +302,14 @@ class ChainStart:
         ep = difficulty_epochs()
         if epoch is None:
             epoch = int(ep["epoch"].max())  # type: ignore[arg-type]
+        if isinstance(epoch, bool) or not isinstance(epoch, int):
+            raise DtypeError(f"epoch: {epoch!r} is not an epoch number (an int, e.g. 473)")
         rows = ep.filter(pl.col("epoch") == epoch)
-        if rows.height == 0:
+        if rows.height == 0 or epoch < 1:
             raise InvalidValueError(
-                f"epoch: {epoch} is not in the bundled history (0 … {ep['epoch'].max()!r})"
+                f"epoch: {epoch} is not in the bundled history's epochs 1 … "
+                f"{ep['epoch'].max()!r} (the tip is the previous epoch's last block, so "
+                "epoch 0 has none)"
             )
         row = rows.row(0, named=True)
         prev = ep.filter(pl.col("epoch") == epoch - 1)
@@ -725,6 +729,33 @@ def _check_inputs(sc: Scenario, start: ChainStart) -> None:
             f"Fleet: tranche_mult has {len(fl.tranche_mult)} values and tranche_weight "
             f"{len(fl.tranche_weight)}; give one weight per tranche"
         )
+    for name, vals in (("tranche_mult", fl.tranche_mult), ("tranche_weight", fl.tranche_weight)):
+        for i, x in enumerate(vals):
+            if not (_is_real(x) and math.isfinite(x) and x >= 0):
+                raise InvalidValueError(f"Fleet: {name}[{i}] = {x!r} must be a finite number ≥ 0")
+    if not sum(fl.tranche_weight) > 0:
+        raise InvalidValueError(
+            f"Fleet: tranche_weight {tuple(fl.tranche_weight)!r} sums to 0; give each power-price "
+            "tranche a share of the hashrate, e.g. (0.25, 0.25, 0.25, 0.25)"
+        )
+    _int("Fleet lead_time_days", fl.lead_time_days, 0)
+    if isinstance(sc.price, Bootstrap):
+        _int("Bootstrap block_days", sc.price.block_days, 1)
+    if isinstance(sc.power.given_hourly, GivenPaths):
+        raise DtypeError(
+            "Power(given_hourly=...): GivenPaths are daily paths; pass them as "
+            "Power(given=GivenPaths(...)), or an hourly list/Series/frame as given_hourly"
+        )
+    for i, row in enumerate(sc.correlation):
+        if isinstance(row, str) or not isinstance(row, Sequence):
+            raise DtypeError(f"correlation row {i}: {row!r} is not a list of numbers")
+        for j, x in enumerate(row):
+            if not _is_real(x):
+                raise DtypeError(f"correlation[{i}][{j}]: {x!r} is not a number")
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkParams]:
@@ -860,9 +891,9 @@ def _to_core(sc: Scenario, n_days: int) -> tuple[dict[str, Any], _core.NetworkPa
 
 
 def _check_counts(paths: int, seed: int) -> None:
-    if not isinstance(paths, int) or not 1 <= paths <= 2**32 - 1:
+    if isinstance(paths, bool) or not isinstance(paths, int) or not 1 <= paths <= 2**32 - 1:
         raise InvalidValueError(f"paths: {paths!r} must be an int in [1, 2^32 − 1]")
-    if not isinstance(seed, int) or not 0 <= seed < 2**64:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
         raise InvalidValueError(f"seed: {seed!r} must be an int in [0, 2^64)")
 
 
