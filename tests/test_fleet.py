@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import math
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -439,3 +440,28 @@ def test_payback_date_of_a_free_machine_is_the_first_day() -> None:
     )
     assert r["payback_days"][0] == 0
     assert r["payback_date"][0] == dt.date(2026, 2, 11)
+
+
+def test_from_catalog_and_trend_inputs_are_checked() -> None:
+    """Fractional or bool counts were truncated silently (2.7 → 2, True → 1); a text price,
+    a text start date, no height, or a negative difficulty now raise hashpivot errors."""
+    for bad in (2.7, True, -1):
+        with pytest.raises(InvalidValueError, match="whole number of machines"):
+            Fleet.from_catalog({"Antminer S21": bad})  # type: ignore[dict-item]
+    with pytest.raises(DtypeError, match="not a number"):
+        Fleet.from_catalog({"Antminer S21": 2}, price_usd="abc")  # type: ignore[arg-type]
+    assert Fleet.from_catalog({"Antminer S21": 2}).frame["count"].to_list() == [2]
+    d, height = epoch_464()
+    kw: dict[str, Any] = dict(
+        start=dt.date(2026, 2, 11), days=3, difficulty=d, height=height, annual_growth=0.0,
+        price_usd=60_000.0,
+    )  # fmt: skip
+    assert fleet.difficulty_trend(**kw).height == 3
+    for key, value, err in (
+        ("start", "2026-02-11", DtypeError),
+        ("height", None, InvalidValueError),
+        ("difficulty", -1.0, InvalidValueError),
+        ("price_usd", -5.0, InvalidValueError),
+    ):
+        with pytest.raises(err, match=key):
+            fleet.difficulty_trend(**{**kw, key: value})

@@ -350,9 +350,19 @@ def difficulty_trend(
     ``difficulty`` (Float64), ``subsidy_btc`` (Float64, BTC/block), ``fees_btc_per_block``
     (Float64), ``btc_per_th_day`` (Float64), ``price_usd`` (Float64).
     """
-    if not isinstance(days, int) or days <= 0:
+    if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
         raise InvalidValueError(f"days: {days!r} must be an int > 0")
+    if isinstance(start, dt.datetime) or not isinstance(start, dt.date):
+        raise DtypeError(
+            f"start: {start!r} is not a datetime.date; pass e.g. datetime.date(2026, 2, 11)"
+        )
+    if isinstance(height, bool) or not isinstance(height, int) or height < 0:
+        raise InvalidValueError(f"height: {height!r} must be a block height (an int ≥ 0)")
     d0 = _num(difficulty, "difficulty")
+    if not d0 > 0:
+        raise InvalidValueError(f"difficulty: {d0} must be > 0")
+    if not _num(price_usd, "price_usd") >= 0:
+        raise InvalidValueError(f"price_usd: {price_usd} must be ≥ 0")
     g = _num(annual_growth, "annual_growth")
     if g <= -1.0:
         raise InvalidValueError(f"annual_growth: {g} must be > -1 (-100 %)")

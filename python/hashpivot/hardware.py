@@ -13,6 +13,7 @@ Schemas (dtypes and units) are documented in ``docs/fleet.md``.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -226,13 +227,25 @@ class Fleet:
 
         ``price_usd`` is the purchase price per unit, one number or a model → price map.
         """
-        rows = []
+        if not isinstance(models, Mapping):
+            raise DtypeError(
+                f"models: expected a mapping of model name → count, got {type(models).__name__}"
+            )
+        rows: list[dict[str, object]] = []
         for model, count in models.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                raise InvalidValueError(
+                    f"models[{model!r}]: count {count!r} must be a whole number of machines ≥ 0"
+                )
             price = price_usd.get(model, 0.0) if isinstance(price_usd, Mapping) else price_usd
+            if isinstance(price, bool) or not isinstance(price, numbers.Real):
+                raise DtypeError(
+                    f"price_usd for {model!r}: {price!r} is not a number (USD per unit)"
+                )
             rows.append(
                 {
                     "model": model,
-                    "count": count,
+                    "count": int(count),
                     "price_usd": float(price),
                     "purchase_date": purchase_date,
                     "site": site,
