@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -185,3 +186,26 @@ def test_fleet_purchase_date_text_is_parsed_or_named() -> None:
     )
     with pytest.raises(InvalidValueError, match=r"row 1\): purchase_date 'soon' is not a date"):
         Fleet(frame)
+
+
+def test_fleet_from_file_names_the_file_and_line(tmp_path: Path) -> None:
+    """A CSV row with an empty count is line 3 of the file (header on line 1), and the
+    message says the value is empty; Parquet rows are named by index."""
+    from hashpivot.exceptions import DataFormatError
+
+    f = tmp_path / "fleet.csv"
+    f.write_text("model,count\nAntminer S21,10\nAntminer S19j Pro,\n", encoding="utf-8")
+    with pytest.raises(InvalidValueError) as e:
+        Fleet.from_file(f)
+    assert f"column 'count' at {f}:3 must be an integer ≥ 0 (units) (a value is empty)" in str(
+        e.value
+    )
+    pq = tmp_path / "fleet.parquet"
+    pl.DataFrame({"model": ["Antminer S21", "Antminer S21"], "count": [1, -2]}).write_parquet(pq)
+    with pytest.raises(InvalidValueError, match=f"at {re.escape(str(pq))} row 1 must be"):
+        Fleet.from_file(pq)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("model,count\nAntminer S21,3\n", encoding="utf-8")
+    assert Fleet.from_file(ok).frame["count"].to_list() == [3]
+    with pytest.raises(DataFormatError, match="no such file"):
+        Fleet.from_file(tmp_path / "missing.csv")

@@ -258,3 +258,22 @@ def test_hashprice_takes_the_subsidy_of_each_height() -> None:
     assert const == pytest.approx([3.125 * unit] * 3, rel=1e-15)
     no_h = network.hashprice(f.drop("height"))["hashprice_btc_th_day"].to_list()
     assert no_h == const
+
+
+def test_scalar_inputs_of_the_wrong_type_give_hashpivot_errors() -> None:
+    import datetime as dt
+
+    from hashpivot import history, network
+    from hashpivot.exceptions import DtypeError
+
+    with pytest.raises(DtypeError, match="not a block height"):
+        history.epoch_of_height("5")  # type: ignore[arg-type]
+    with pytest.raises(DtypeError, match="not a number"):
+        network.hashrate_from_difficulty("abc")  # type: ignore[arg-type]
+    with pytest.raises(DtypeError, match="expected numbers"):
+        network.hashrate_from_difficulty(pl.Series(["1"]))
+    f = pl.DataFrame(
+        {"height": [100], "difficulty": [1.0], "time": [dt.datetime(2020, 1, 1, tzinfo=dt.UTC)]}
+    )
+    with pytest.raises(DtypeError, match="not a datetime"):
+        network.next_retarget_estimate(f, now="2026-01-01")  # type: ignore[arg-type]

@@ -672,7 +672,7 @@ def _cmd_fleet(args: argparse.Namespace) -> int:
     if args.fleet and models:
         raise InvalidValueError("fleet: give either --fleet FILE or --model/--count, not both")
     if args.fleet:
-        fleet = Fleet(_read_frame(args.fleet, "--fleet"))
+        fleet = Fleet.from_file(args.fleet)
     elif models:
         if counts and len(counts) != len(models):
             raise InvalidValueError(

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from hashpivot.exceptions import DtypeError, InvalidValueError, SchemaError
+from hashpivot.exceptions import DataFormatError, DtypeError, InvalidValueError, SchemaError
 
 __all__ = [
     "FLEET_SCHEMA",
@@ -260,6 +262,27 @@ class Fleet:
         }
         return cls(pl.DataFrame(rows, schema=schema))
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Fleet:
+        """A fleet from a CSV or Parquet file with the columns of ``Fleet(frame)``; errors
+        name ``FILE:LINE`` for CSV (the header is line 1) and ``FILE row R`` for Parquet."""
+        p = Path(path)
+        if not p.is_file():
+            raise DataFormatError(f"fleet file {p}: no such file; check the path")
+        parquet = p.suffix.lower() in (".parquet", ".pq")
+        try:
+            frame = pl.read_parquet(p) if parquet else pl.read_csv(p, try_parse_dates=True)
+        except (pl.exceptions.PolarsError, OSError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise DataFormatError(f"fleet file {p}: cannot read it: {first}") from None
+
+        def label(r: int) -> str:
+            return f"{p} row {r}" if parquet else f"{p}:{r + 2}"
+
+        obj = cls.__new__(cls)
+        obj._frame = _validate(frame, label)
+        return obj
+
     @property
     def frame(self) -> pl.DataFrame:
         """The validated classes (columns of :data:`FLEET_SCHEMA`)."""
@@ -293,7 +316,13 @@ class Fleet:
         return sorted(self._frame["site"].unique().to_list())
 
 
-def _validate(frame: pl.DataFrame) -> pl.DataFrame:
+def _validate(frame: pl.DataFrame, label: Callable[[int], str] | None = None) -> pl.DataFrame:
+    """The checked, completed class frame; ``label`` names a row in errors (``FILE:LINE``
+    for a file), else rows are given by index."""
+
+    def at(rows: list[int]) -> str:
+        return ", ".join(label(r) for r in rows) if label else f"rows {rows}"
+
     if "model" not in frame.columns:
         raise SchemaError(
             f"fleet: no 'model' column (columns: {frame.columns}); add a 'model' column "
@@ -319,7 +348,8 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
             if unparsed.len():
                 r = int(unparsed[0])
                 raise InvalidValueError(
-                    f"fleet (row {r}): purchase_date {frame['purchase_date'][r]!r} is not a "
+                    f"fleet ({at([r]) if label else f'row {r}'}): purchase_date "
+                    f"{frame['purchase_date'][r]!r} is not a "
                     "date; write it as YYYY-MM-DD (e.g. 2024-05-01) or leave it empty (new)"
                 )
             frame = frame.with_columns(parsed.alias("purchase_date"))
@@ -366,7 +396,7 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
     if missing:
         names = df["model"].gather(missing).to_list()
         raise InvalidValueError(
-            f"fleet: rows {missing} (models {names}) have no hashrate_ths/power_w and are not "
+            f"fleet: {at(missing)} (models {names}) have no hashrate_ths/power_w and are not "
             "in the ASIC catalog; add hashrate_ths (TH/s per unit) and power_w (W per unit)"
         )
     checks = [
@@ -395,12 +425,13 @@ def _validate(frame: pl.DataFrame) -> pl.DataFrame:
     for name, bad, why in checks:
         rows = _err_rows(df, bad)
         if rows:
-            raise InvalidValueError(f"fleet: column {name!r} at rows {rows} {why}")
+            empty = " (a value is empty)" if df[name].gather(rows).null_count() else ""
+            raise InvalidValueError(f"fleet: column {name!r} at {at(rows)} {why}{empty}")
     if "count" in frame.columns and frame.schema["count"].is_float():
         frac = _err_rows(frame, pl.col("count") != pl.col("count").round(0))
         if frac:
             raise InvalidValueError(
-                f"fleet: column 'count' at rows {frac} is not a whole number of units"
+                f"fleet: column 'count' at {at(frac)} is not a whole number of units"
             )
     if "class_id" in df.columns:
         df = df.with_columns(pl.col("class_id").cast(pl.String))

@@ -12,7 +12,7 @@ from importlib import resources
 
 import polars as pl
 
-from hashpivot.exceptions import InvalidValueError
+from hashpivot.exceptions import DtypeError, InvalidValueError
 
 __all__ = ["difficulty_epochs", "epoch_of_height"]
 
@@ -73,6 +73,8 @@ def difficulty_epochs() -> pl.DataFrame:
 
 def epoch_of_height(height: int) -> dict[str, object]:
     """The bundled epoch row (as a dict) that contains ``height``."""
+    if isinstance(height, bool) or not isinstance(height, int):
+        raise DtypeError(f"height: {height!r} is not a block height (an int)")
     epochs = _load_epochs()
     last = int(epochs["last_height"][-1])
     if not 0 <= height <= last:

@@ -69,8 +69,16 @@ def hashrate_from_difficulty(
     """Hashrate implied by difficulty, ``D · 2^32 / spacing_s`` in H/s (the usual
     approximation; it is 0.0015 % below ``work / spacing``). A Series is named
     ``hashrate_hs``."""
-    if spacing_s <= 0:
-        raise InvalidValueError(f"spacing_s: {spacing_s} must be > 0 s")
+    if isinstance(spacing_s, bool) or not isinstance(spacing_s, int | float) or spacing_s <= 0:
+        raise InvalidValueError(f"spacing_s: {spacing_s!r} must be a number of seconds > 0")
+    if isinstance(difficulty, pl.Series) and not difficulty.dtype.is_numeric():
+        raise DtypeError(
+            f"difficulty: a {difficulty.dtype} Series; expected numbers (cast it to Float64)"
+        )
+    if not isinstance(difficulty, pl.Series | pl.Expr) and (
+        isinstance(difficulty, bool) or not isinstance(difficulty, int | float)
+    ):
+        raise DtypeError(f"difficulty: {difficulty!r} is not a number")
     k = 2.0**32 / spacing_s
     if isinstance(difficulty, pl.Series):
         series: pl.Series = (difficulty.cast(pl.Float64) * k).alias("hashrate_hs")
@@ -191,6 +199,10 @@ def next_retarget_estimate(
     tip = f.row(-1, named=True)
     height = int(tip["height"])
     tip_time: dt.datetime = tip["__t"]
+    if now is not None and not isinstance(now, dt.datetime):
+        raise DtypeError(
+            f"now: {now!r} is not a datetime; pass e.g. datetime.datetime.now(datetime.UTC)"
+        )
     now_t = now if now is not None else tip_time
     if now_t.tzinfo is None:
         now_t = now_t.replace(tzinfo=dt.timezone.utc)
