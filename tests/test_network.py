@@ -277,3 +277,27 @@ def test_scalar_inputs_of_the_wrong_type_give_hashpivot_errors() -> None:
     )
     with pytest.raises(DtypeError, match="not a datetime"):
         network.next_retarget_estimate(f, now="2026-01-01")  # type: ignore[arg-type]
+
+
+def test_daily_issuance_reads_partial_first_and_last_days_at_their_rate() -> None:
+    """A frame starting at 18:00 holds a quarter of its first day: the hashrate is the work
+    over those 6 hours, not over 86,400 s (which read 4× low and could fake a capitulation)."""
+    import datetime as dt
+
+    from hashpivot import network
+
+    n = 144 * 3
+    t0 = int(dt.datetime(2024, 1, 1, 18, tzinfo=dt.UTC).timestamp())
+    f = pl.DataFrame(
+        {
+            "height": list(range(800_000, 800_000 + n)),
+            "difficulty": [7e13] * n,
+            "time_unix": [t0 + 600 * i for i in range(n)],
+        }
+    )
+    out = network.daily_issuance(f)
+    assert out["blocks"].to_list() == [36, 144, 144, 108]
+    assert out["complete"].to_list() == [False, True, True, False]
+    full = out["hashrate_hs"][1]
+    assert out["hashrate_hs"][0] == pytest.approx(full, rel=1e-12)  # 36 blocks in 6 h
+    assert out["hashrate_hs"][3] == pytest.approx(full * 108 / 107, rel=1e-12)  # to 17:50

@@ -332,31 +332,50 @@ def daily_issuance(
 
     ``fees`` names a per-block column in satoshis (``*_sat``) or BTC. Returns ``date``
     (Date), ``blocks``, ``subsidy_sat``, ``issuance_btc``, ``difficulty`` (mean),
-    ``hashrate_hs`` (work of the day's blocks / 86,400 s) and with fees ``fees_btc``,
-    ``fee_share`` (fees / (subsidy + fees)).
+    ``hashrate_hs``, ``complete`` and with fees ``fees_btc``, ``fee_share`` (fees /
+    (subsidy + fees)).
+
+    ``hashrate_hs`` is the work of the day's blocks over the seconds of the day the frame
+    covers: 86,400 s for a ``complete`` day; for the frame's first and last dates, which it
+    may cover only in part, from the first block's time to the day's end and from the day's
+    start to the last block's time (so a frame that starts at 18:00 does not read a quarter of
+    the hashrate that day). Those two rows have ``complete`` false; their blocks and issuance
+    are what the frame holds.
     """
     _need(frame, "height", "difficulty", fn="daily_issuance")
     subsidy = block_subsidy(frame["height"], network=network)
-    f = frame.with_columns(_time_expr(frame).dt.date().alias("date"), subsidy.alias("subsidy_sat"))
+    f = frame.with_columns(
+        _time_expr(frame).alias("__t"), subsidy.alias("subsidy_sat")
+    ).with_columns(pl.col("__t").dt.date().alias("date"))
     aggs = [
         pl.len().alias("blocks"),
         pl.col("subsidy_sat").sum(),
         pl.col("difficulty").mean(),
         (pl.col("difficulty").cast(pl.Float64) * WORK_PER_DIFFICULTY).sum().alias("__work"),
+        pl.col("__t").min().alias("__t0"),
+        pl.col("__t").max().alias("__t1"),
     ]
     if fees is not None:
         _need(frame, fees, fn="daily_issuance")
         scale = 1.0 / _SAT if fees.endswith("_sat") else 1.0
         aggs.append((pl.col(fees).cast(pl.Float64) * scale).sum().alias("fees_btc"))
+    day_start = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    first = pl.col("date") == pl.col("date").min()
+    last = pl.col("date") == pl.col("date").max()
+    start = pl.when(first).then(pl.col("__t0")).otherwise(day_start)
+    end = pl.when(last).then(pl.col("__t1")).otherwise(day_start + pl.duration(days=1))
+    seconds = (end - start).dt.total_microseconds() / 1e6
     out = (
         f.group_by("date")
         .agg(aggs)
         .sort("date")
         .with_columns(
             (pl.col("subsidy_sat") / _SAT).alias("issuance_btc"),
-            (pl.col("__work") / 86400.0).alias("hashrate_hs"),
+            # a span of 0 s (one block, or all at one time) has no rate
+            (pl.col("__work") / pl.when(seconds > 0).then(seconds)).alias("hashrate_hs"),
+            (~first & ~last).alias("complete"),
         )
-        .drop("__work")
+        .drop("__work", "__t0", "__t1")
     )
     if fees is not None:
         out = out.with_columns(
