@@ -846,3 +846,21 @@ def test_bool_counts_are_refused() -> None:
     for kw in ({"paths": True}, {"seed": True}):
         with pytest.raises(InvalidValueError):
             scenario.simulate(Scenario(), years=0.02, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "err", "fragment"),
+    [
+        (lambda: Scenario(fleet=Fleet(mix=pl.DataFrame(
+            {"efficiency_jth": [15.0, 20.0], "hashrate_share": [1.5, -0.5]}))),
+         InvalidValueError, "mix hashrate_share (row 1): -0.5"),
+        (lambda: Scenario(initial_hashrate_ehs=float("nan")), InvalidValueError,
+         "initial_hashrate_ehs: nan"),
+        (lambda: Scenario(price=GBM(sigma="0.6")), DtypeError, "GBM.sigma: '0.6' is not a number"),  # type: ignore[arg-type]
+    ],
+)  # fmt: skip
+def test_errors_name_the_input_the_user_gave(
+    make: Any, err: type[Exception], fragment: str
+) -> None:
+    with pytest.raises(err, match=re.escape(fragment)):
+        scenario.simulate(make(), paths=1, years=0.02)

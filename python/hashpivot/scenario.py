@@ -616,9 +616,18 @@ def _mix(fleet: Fleet, initial_ths: float) -> tuple[list[float], list[float], li
         ths = _floats("mix hashrate_ths", mix["hashrate_ths"]) or []
     elif "hashrate_share" in mix.columns:
         share = _floats("mix hashrate_share", mix["hashrate_share"]) or []
+        for i, x in enumerate(share):
+            if not (math.isfinite(x) and x >= 0):
+                raise InvalidValueError(
+                    f"mix hashrate_share (row {i}): {x} must be a finite share ≥ 0"
+                )
         total = sum(share)
         if not total > 0:
             raise InvalidValueError(f"mix hashrate_share: sums to {total}; it must be > 0")
+        if not (math.isfinite(initial_ths) and initial_ths > 0):
+            raise InvalidValueError(
+                f"initial_hashrate_ehs: {initial_ths / 1e6} must be a finite hashrate > 0 EH/s"
+            )
         ths = [initial_ths * s / total for s in share]
     else:
         raise DtypeError("mix: needs a hashrate_share or a hashrate_ths column")
@@ -704,7 +713,9 @@ def _check_inputs(sc: Scenario, start: ChainStart) -> None:
     if isinstance(sc.price, GBM):
         # ln P moves by about mu·t ± sigma·√t: beyond these the path leaves f64 (inf prices).
         for name, v, hi in (("mu", sc.price.mu, 10.0), ("sigma", sc.price.sigma, 10.0)):
-            if not isinstance(v, int | float) or not abs(v) <= hi:
+            if not _is_real(v):
+                raise DtypeError(f"GBM.{name}: {v!r} is not a number (a yearly rate, e.g. 0.6)")
+            if not abs(v) <= hi:
                 raise InvalidValueError(
                     f"GBM.{name}: {v!r} is outside ±{hi:g} per year (annual log-drift / "
                     "volatility, e.g. 0.6 for 60 %); give a yearly rate as a fraction"
