@@ -465,3 +465,28 @@ def test_from_catalog_and_trend_inputs_are_checked() -> None:
     ):
         with pytest.raises(err, match=key):
             fleet.difficulty_trend(**{**kw, key: value})
+
+
+def test_text_columns_give_dtype_errors_naming_the_column() -> None:
+    f = Fleet.from_catalog({"Antminer S21": 2})
+    d, height = epoch_464()
+    hours = pl.DataFrame({"power_price_usd_kwh": ["0.05"] * 24, "price_usd": [67_000.0] * 24})
+    with pytest.raises(DtypeError, match="prices: column 'power_price_usd_kwh' has dtype"):
+        fleet.dispatch(f, hours, difficulty=d, height=height)
+    path = fleet.difficulty_trend(
+        start=dt.date(2026, 2, 11), days=5, difficulty=d, height=height, annual_growth=0.0,
+        price_usd=60_000.0,
+    )  # fmt: skip
+    with pytest.raises(DtypeError, match="path: column 'date' has dtype"):
+        fleet.payback(
+            f, path.with_columns(pl.col("date").cast(pl.String)), power_price_usd_kwh=0.05
+        )
+    with pytest.raises(DtypeError, match="path: column 'price_usd' has dtype"):
+        fleet.payback(
+            f, path.with_columns(pl.col("price_usd").cast(pl.String)), power_price_usd_kwh=0.05
+        )
+    mix = pl.DataFrame({"efficiency_jth": [15.0, 20.0], "hashrate_share": ["0.5", "0.5"]})
+    with pytest.raises(DtypeError, match="mix: column 'hashrate_share' has dtype"):
+        fleet.cost_curve(
+            mix, difficulty=d, height=height, price_usd=60_000.0, power_price_usd_kwh=0.05
+        )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
 import polars as pl
@@ -450,6 +450,13 @@ def payback(
             "power_price_usd_kwh: given both as a keyword and as a path column; drop one"
         )
     res = _columns(_core.fleet_payback(table, p, curtail=bool(curtail)))
+    if "date" in path.columns and not (
+        path.schema["date"] == pl.Date or isinstance(path.schema["date"], pl.Datetime)
+    ):
+        raise DtypeError(
+            f"path: column 'date' has dtype {path.schema['date']}; expected dates (parse it "
+            "first, e.g. pl.col('date').str.to_date())"
+        )
     start = path["date"][0] if "date" in path.columns else None
     res = res.with_columns(
         pl.col("status_code").replace_strict(_STATUS, return_dtype=pl.String).alias("status"),
@@ -479,6 +486,12 @@ def payback(
 
 def _path_table(path: pl.DataFrame) -> pl.DataFrame:
     cols = set(path.columns)
+    _numeric(
+        path,
+        "path",
+        ("price_usd", "btc_per_th_day", "difficulty", "height", "subsidy_btc",
+         "fees_btc_per_block", "power_price_usd_kwh"),
+    )  # fmt: skip
     if "price_usd" not in cols:
         raise SchemaError(
             f"path: no 'price_usd' column (columns: {path.columns}); add the BTC price"
@@ -515,6 +528,16 @@ def _path_table(path: pl.DataFrame) -> pl.DataFrame:
     out = path.select(sel)
     _no_nulls(out, "path")
     return out
+
+
+def _numeric(df: pl.DataFrame, arg: str, cols: Iterable[str]) -> None:
+    """DtypeError naming the first of ``cols`` (those present) that does not hold numbers."""
+    for c in cols:
+        if c in df.columns and not (df.schema[c].is_numeric() or df.schema[c] == pl.Null):
+            raise DtypeError(
+                f"{arg}: column {c!r} has dtype {df.schema[c]}; expected numbers (convert it "
+                f"first, e.g. pl.col({c!r}).cast(pl.Float64))"
+            )
 
 
 def _no_nulls(df: pl.DataFrame, arg: str) -> None:
@@ -573,6 +596,7 @@ def dispatch(
         )
     if prices.height == 0:
         raise InvalidValueError("prices: no hours; pass at least one row")
+    _numeric(prices, "prices", ("power_price_usd_kwh", "price_usd", "dr_credit_usd_kwh"))
     b_hour = (
         btc_per_th_day(
             difficulty,
@@ -639,6 +663,7 @@ def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
     if not isinstance(mix, pl.DataFrame):
         raise DtypeError(f"mix: {type(mix).__name__} is not a polars DataFrame")
     cols = set(mix.columns)
+    _numeric(mix, "mix", ("efficiency_jth", "hashrate_ths", "hashrate_share", "capex_usd_th"))
     df = mix
     if "efficiency_jth" not in cols:
         if "model" not in cols:

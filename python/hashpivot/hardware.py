@@ -297,6 +297,8 @@ class Fleet:
         return f"Fleet({len(self)} classes, {units} units, {ths:,.1f} TH/s)"
 
     def __add__(self, other: Fleet) -> Fleet:
+        if not isinstance(other, Fleet):
+            return NotImplemented
         return Fleet(pl.concat([self._frame, other._frame]).drop("class_id"))
 
     def filter(self, *, site: str | None = None, model: str | None = None) -> Fleet:
