@@ -301,3 +301,21 @@ def test_daily_issuance_reads_partial_first_and_last_days_at_their_rate() -> Non
     full = out["hashrate_hs"][1]
     assert out["hashrate_hs"][0] == pytest.approx(full, rel=1e-12)  # 36 blocks in 6 h
     assert out["hashrate_hs"][3] == pytest.approx(full * 108 / 107, rel=1e-12)  # to 17:50
+
+
+def test_window_blocks_and_mix_year_inputs_are_checked() -> None:
+    import datetime as dt
+
+    from hashpivot import hardware, network
+    from hashpivot.exceptions import DtypeError, InvalidValueError
+
+    f = pl.DataFrame({"height": [1, 2, 3], "difficulty": [1.0] * 3, "time_unix": [0, 600, 1200]})
+    for window in ("0d", dt.timedelta(hours=-1), 7):
+        with pytest.raises(InvalidValueError, match="window"):
+            network.hashrate_from_work(f, window=window)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="blocks: '144'"):
+        network.hashrate_from_work(f, blocks="144")  # type: ignore[arg-type]
+    with pytest.raises(DtypeError, match="not a year"):
+        hardware.network_mix("2026")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="cooling"):
+        hardware.network_mix(2026, cooling="water")

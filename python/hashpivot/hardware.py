@@ -151,6 +151,10 @@ def network_mix(year: int = 2026, *, cooling: str | None = None) -> pl.DataFrame
     ``hashrate_share`` (Float64, fraction of network hashrate, sums to 1),
     ``capex_usd_th`` (Float64, *illustrative* $/TH by age bucket).
     """
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise DtypeError(f"year: {year!r} is not a year (an int, e.g. 2026)")
+    if cooling not in (None, "air", "hydro"):
+        raise InvalidValueError(f"cooling: {cooling!r} is not 'air', 'hydro' or None")
     cat = _load("asic_catalog.csv").filter(pl.col("release_year") <= year)
     if cooling is not None:
         cat = cat.filter(pl.col("cooling") == cooling)

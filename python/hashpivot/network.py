@@ -118,8 +118,8 @@ def hashrate_from_work(
     t = _time_expr(frame)
     work = pl.col("difficulty").cast(pl.Float64) * WORK_PER_DIFFICULTY
     if blocks is not None:
-        if blocks < 2:
-            raise InvalidValueError(f"blocks: {blocks} must be ≥ 2 for a rate")
+        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 2:
+            raise InvalidValueError(f"blocks: {blocks!r} must be an int ≥ 2 for a rate")
         span_s = (t.dt.epoch("us") - t.dt.epoch("us").shift(blocks)).cast(pl.Float64) / 1e6
         w = work.rolling_sum(blocks)
         k = (blocks - 1) / blocks if correction else 1.0
@@ -145,15 +145,21 @@ def hashrate_from_work(
 
 
 def _parse_window(window: str | dt.timedelta) -> dt.timedelta:
+    """A positive window length from ``'7d'``-style text or a timedelta."""
+    length: dt.timedelta | None = None
     if isinstance(window, dt.timedelta):
-        return window
-    units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "w": 604800}
-    w = window.strip()
-    if w.endswith("m") and w[:-1].isdigit():
-        return dt.timedelta(seconds=int(w[:-1]) * 60)
-    for u, secs in units.items():
-        if w.endswith(u) and w[: -len(u)].isdigit():
-            return dt.timedelta(seconds=int(w[: -len(u)]) * secs)
+        length = window
+    elif isinstance(window, str):
+        units = {"d": 86400, "h": 3600, "m": 60, "s": 1, "w": 604800}
+        w = window.strip()
+        for u, secs in units.items():
+            if w.endswith(u) and w[: -len(u)].isdigit():
+                length = dt.timedelta(seconds=int(w[: -len(u)]) * secs)
+                break
+    if length is not None and length <= dt.timedelta(0):
+        raise InvalidValueError(f"window: {window!r} must be a positive duration")
+    if length is not None:
+        return length
     raise InvalidValueError(
         f"window: {window!r} is not a duration like '7d', '24h', '90m', '1w' or a timedelta"
     )
