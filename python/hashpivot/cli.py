@@ -739,8 +739,11 @@ def _cmd_fleet(args: argparse.Namespace) -> int:
         f"BTC/block, pool fee {args.pool_fee:.1%}, PUE {args.pue}",
     )
     simple = main["class_id"].equals(main["model"] + "@default", check_names=False)
-    _table(args, "", main.drop("class_id") if simple else main, 4)
-    _table(args, "\nTotals per day", totals, 4)
+    # BTC to the satoshi (one S21 earns ~0.00011 BTC a day: 4 decimals would show 0.0001)
+    sat = pl.col("btc_day").round(8).cast(pl.String)
+    shown = main.with_columns(sat)
+    _table(args, "", shown.drop("class_id") if simple else shown, 4)
+    _table(args, "\nTotals per day", totals.with_columns(sat), 4)
     return EXIT_OK
 
 
