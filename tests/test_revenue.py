@@ -328,3 +328,13 @@ def test_synthetic_scenario_deterministic_and_in_schema() -> None:
     assert a.schema["date"] == pl.Datetime("us", "UTC")
     assert a.schema["bits"] == pl.UInt32
     prepare_scenario(a)
+
+
+def test_gpu_cloud_default_power_is_the_specs_wall_figure() -> None:
+    """ECONOMICS §4.4: ~1.2–1.4 kW per GPU *at the wall*: the default IT power × PUE is
+    1.3 kW, so 1 MW at the wall holds ~769 GPUs (not 1,000 / (1.3 · 1.3) = 592)."""
+    from hashpivot.builtin_plugins.gpu_cloud import GpuCloud
+
+    g = GpuCloud()
+    assert 1.2 <= g.kw_per_gpu * g.pue <= 1.4
+    assert g.gpus_per_mw() == pytest.approx(1000.0 / 1.3)

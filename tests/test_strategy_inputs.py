@@ -583,3 +583,71 @@ def test_custom_strategies_keeping_their_allocations_get_their_own_results(fast:
     for i in range(6):
         got = ev.per_path.filter(pl.col("strategy") == f"s{i}")["npv_usd"].to_list()
         assert got == pytest.approx([v * (i + 1) for v in base], rel=1e-9), i
+
+
+def test_fast_path_calls_a_linear_models_own_cash_flows() -> None:
+    """A LinearRevenueModel subclass that overrides cash_flows adds flows unit_flows does
+    not know: the default fast evaluation must give the same numbers as fast=False."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class FeeMining(SelfMining):
+        name: str = "fee_mining"
+
+        def cash_flows(self, site: SiteContext, scenario: Any, mw: pl.Series) -> Any:
+            out = super().cash_flows(site, scenario, mw)
+            return out.with_columns(opex_usd=pl.col("opex_usd") + pl.col("mw") * 1000.0)
+
+    sc = synthetic_scenario(3, 60)
+    strat = [Static("m", {"fee_mining": 100})]
+    fast, slow = (
+        evaluate(SITE, sc, strat, models=[FeeMining()], fast=f).per_path["npv_usd"].to_list()
+        for f in (True, False)
+    )
+    assert fast == pytest.approx(slow, rel=1e-9)
+    plain = evaluate(SITE, sc, [Static("m", {"self_mining": 100})], models=[SelfMining()])
+    assert fast[0] < plain.per_path["npv_usd"][0]  # the extra opex is counted
+
+
+def test_site_context_refuses_non_finite_and_text() -> None:
+    for kw in (
+        {"power_price_usd_kwh": float("nan")},
+        {"capacity_mw": float("inf")},
+        {"efficiency_jth": float("inf")},
+    ):
+        with pytest.raises(InvalidValueError, match="finite"):
+            SiteContext(**kw)  # type: ignore[arg-type]
+    for kw in ({"capacity_mw": "100"}, {"capacity_mw": None}, {"efficiency_jth": True}):
+        with pytest.raises(DtypeError, match="must be a number"):
+            SiteContext(**kw)  # type: ignore[arg-type]
+
+
+def test_cvar_averages_exactly_the_tail_share() -> None:
+    """100 paths at 7 %: the worst 7 (100 × 0.07 is 7.000000000000001 in floats)."""
+    per_path = pl.DataFrame(
+        {
+            "strategy": ["s"] * 100,
+            "path": list(range(100)),
+            "npv_usd": [float(i) for i in range(100)],
+            "irr": [None] * 100,
+            "payback_years": [None] * 100,
+            "revenue_usd": [0.0] * 100,
+            "opex_usd": [0.0] * 100,
+            "capex_usd": [0.0] * 100,
+        },
+        schema_overrides={"irr": pl.Float64, "payback_years": pl.Float64},
+    )
+    out = _summary(per_path, {"s": False}, [0.5], 0.07)
+    cvar = next(c for c in out.columns if "cvar" in c)
+    assert out[cvar][0] == pytest.approx(sum(range(7)) / 7)
+
+
+def test_models_passed_to_evaluate_need_unique_names_and_matching_keys() -> None:
+    sc = synthetic_scenario(2, 10)
+    strat = [Static("m", {"self_mining": 10})]
+    with pytest.raises(InvalidValueError, match="two models are named 'self_mining'"):
+        evaluate(SITE, sc, strat, models=[SelfMining(), SelfMining(uptime=0.1)])
+    with pytest.raises(InvalidValueError, match="key each model by it"):
+        evaluate(SITE, sc, strat, models={"mine2": SelfMining()})
+    ok = evaluate(SITE, sc, strat, models={"self_mining": SelfMining()})
+    assert ok.per_path.height == 2

@@ -180,7 +180,8 @@ def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.Data
     rows = []
     for usd, day in switching:
         d = day.cast(pl.Int64) if isinstance(day, pl.Series) else pl.Series([day] * sc.n_paths)
-        idx = d.drop_nulls().clip(0, sc.n_days - 1)
+        # outlays on or after the horizon are not in the NPV (evaluate drops them): not shown
+        idx = d.drop_nulls().filter(d.drop_nulls() < sc.n_days).clip(0, sc.n_days - 1)
         months = sc.dates.gather(idx).dt.truncate("1mo")
         for m, cnt in months.value_counts().iter_rows():
             rows.append({"month": m, "capex_usd": usd * cnt / sc.n_paths})

@@ -874,6 +874,12 @@ def _models(doc: _Table, pue: float | None) -> dict[str, RevenueModel]:
         if not dataclasses.is_dataclass(base):
             if len(t.data) > ("base" in t.data):
                 raise t.err(None, f"model {base_name!r} has no overridable parameters")
+            if name != base_name:
+                raise t.err(
+                    "base",
+                    f"model {base_name!r} is not a dataclass, so it cannot be copied under "
+                    f"another name; use [models.{base_name}] and refer to it as {base_name!r}",
+                )
             models[name] = base
             continue
         m = _override(t, base)

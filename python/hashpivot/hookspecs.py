@@ -34,9 +34,12 @@ def register_revenue_models(register: Callable[[RevenueModel], None]) -> None:
         plugins.
     :returns: nothing; the return value is ignored.
 
-    Called once per plugin manager, in pluggy's order (last registered first). A plugin that
-    raises here is reported as a :class:`hashpivot.exceptions.PluginError` naming the plugin
-    and its distribution, and the other plugins' models are still registered.
+    Called each time the host collects the models (``get_revenue_models()``, and so every
+    ``evaluate(models=None)``), plugin by plugin in registration order — builtins, then entry
+    points, then plugins registered later — so the first to register a name keeps it. A plugin
+    that raises here is reported as a :class:`hashpivot.exceptions.PluginError` naming the
+    plugin and its distribution, and the other plugins' models are still registered. Keep the
+    hook cheap and free of side effects.
 
     .. versionadded:: 0.1
     """

@@ -137,6 +137,18 @@ class SiteContext:
     name: str = "site"
 
     def __post_init__(self) -> None:
+        for field_name in ("capacity_mw", "efficiency_jth", "power_price_usd_kwh"):
+            v = getattr(self, field_name)
+            if v is None and field_name == "power_price_usd_kwh":
+                continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise DtypeError(
+                    f"SiteContext.{field_name} must be a number, got {v!r} ({type(v).__name__})"
+                )
+            if not math.isfinite(v):
+                raise InvalidValueError(
+                    f"SiteContext.{field_name} must be a finite number, got {v!r}"
+                )
         if not self.capacity_mw > 0:
             raise InvalidValueError(
                 f"SiteContext.capacity_mw must be > 0, got {self.capacity_mw!r}; "

@@ -41,7 +41,9 @@ class GpuCloud(LinearRevenueModel):
     Parameters
     ----------
     kw_per_gpu
-        IT power per GPU incl. its share of server and network (> 0), 1.3 kW (spec 1.2–1.4).
+        IT power per GPU incl. its share of server and network (> 0), 1.0 kW: with the
+        default PUE that is 1.3 kW per GPU at the wall, the spec's 1.2–1.4 kW at the wall
+        (so 769 GPUs per MW at the wall).
     pue
         PUE of the GPU hall, in [1, 3], 1.3.
     capex_usd_per_gpu
@@ -71,7 +73,7 @@ class GpuCloud(LinearRevenueModel):
     """
 
     name: str = "gpu_cloud"
-    kw_per_gpu: float = 1.3
+    kw_per_gpu: float = 1.0
     pue: float = 1.3
     capex_usd_per_gpu: float = 35_000.0
     conversion_capex_usd_per_mw: float = 1_500_000.0
