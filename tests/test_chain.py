@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import struct
 from pathlib import Path
 
@@ -304,9 +305,12 @@ def test_blk_files_with_xor_out_of_order_and_stale(shared_data: Path, tmp_path: 
     d.mkdir()
     key = bytes(rng.randrange(256) for _ in range(8))
     plain = _blk_bytes(blocks[:150], b"\xf9\xbe\xb4\xd9", rng)
-    plain2 = _blk_bytes(blocks[150:], b"\xf9\xbe\xb4\xd9", rng) + bytes(4096)  # zero tail
+    plain2 = _blk_bytes(blocks[150:], b"\xf9\xbe\xb4\xd9", rng)
     for name, content in (("blk00000.dat", plain), ("blk00001.dat", plain2)):
         (d / name).write_bytes(bytes(b ^ key[i % 8] for i, b in enumerate(content)))
+    # Core pre-allocates the newest file's tail as plain zeros on disk (not obfuscated)
+    with open(d / "blk00001.dat", "ab") as f:
+        f.write(bytes(4096))
     (d / "xor.dat").write_bytes(key)
     df = chain.read_headers(d)
     want = chain.read_headers(raw)
@@ -419,3 +423,62 @@ def test_csv_blank_lines_are_skipped_and_empty_fields_named(tmp_path: Path) -> N
     p.write_text(fr.with_columns(pl.lit(None, pl.Int64).alias("nonce")).write_csv())
     with pytest.raises(DataFormatError, match=r"h\.csv:2: nonce is empty"):
         chain.read_headers(p)
+
+
+def test_streamed_csv_validation_checks_the_hash_column(shared_data: Path, tmp_path: Path) -> None:
+    """iter_headers on a header CSV checks each row's hash as validate() does: an edited hash
+    is a hash-mismatch in mode "raise" and a failing row in "report"."""
+    from hashpivot.exceptions import ConsensusRuleError
+
+    src = shared_data / "headers" / "mainnet_headers_000000_010236.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()[:51]  # header + heights 0–49
+    cols = lines[0].split(",")
+    row = lines[6].split(",")  # height 5
+    row[cols.index("hash")] = "0" * 64
+    lines[6] = ",".join(row)
+    bad = tmp_path / "edited.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConsensusRuleError, match="height 5"):
+        chain.validate(bad)
+    with pytest.raises(ConsensusRuleError, match="height 5"):
+        list(chain.iter_headers(bad, mode="raise", chunk_size=7))
+    report = pl.concat(chain.iter_headers(bad, mode="report", chunk_size=7))
+    assert report.filter(pl.col("height") == 5)["status"][0] != "ok"
+    assert (report.filter(pl.col("height") != 5)["status"] == "ok").all()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "fragment"),
+    [
+        ("height", "7x", "height '7x' is not a whole number"),
+        ("version", "v1", "version 'v1' is not a whole number"),
+        ("nonce", "abc", "nonce 'abc' is not a whole number"),
+        ("prev_hash", "zz", "prev_hash 'zz' is not 64 hex digits"),
+    ],
+)
+def test_bad_values_in_a_header_csv_name_file_and_line(
+    shared_data: Path, tmp_path: Path, column: str, value: str, fragment: str
+) -> None:
+    from hashpivot.exceptions import DataFormatError
+
+    src = shared_data / "headers" / "mainnet_headers_000000_010236.csv"
+    lines = src.read_text(encoding="utf-8").splitlines()[:11]
+    cols = lines[0].split(",")
+    if column not in cols:
+        pytest.skip(f"{column} not in the bundled CSV")
+    row = lines[5].split(",")  # file line 6
+    row[cols.index(column)] = value
+    lines[5] = ",".join(row)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for fn in (chain.read_headers, chain.validate):
+        with pytest.raises(DataFormatError, match=f"bad.csv:6: {re.escape(fragment)}"):
+            fn(bad)
+
+
+def test_heights_near_the_i64_limit_are_refused_not_a_panic() -> None:
+    from hashpivot.exceptions import InvalidValueError
+
+    for start in (2**63 - 1, 2**62 - 1):
+        with pytest.raises(InvalidValueError, match="largest height"):
+            chain.read_headers(b"\x00" * 160, start_height=start)

@@ -554,7 +554,8 @@ def test_chain_validate_reads_a_csv_of_header_fields(shared_data: Path, tmp_path
         ("0,0,1.0\n1,2016,\n", r"e\.csv:3: difficulty is empty"),
         ("0,0,1.0\n1,2016,abc\n", r"e\.csv:3: difficulty 'abc' is not a valid number"),
         ("0,0,1.0\n0,2016,2.0\n", r"e\.csv:3: epoch 0 appears twice"),
-        ("0,0,1.0\n1,2016,-2.0\n", r"e\.csv:3: difficulty -2\.0 must be > 0"),
+        ("0,0,1.0\n1,2016,-2.0\n", r"e\.csv:3: difficulty -2\.0 must be a finite number > 0"),
+        ("0,0,1.0\n1,2016,inf\n", r"e\.csv:3: difficulty inf must be a finite number > 0"),
     ],
 )
 def test_history_file_errors_name_the_line(tmp_path: Path, rows: str, match: str) -> None:

@@ -112,3 +112,23 @@ def test_next_bits_needs_context() -> None:
 def test_heights_outside_i64_are_value_errors(height: int) -> None:
     with pytest.raises(InvalidValueError, match="64-bit range"):
         c.block_subsidy(height)
+
+
+def test_bip94_retarget_needs_the_first_blocks_bits() -> None:
+    """testnet4 takes the period's first block's bits as the base: without first_bits the
+    rule would silently use last_bits (the testnet3 behaviour BIP94 removes)."""
+    import polars as pl
+
+    from hashpivot import consensus as c
+    from hashpivot.exceptions import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="first_bits: required on testnet4"):
+        c.calculate_next_bits(0x1D00FFFF, 302_400, 0, network="testnet4")
+    s = pl.Series([0x1D00FFFF], dtype=pl.UInt32)
+    with pytest.raises(InvalidValueError, match="first_bits"):
+        c.calculate_next_bits(s, pl.Series([302_400]), pl.Series([0]), network="testnet4")
+    got = c.calculate_next_bits(0x1D00FFFF, 302_400, 0, first_bits=0x1B0404CB, network="testnet4")
+    assert got == 0x1B010132
+    assert c.calculate_next_bits(0x1D00FFFF, 302_400, 0) == c.calculate_next_bits(
+        0x1D00FFFF, 302_400, 0, first_bits=0x1D00FFFF
+    )

@@ -449,10 +449,37 @@ def _csv_frame(source: object, format: Format) -> pl.DataFrame | None:
         raise DataFormatError(f"{p}: cannot be read as a CSV of header fields ({first})") from None
     # blank lines (e.g. at the end) are not headers; an empty field of a header is an error
     df = df.filter(~pl.all_horizontal(pl.all().is_null()))
-    for c in ("height", "version", "prev_hash", "merkle_root", "time", "time_unix", "nonce"):
+    fields = ("height", "version", "prev_hash", "merkle_root", "time", "time_unix", "bits")
+    for c in (*fields, "nonce"):
         if c in df.columns and df[c].null_count():
             r = int(df[c].is_null().arg_true()[0])
             raise DataFormatError(f"{p}:{r + 2}: {c} is empty; fill it or drop the row")
+    # whole numbers where the CSV reader fell back to text (a stray letter in one row)
+    for c in ("height", "version", "time_unix", "nonce", "bits"):
+        if c in df.columns and df.schema[c] == pl.String:
+            parsed = df[c].str.strip_chars().cast(pl.Int64, strict=False)
+            r = int(parsed.is_null().arg_true()[0]) if parsed.null_count() else None
+            if r is not None:
+                raise DataFormatError(
+                    f"{p}:{r + 2}: {c} {df[c][r]!r} is not a whole number; fix the value"
+                )
+            df = df.with_columns(parsed.alias(c))
+    if "time" in df.columns and df.schema["time"] == pl.String:
+        # Unix seconds with a stray value (name its row), else text that is not a date-time
+        parsed = df["time"].str.strip_chars().cast(pl.Int64, strict=False)
+        r = int(parsed.is_null().arg_true()[0]) if parsed.null_count() < df.height else 0
+        raise DataFormatError(
+            f"{p}:{r + 2}: time {df['time'][r]!r} is neither Unix seconds nor an ISO "
+            "date-time (e.g. 2009-01-03T18:15:05Z); fix the value"
+        )
+    for c in ("hash", "prev_hash", "merkle_root"):
+        if c in df.columns:
+            ok = df[c].str.strip_chars().str.contains(r"^[0-9a-fA-F]{64}$")
+            if not ok.all():
+                r = int((~ok).arg_true()[0])
+                raise DataFormatError(
+                    f"{p}:{r + 2}: {c} {df[c][r]!r} is not 64 hex digits; fix the value"
+                )
     if "time" in df.columns and isinstance(df.schema["time"], pl.Datetime):
         t = pl.col("time")
         if df.schema["time"].time_zone is None:
@@ -545,11 +572,15 @@ def iter_headers(
         raise InvalidValueError(f'mode: {mode!r} is not None, "raise" or "report"')
     csv = _csv_frame(source, format)
     if csv is not None:
-        raw, start, _ = _from_csv_or_frame(csv, start_height, _name(source))
+        raw, start, expected = _from_csv_or_frame(csv, start_height, _name(source))
         ctx = _resolve_context(checkpoint, params, start, len(raw))
         for a in range(0, len(raw), chunk_size):
+            # validating: each chunk's rows of the file's hash column, as validate() checks
+            exp = (
+                expected.slice(a, chunk_size) if expected is not None and check != "none" else None
+            )
             table, ctx = _core.chain_frame(
-                raw.slice(a, a + chunk_size), start + a, params, ctx, None, check
+                raw.slice(a, a + chunk_size), start + a, params, ctx, exp, check
             )
             yield _frame(table)
         return

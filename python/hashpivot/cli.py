@@ -1018,10 +1018,12 @@ def _read_epochs(path: str) -> pl.DataFrame:
             raise DataFormatError(
                 f"--file {where(int(empty[0]))}: {c} is empty; fill or drop the row"
             )
-    bad = out.with_row_index("row").filter(~(pl.col("difficulty") > 0))
+    d = pl.col("difficulty")
+    bad = out.with_row_index("row").filter(~((d > 0) & d.is_finite()))
     if bad.height:
         raise DataFormatError(
-            f"--file {where(int(bad['row'][0]))}: difficulty {bad['difficulty'][0]} must be > 0"
+            f"--file {where(int(bad['row'][0]))}: difficulty {bad['difficulty'][0]} must be a "
+            "finite number > 0"
         )
     dup = out.with_row_index("row").filter(~pl.col("epoch").is_first_distinct())
     if dup.height:

@@ -281,9 +281,16 @@ def calculate_next_bits(
     ``last_*`` describe the last block of the ending period, ``first_*`` its first block
     (2015 intervals earlier). The span is clamped to [timespan/4, 4·timespan], the target is
     multiplied by it, floor-divided by the timespan, capped at powLimit and encoded. Under
-    BIP94 (testnet4) the base is ``first_bits``; elsewhere ``last_bits``.
+    BIP94 (testnet4) the base is ``first_bits``, which must then be given (without it the
+    rule would silently take ``last_bits``, the testnet3 behaviour BIP94 removes); elsewhere
+    ``last_bits``.
     """
     params = network_params(network)
+    if first_bits is None and params.enforce_bip94:
+        raise InvalidValueError(
+            f"first_bits: required on {params.name} (BIP94 takes the period's first block's "
+            "bits as the base); pass first_bits= the bits of the period's first block"
+        )
     if isinstance(last_bits, pl.Series):
         lt = _require_series(last_time, "last_time")
         ft = _require_series(first_time, "first_time")
@@ -314,6 +321,11 @@ def _chain_columns(chain: pl.DataFrame) -> tuple[int, list[int], list[int]]:
     if heights.null_count() or chain["bits"].null_count() or chain[time_col].null_count():
         raise InvalidValueError("chain: height, time and bits may not contain nulls")
     start = int(heights[0])
+    if not 0 <= start <= 2**62 - chain.height:
+        raise InvalidValueError(
+            f"chain: height {start} at row 0 is outside 0 … 2^62 − {chain.height} (the heights "
+            "the consensus code handles; real chains are below 2^32)"
+        )
     expected = pl.int_range(start, start + chain.height, eager=True)
     bad = (heights.cast(pl.Int64) != expected).arg_true()
     if len(bad):

@@ -239,6 +239,9 @@ impl WorkCache {
     }
 }
 
+/// The largest block height the chain reader handles (far from i64 overflow).
+pub const MAX_HEIGHT: i64 = 1 << 62;
+
 /// Parse, hash and (optionally) validate `data` (consecutive 80-byte headers, the first at
 /// `start_height`). `expected_hashes` (from a frame) must equal the computed hashes.
 pub fn build(
@@ -264,6 +267,18 @@ pub fn build(
             what: "start_height",
             at: Position::Scalar,
             why: format!("{start_height} is negative; heights start at 0"),
+        });
+    }
+    // Heights (and the ancestors' and successors' heights the rules look at) must stay far
+    // from i64 overflow: any real chain is below 2^32.
+    let n_headers = (data.len() / HEADER_LEN) as i64;
+    if start_height > MAX_HEIGHT - n_headers {
+        return Err(CoreError::InvalidValue {
+            what: "start_height",
+            at: Position::Scalar,
+            why: format!(
+                "{start_height} + {n_headers} headers passes the largest height handled, 2^62"
+            ),
         });
     }
     params.validate()?;
