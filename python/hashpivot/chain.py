@@ -458,10 +458,10 @@ def _csv_frame(source: object, format: Format) -> pl.DataFrame | None:
     for c in ("height", "version", "time_unix", "nonce", "bits"):
         if c in df.columns and df.schema[c] == pl.String:
             parsed = df[c].str.strip_chars().cast(pl.Int64, strict=False)
-            r = int(parsed.is_null().arg_true()[0]) if parsed.null_count() else None
-            if r is not None:
+            if parsed.null_count():
+                row = int(parsed.is_null().arg_true()[0])
                 raise DataFormatError(
-                    f"{p}:{r + 2}: {c} {df[c][r]!r} is not a whole number; fix the value"
+                    f"{p}:{row + 2}: {c} {df[c][row]!r} is not a whole number; fix the value"
                 )
             df = df.with_columns(parsed.alias(c))
     if "time" in df.columns and df.schema["time"] == pl.String:
