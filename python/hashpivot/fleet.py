@@ -681,7 +681,14 @@ def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
     if "hashrate_ths" in cols:
         h = pl.col("hashrate_ths").cast(pl.Float64)
     elif "hashrate_share" in cols:
-        total = float(df["hashrate_share"].cast(pl.Float64).sum())
+        shares = df["hashrate_share"].cast(pl.Float64)
+        bad = (shares.is_null() | ~shares.is_finite() | (shares < 0)).fill_null(True)
+        if bad.any():
+            r = int(bad.arg_true()[0])
+            raise InvalidValueError(
+                f"mix (row {r}): hashrate_share {shares[r]} must be a finite share ≥ 0"
+            )
+        total = float(shares.sum())
         if not total > 0:
             raise InvalidValueError("mix: hashrate_share sums to 0; give positive shares")
         h = pl.col("hashrate_share").cast(pl.Float64) / total * network_ths
