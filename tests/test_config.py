@@ -584,3 +584,35 @@ def test_duplicate_quantiles_are_refused_at_their_line(tmp_path: Path) -> None:
     line = _line_of(text, "quantiles = [0.5, 0.5]")
     assert f"site.toml:{line}" in msg, msg
     assert "both give the column npv_q50_usd" in msg, msg
+
+
+def test_mw_values_accept_shares_and_units_everywhere(tmp_path: Path) -> None:
+    """A share of capacity ("40 %", "40 percent", "4000 bp") or a power with its unit means
+    the same in a mix, a stage and a switch (a stage's "40 %" had become 0.4 MW)."""
+    text = DEFAULT.replace("at_day = 0, mw = 40,", 'at_day = 0, mw = "40 %",').replace(
+        'ai_colocation", mw = 50,', 'ai_colocation", mw = "5000 bp",'
+    )
+    c = config.load_site(_write(tmp_path, text))
+    by_name = {s.name: s for s in c.strategies}
+    staged = next(s for s in by_name.values() if isinstance(s, Staged))
+    rule = next(s for s in by_name.values() if isinstance(s, SwitchRule))
+    assert staged.stages[0].mw == pytest.approx(40.0)
+    assert rule.mw == pytest.approx(50.0)
+    assert config.load_site(_write(tmp_path, text.replace('"40 %"', '"40000 kW"'))).strategies
+    msg = _err(tmp_path, text.replace('"40 %"', '"40 apples"'))
+    line = _line_of(text, '"40 %"')
+    assert f"site.toml:{line}:" in msg
+    assert "MW (40" in msg
+
+
+def test_discount_rate_above_one_and_text_correlations_are_refused(tmp_path: Path) -> None:
+    msg = _err(tmp_path, DEFAULT.replace("discount_rate = 0.10", "discount_rate = 10"))
+    assert f"site.toml:{_line_of(DEFAULT, 'discount_rate = 0.10')}:" in msg
+    assert "must be <= 1" in msg
+    assert config.load_site(
+        _write(tmp_path, DEFAULT.replace("discount_rate = 0.10", 'discount_rate = "10 %"'))
+    ).discount_rate == pytest.approx(0.10)
+    corr = '[scenario]\ncorrelation = [["a", 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]'
+    text = DEFAULT.replace("[scenario]", corr, 1)
+    msg = _err(tmp_path, text)
+    assert "row 1, column 1: 'a' is not a number" in msg

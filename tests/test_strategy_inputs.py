@@ -651,3 +651,26 @@ def test_models_passed_to_evaluate_need_unique_names_and_matching_keys() -> None
         evaluate(SITE, sc, strat, models={"mine2": SelfMining()})
     ok = evaluate(SITE, sc, strat, models={"self_mining": SelfMining()})
     assert ok.per_path.height == 2
+
+
+def test_median_payback_is_the_median_paths() -> None:
+    """Paths that never pay back count as beyond the horizon: the median of [1, 2, 3, never]
+    is 2.5 y (not 2 y from the three that do), and null when most never pay back."""
+
+    def frame(payback: list[float | None]) -> pl.DataFrame:
+        n = len(payback)
+        return pl.DataFrame(
+            {
+                "strategy": ["s"] * n, "path": list(range(n)), "npv_usd": [1.0] * n,
+                "irr": [0.1] + [None] * (n - 1), "payback_years": payback,
+                "revenue_usd": [0.0] * n, "opex_usd": [0.0] * n, "capex_usd": [0.0] * n,
+            },
+            schema_overrides={"irr": pl.Float64, "payback_years": pl.Float64},
+        )  # fmt: skip
+
+    out = _summary(frame([1.0, 2.0, 3.0, None]), {"s": False}, [0.5], 0.05)
+    assert out["median_payback_years"][0] == pytest.approx(2.5)
+    assert out["share_paid_back"][0] == pytest.approx(0.75)
+    assert out["share_irr_defined"][0] == pytest.approx(0.25)
+    out = _summary(frame([1.0, 2.0, None, None, None]), {"s": False}, [0.5], 0.05)
+    assert out["median_payback_years"][0] is None

@@ -39,6 +39,7 @@ DECISION_COLUMNS = (
     "median_payback_years",
     "share_paid_back",
     "median_irr",
+    "share_irr_defined",
 )
 
 #: NPV quantiles the decision table shows (``npv_q05_usd`` … ``npv_q95_usd``).

@@ -408,6 +408,33 @@ class _Table:
                 raise self.err(key, f"must be {op} {b:g}, got {v!r}; expected {what}")
         return x
 
+    def mw(self, key: str, cap: float, *, what: str, positive: bool = False) -> float:
+        """Megawatts: a number (MW), a power with its unit (``"500 kW"``, ``"0.1 GW"``) or a
+        share of the site's ``cap`` MW (``"40 %"``, ``"40 percent"``, ``"4000 bp"``)."""
+        v = self._raw(key, _MISSING, what)
+        if isinstance(v, str):
+            m = _QTY.match(v)
+            unit = m.group(2).lower().replace(" ", "") if m else ""
+            scale = {
+                "": 1.0, "mw": 1.0, "kw": 1e-3, "gw": 1e3, "w": 1e-6,
+                "%": cap / 100.0, "percent": cap / 100.0, "pct": cap / 100.0, "bp": cap / 1e4,
+            }.get(unit)  # fmt: skip
+            if m is None or scale is None:
+                raise self.err(
+                    key,
+                    f'{v!r}: expected {what} — MW (40, "500 kW") or a share of the '
+                    f'site\'s {cap:g} MW ("40 %")',
+                )
+            x = float(m.group(1).replace("_", "")) * scale
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            x = float(v)
+        else:
+            raise self.err(key, f"{v!r} is a {type(v).__name__}; expected {what}")
+        if not math.isfinite(x) or x < 0 or (positive and x == 0):
+            op = ">" if positive else ">="
+            raise self.err(key, f"must be {op} 0 MW, got {v!r}; expected {what}")
+        return x
+
     def integer(self, key: str, default: Any = _MISSING, *, what: str, ge: int = 0) -> Any:
         v = self.number(key, default, what=what, ge=ge)
         if key not in self.data:
@@ -903,11 +930,7 @@ def _mix(t: _Table, key: str, models: Mapping[str, RevenueModel], cap: float) ->
                 f"unknown revenue model {m!r}{_did_you_mean(m, sorted(models))}; "
                 f"installed: {', '.join(sorted(models))}",
             )
-        v = raw[m]
-        if isinstance(v, str) and v.strip().endswith("%"):
-            out[m] = cap * sub.number(m, what="MW or a % of capacity", ge=0)
-        else:
-            out[m] = sub.number(m, what="MW (or a % of the site's capacity)", ge=0)
+        out[m] = sub.mw(m, cap, what="MW for the model")
     total = sum(out.values())
     if total > cap * (1 + 1e-9):
         raise t.err(key, f"allocates {total:g} MW but the site has {cap:g} MW; lower the mix")
@@ -979,7 +1002,7 @@ def _one_strategy(
             stages.append(
                 Stage(
                     at_day=s.integer("at_day", what="the day of the stage (0 = start)"),
-                    mw=s.number("mw", what="MW moved", gt=0),
+                    mw=s.mw("mw", cap, what="MW moved", positive=True),
                     from_model=_model_name(s, "from", models, None),
                     to_model=_model_name(s, "to", models, None),
                 )
@@ -1009,7 +1032,7 @@ def _one_strategy(
             start,
             from_model=_model_name(sw, "from", models),
             to_model=_model_name(sw, "to", models),
-            mw=sw.number("mw", what="MW to move", gt=0),
+            mw=sw.mw("mw", cap, what="MW to move", positive=True),
             below=below,
             above=above,
             signal=sw.choice("signal", _SIGNALS, "hashprice_usd_ph_day"),
@@ -1162,7 +1185,9 @@ def _scenario(
     paths = int(run.get("paths", paths))
     years = float(run.get("years", years))
     seed = int(run.get("seed", seed))
-    discount = t.number("discount_rate", 0.10, what="an annual rate", gt=-1)
+    discount = t.number(
+        "discount_rate", 0.10, what='an annual rate as a fraction (0.10 or "10 %")', gt=-1, le=1
+    )
     cvar = t.number("cvar_level", 0.05, what="a tail share in (0, 1]", gt=0, le=1)
     q_raw = t._raw("quantiles", [0.05, 0.25, 0.5, 0.75, 0.95], "an array of quantiles")
     if not isinstance(q_raw, list) or not all(
@@ -1285,6 +1310,14 @@ def _scenario(
         raise t.err(
             "correlation", "expected a 4×4 matrix [[...], ...] of (price, fees, power, GPU rent)"
         )
+    for i, row in enumerate(corr or []):
+        for j, x in enumerate(row):
+            if isinstance(x, bool) or not isinstance(x, int | float):
+                raise t.err(
+                    "correlation",
+                    f"row {i + 1}, column {j + 1}: {x!r} is not a number; expected correlations "
+                    "in [-1, 1]",
+                )
     t.finish()
     sc = scenario.Scenario(
         price=price,

@@ -129,6 +129,14 @@ def _payback(median: float | None, share: float | None) -> str:
     return f"{median:.1f} y"
 
 
+def _irr(median: float | None, share: float | None) -> str:
+    # an IRR exists only where the flows are an investment with one sign change; below half
+    # the paths the median of those few is not the median path's
+    if share is None or share < 0.5:
+        return "–"
+    return _pct(median)
+
+
 def format_decision(cmp: Comparison) -> pl.DataFrame:
     """The decision table with human units (strings), for printing."""
     d = cmp.decision
@@ -144,9 +152,9 @@ def format_decision(cmp: Comparison) -> pl.DataFrame:
                 "NPV median": usd(r["npv_q50_usd"]),
                 "NPV p95": usd(r["npv_q95_usd"]),
                 "P(loss)": _pct(r["p_loss"]),
-                f"CVaR {cmp.config.cvar_level:.0%}": usd(r["cvar_usd"]),
+                f"CVaR {cmp.config.cvar_level * 100:g}%": usd(r["cvar_usd"]),
                 "payback (median)": _payback(r["median_payback_years"], r["share_paid_back"]),
-                "IRR (median)": _pct(r["median_irr"]),
+                "IRR (median)": _irr(r["median_irr"], r["share_irr_defined"]),
             }
         )
     return pl.DataFrame(rows)
@@ -582,17 +590,19 @@ def check_target(dest: Path) -> None:
     ``dest`` may be new, an empty folder, or an earlier hashpivot report that holds only the
     files its manifest lists; its parent must be an existing folder.
     """
+    shown = Path(dest)  # as given, for messages
+    dest = Path(os.path.abspath(dest))  # "." and ".." name their folder, not ""
     if dest.exists() or dest.is_symlink():
-        _check_existing(dest, dest)
+        _check_existing(dest, shown)
     parent = dest.parent
     if not parent.is_dir():
         blocker = next((a for a in dest.parents if a.exists() or a.is_symlink()), None)
         if blocker is not None and not blocker.is_dir():
             kind = "a file, not a folder" if blocker.is_file() else "not a folder"
             raise OutputError(
-                f"{dest}: {blocker} is {kind}; pass an --output path that is not under it"
+                f"{shown}: {blocker} is {kind}; pass an --output path that is not under it"
             )
-        raise OutputError(f"{dest}: parent folder {parent} does not exist; create it first")
+        raise OutputError(f"{shown}: parent folder {parent} does not exist; create it first")
 
 
 def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
@@ -604,8 +614,9 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
     folder (or the first file the report did not write) and is left exactly as is. The check
     runs before any work and again on the swapped-out folder, just before it is deleted.
     """
-    dest = Path(dest)
-    check_target(dest)
+    check_target(Path(dest))
+    shown = Path(dest)
+    dest = Path(os.path.abspath(dest))  # "." and ".." name their folder, not ""
     charts, warnings = render_charts(cmp)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
@@ -644,9 +655,13 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
         old: Path | None = None
         if dest.exists() or dest.is_symlink():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-            os.replace(dest, old / "r")
+            try:
+                os.replace(dest, old / "r")
+            except OSError as e:
+                old.rmdir()
+                raise OutputError(f"{dest}: cannot move the earlier report aside: {e}") from e
             try:  # again: files may have been added to ``dest`` while the report was built
-                _check_existing(old / "r", dest)
+                _check_existing(old / "r", shown)
             except BaseException:
                 os.replace(old / "r", dest)
                 old.rmdir()
@@ -662,4 +677,4 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ReportFiles(dest, sorted(files), warnings)
+    return ReportFiles(shown, sorted(files), warnings)

@@ -1388,7 +1388,10 @@ def _summary(
             (pl.col("npv_usd") < 0).mean().alias("p_loss"),
             pl.col("npv_usd").sort().head(k).mean().alias("cvar_usd"),
             pl.col("irr").median().alias("median_irr"),
-            pl.col("payback_years").median().alias("median_payback_years"),
+            pl.col("irr").is_not_null().mean().alias("share_irr_defined"),
+            # the median path: one that never pays back counts as beyond the horizon (+inf),
+            # so the median is null when most paths never pay back
+            pl.col("payback_years").fill_null(float("inf")).median().alias("median_payback_years"),
             pl.col("payback_years").is_not_null().mean().alias("share_paid_back"),
             (~pl.col("npv_usd").is_finite()).any().alias("_undefined"),
         )
@@ -1402,6 +1405,11 @@ def _summary(
             pl.col("strategy")
             .replace_strict(dict(flexible), return_dtype=pl.Boolean)
             .alias("flexible")
+        )
+        .with_columns(
+            pl.when(pl.col("median_payback_years").is_finite())
+            .then(pl.col("median_payback_years"))
+            .alias("median_payback_years")
         )
         .drop("_undefined")
     )
