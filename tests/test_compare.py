@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import polars as pl
 import pytest
@@ -300,3 +301,33 @@ def test_decision_table_has_its_quantiles_whatever_the_site_asks(
     for c in ("npv_q05_usd", "npv_q50_usd", "npv_q95_usd"):
         assert res.decision[c].null_count() == 0, c
     assert {"npv_q10_usd", "npv_q90_usd"} <= set(res.evaluation.summary.columns)
+
+
+def test_start_figures_come_from_the_simulated_first_day(tmp_path: Path) -> None:
+    """A site whose power follows a series at $0.08/kWh: the start row, the fleet table and
+    the cost curve use $0.08 (the day-0 value simulated), not the base power price."""
+    from hashpivot.config import default_site_path
+
+    text = default_site_path().read_text(encoding="utf-8")
+    (tmp_path / "power.csv").write_text(
+        "date,power_price_usd_kwh\n" + "\n".join(f"2026-01-{d:02d},0.08" for d in range(1, 32))
+    )
+    site = tmp_path / "site.toml"
+    site.write_text(text.replace("[site]", '[site]\npower_series = "power.csv"', 1), "utf-8")
+    cfg = config.load_site(site, paths=5, years=0.05, seed=1)
+    cmp = cmpmod.compare(cfg)
+    assert cmp.start["power_price_usd_kwh"][0] == pytest.approx(0.08)
+    assert cmp.start["price_usd"][0] == pytest.approx(cfg.scenario.start_price_usd)
+    from hashpivot import fleet
+
+    sm: Any = cfg.models["self_mining"]
+    want = fleet.economics(
+        cfg.fleet, difficulty=float(cmp.start["difficulty"][0]),
+        price_usd=float(cmp.start["price_usd"][0]), power_price_usd_kwh=0.08,
+        height=int(cmp.start["height"][0]),
+        fees_btc_per_block=float(cmp.start["fees_btc_per_block"][0]),
+        pool_fee=sm.pool_fee, pue=sm.overhead_k, uptime=sm.uptime,
+    )  # fmt: skip
+    assert cmp.fleet_economics["power_cost_usd_day"].to_list() == pytest.approx(
+        want["power_cost_usd_day"].to_list(), rel=1e-9
+    )

@@ -616,3 +616,13 @@ def test_discount_rate_above_one_and_text_correlations_are_refused(tmp_path: Pat
     text = DEFAULT.replace("[scenario]", corr, 1)
     msg = _err(tmp_path, text)
     assert "row 1, column 1: 'a' is not a number" in msg
+
+
+def test_power_series_in_mwh_under_a_kwh_column_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "date,price_usd_kwh\n" + "\n".join(f"2026-01-{d:02d},45" for d in range(1, 11))
+    )
+    text = DEFAULT.replace("[site]", '[site]\npower_series = "p.csv"', 1)
+    msg = _err(tmp_path, text)
+    assert "reaches 45 $/kWh" in msg
+    assert "price_usd_mwh" in msg

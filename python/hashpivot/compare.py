@@ -99,7 +99,10 @@ class Comparison:
         Monthly cash flows of the best strategy, mean over paths: ``month, model,
         revenue_usd, opex_usd, capex_usd, net_usd``.
     start
-        One row: ``date, height, bits, difficulty, price_usd, hashprice_usd_ph_day``.
+        One row, the first simulated day (means over paths): ``date, height, bits,
+        difficulty, price_usd, hashprice_usd_ph_day, power_price_usd_kwh`` (the site's fixed
+        price under a fixed contract) and ``fees_btc_per_block``; the fleet table and cost
+        curve are priced with it.
     timings
         Seconds per stage (``simulate``, ``evaluate``, ``summaries``).
     """
@@ -203,16 +206,27 @@ def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.Data
 
 
 def _start_row(cfg: SiteConfig, daily: pl.DataFrame) -> pl.DataFrame:
+    """The run's first day as simulated (means over paths of day 0: a price or power series
+    or given paths start where they start, not at the GBM start price or the base power
+    price); the power price is the site's fixed price under a fixed contract."""
     st = cfg.scenario.start or scn.ChainStart.from_epoch()
-    d0 = daily.filter(pl.col("path") == 0).head(1)
+    first = daily["date"].min()
+    day0 = daily.filter(pl.col("date") == first)
+
+    def mean(c: str) -> float:
+        return float(day0[c].mean())  # type: ignore[arg-type]
+
+    fixed = cfg.site.power_price_usd_kwh
     return pl.DataFrame(
         {
-            "date": d0["date"],
+            "date": [first],
             "height": [st.height + 1],
             "bits": [st.bits],
             "difficulty": [float(bits_to_difficulty(st.bits))],
-            "price_usd": [cfg.scenario.start_price_usd],
-            "hashprice_usd_ph_day": d0["hashprice_usd_ph_day"],
+            "price_usd": [mean("price_usd")],
+            "hashprice_usd_ph_day": [mean("hashprice_usd_ph_day")],
+            "power_price_usd_kwh": [fixed if fixed is not None else mean("power_price_usd_kwh")],
+            "fees_btc_per_block": [mean("fees_btc_per_block")],
         }
     )
 
@@ -221,8 +235,8 @@ def _fleet_views(cfg: SiteConfig, start: pl.DataFrame) -> tuple[pl.DataFrame, pl
     mix = cfg.scenario.fleet.mix if cfg.scenario.fleet.mix is not None else scn.DEFAULT_MIX
     diff = float(start["difficulty"][0])
     price = float(start["price_usd"][0])
-    power = cfg.scenario.power.base_usd_kwh
-    fees = cfg.scenario.fees.start_btc
+    power = float(start["power_price_usd_kwh"][0])
+    fees = float(start["fees_btc_per_block"][0])
     height = int(start["height"][0])
     curve = fleet_econ.cost_curve(
         mix,

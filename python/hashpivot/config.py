@@ -641,6 +641,13 @@ def _daily_series(
         raise t.err(key, f"{str(path)!r} has no rows")
     if any(v < 0 for v in vals):
         raise t.err(key, f"{str(path)!r}: {col} has negative values; expected {what} >= 0")
+    if what == "power price" and max(vals) > 10.0:
+        i = max(range(len(vals)), key=vals.__getitem__)
+        raise t.err(
+            key,
+            f"{str(path)!r}: {col} reaches {vals[i]:g} $/kWh (day {i + 1}), above the 10 $/kWh "
+            "a site price may be; a $/MWh file needs the column price_usd_mwh",
+        )
     if tile_to is None:
         return vals
     reps = -(-tile_to // len(vals))

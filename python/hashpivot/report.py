@@ -433,7 +433,7 @@ def _html(cmp: Comparison, charts: dict[str, bytes], warnings: Sequence[str]) ->
         f"<p><b>{cfg.site.capacity_mw:g} MW</b> site; fleet "
         f"{cfg.fleet_hashrate_ths / 1e3:,.0f} "
         f"PH/s at {cfg.site.efficiency_jth:.1f} J/TH drawing {cfg.fleet_power_mw:.1f} MW IT; power "
-        f"{cfg.scenario.power.base_usd_kwh:.4f} USD/kWh ({esc(cfg.power_contract)}). Start "
+        f"{st['power_price_usd_kwh']:.4f} USD/kWh on day 0 ({esc(cfg.power_contract)}). Start "
         f"{st['date']:%Y-%m-%d} at height {st['height']:,}, difficulty "
         f"{st['difficulty'] / 1e12:,.2f} T, BTC ${st['price_usd']:,.0f}, hashprice "
         f"${st['hashprice_usd_ph_day']:.2f}/PH/day.</p>",
