@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from hashpivot._folders import replace_folder
 from hashpivot.compare import Comparison
 from hashpivot.exceptions import OutputError
 
@@ -652,28 +653,8 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         files.append(MANIFEST)
-        old: Path | None = None
-        if dest.exists() or dest.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
-            try:
-                os.replace(dest, old / "r")
-            except OSError as e:
-                old.rmdir()
-                raise OutputError(f"{dest}: cannot move the earlier report aside: {e}") from e
-            try:  # again: files may have been added to ``dest`` while the report was built
-                _check_existing(old / "r", shown)
-            except BaseException:
-                os.replace(old / "r", dest)
-                old.rmdir()
-                raise
-        try:
-            os.replace(tmp, dest)
-        except OSError:
-            if old is not None:
-                os.replace(old / "r", dest)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        # again on the earlier report: files may have been added while this one was built
+        replace_folder(tmp, dest, lambda aside: _check_existing(aside, shown))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import polars as pl
 
 from hashpivot import _core
+from hashpivot._folders import replace_folder
 from hashpivot.consensus import NetworkLike, bits_to_difficulty, network_params
 from hashpivot.exceptions import DtypeError, InvalidValueError, OutputError
 
@@ -1218,24 +1219,8 @@ def simulate_to_parquet(
                 df.write_parquet(stage / rel)
                 names.append(rel)
             del daily, rts
-        old: Path | None = None
-        if root.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{root.name}.old-", dir=root.parent))
-            os.replace(root, old / "r")
-            try:  # again: files may have been added while the run was simulated
-                _check_run_folder(old / "r", root)
-            except BaseException:
-                os.replace(old / "r", root)
-                old.rmdir()
-                raise
-        try:
-            os.replace(stage, root)
-        except OSError:
-            if old is not None:
-                os.replace(old / "r", root)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        # again on the earlier run: files may have been added while this one was simulated
+        replace_folder(stage, root, lambda aside: _check_run_folder(aside, root))
     except OSError as e:
         shutil.rmtree(stage, ignore_errors=True)
         if isinstance(e, OutputError):
