@@ -331,3 +331,20 @@ def test_start_figures_come_from_the_simulated_first_day(tmp_path: Path) -> None
     assert cmp.fleet_economics["power_cost_usd_day"].to_list() == pytest.approx(
         want["power_cost_usd_day"].to_list(), rel=1e-9
     )
+
+
+def test_mining_more_mw_than_the_fleet_draws_is_noted(tmp_path: Path) -> None:
+    """The bundled site's fleet covers its 100 MW; a fleet cut to 100 machines leaves the
+    mining strategies valuing MW of machines the site does not have: a note says so."""
+    from hashpivot.config import default_site_path
+
+    cfg = config.load_site(paths=3, years=0.02, seed=1)
+    assert cmpmod._fleet_notes(cfg) == []
+    text = default_site_path().read_text(encoding="utf-8")
+    small = text.replace("count = 6000", "count = 100").replace("count = 5000", "count = 0")
+    small = small.replace("count = 9850", "count = 0").replace("count = 7500", "count = 0")
+    site = tmp_path / "site.toml"
+    site.write_text(small, encoding="utf-8")
+    cmp = cmpmod.compare(config.load_site(site, paths=3, years=0.02, seed=1))
+    assert any("'keep_mining' mines up to 100 MW" in n for n in cmp.notes), cmp.notes
+    assert all("'full_ai'" not in n for n in cmp.notes)

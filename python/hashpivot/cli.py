@@ -430,6 +430,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"value of flexibility: {report.usd(fl['value_of_flexibility_usd'])} "
             f"(best flexible {fl['best_flexible']} − best fixed {fl['best_fixed']})",
         )
+    for n in result.notes:
+        _note(args, n)
     if files is not None:
         for w in files.warnings:
             _note(args, w)

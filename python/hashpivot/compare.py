@@ -21,7 +21,7 @@ from hashpivot import scenario as scn
 from hashpivot.config import SiteConfig
 from hashpivot.consensus import bits_to_difficulty
 from hashpivot.revenue import prepare_scenario
-from hashpivot.strategy import Evaluation, evaluate
+from hashpivot.strategy import Evaluation, Staged, Static, SwitchRule, evaluate
 
 __all__ = ["DECISION_COLUMNS", "Comparison", "compare", "decision_table"]
 
@@ -105,6 +105,9 @@ class Comparison:
         curve are priced with it.
     timings
         Seconds per stage (``simulate``, ``evaluate``, ``summaries``).
+    notes
+        Cautions about the inputs the numbers rest on (for example a strategy that mines
+        more MW than the site's fleet draws); the report and the CLI show them.
     """
 
     config: SiteConfig
@@ -118,6 +121,7 @@ class Comparison:
     best_cash_flows: pl.DataFrame
     start: pl.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> str | None:
@@ -203,6 +207,43 @@ def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.Data
         )
         out = pl.concat([out, sw.select(out.columns)])
     return out.sort("month", "model")
+
+
+def _max_mw(strat: object, model: str, cfg: SiteConfig) -> float | None:
+    """The most MW ``strat`` ever gives ``model`` (None for strategy kinds not known here)."""
+    if isinstance(strat, Static):
+        return float(strat.mix.get(model, 0.0))
+    if isinstance(strat, SwitchRule):
+        gain = strat.mw if strat.to_model == model else 0.0
+        return float(strat.start.get(model, 0.0)) + gain
+    if isinstance(strat, Staged):
+        steps, _ = strat.replay(cfg.site)
+        level = top = float(strat.start.get(model, 0.0))
+        for x, _day in sorted(steps.get(model, []), key=lambda s: (s[1], -s[0])):
+            level += x
+            top = max(top, level)
+        return top
+    return None
+
+
+def _fleet_notes(cfg: SiteConfig) -> list[str]:
+    """A strategy that mines more MW than the site's fleet draws at the wall values the rest
+    as machines the site does not have (at the fleet's efficiency): say so."""
+    sm = cfg.models.get("self_mining")
+    if sm is None:
+        return []
+    wall = cfg.fleet_power_mw * float(getattr(sm, "overhead_k", 1.0))
+    notes = []
+    for strat in cfg.strategies:
+        top = _max_mw(strat, "self_mining", cfg)
+        if top is not None and top > wall * 1.01:
+            notes.append(
+                f"strategy {strat.name!r} mines up to {top:g} MW but the site's fleet draws "
+                f"{wall:.1f} MW at the wall; the other {top - wall:.1f} MW are valued as if the "
+                "site had machines of the fleet's efficiency for them: add them to the fleet "
+                "(and their cost to self_mining's capex_usd_per_mw) or lower the mix"
+            )
+    return notes
 
 
 def _start_row(cfg: SiteConfig, daily: pl.DataFrame) -> pl.DataFrame:
@@ -319,6 +360,7 @@ def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
             )
         )
     del daily
+    notes = _fleet_notes(cfg)
     report("done", 1.0)
     return Comparison(
         config=cfg,
@@ -332,4 +374,5 @@ def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
         best_cash_flows=flows,
         start=start,
         timings=timings,
+        notes=notes,
     )

@@ -439,7 +439,7 @@ def _html(cmp: Comparison, charts: dict[str, bytes], warnings: Sequence[str]) ->
         f"{st['difficulty'] / 1e12:,.2f} T, BTC ${st['price_usd']:,.0f}, hashprice "
         f"${st['hashprice_usd_ph_day']:.2f}/PH/day.</p>",
     ]
-    for w in warnings:
+    for w in [*cmp.notes, *warnings]:
         parts.append(f"<p class=warn>{esc(w)}</p>")
     parts.append("<h2>Decision</h2>")
     if cmp.best is not None:
@@ -649,7 +649,7 @@ def write_report(cmp: Comparison, dest: str | os.PathLike[str]) -> ReportFiles:
             "best": cmp.best,
             "timings_s": cmp.timings,
             "files": sorted(files),
-            "warnings": warnings,
+            "warnings": [*cmp.notes, *warnings],
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         files.append(MANIFEST)
