@@ -600,8 +600,9 @@ def _utc(t: int) -> str:
 
 
 def _n_days(years: float) -> int:
-    if not (isinstance(years, int | float) and math.isfinite(years) and years > 0):
-        raise InvalidValueError(f"years: {years!r} must be a positive number")
+    ok = isinstance(years, int | float) and not isinstance(years, bool)
+    if not (ok and math.isfinite(years) and 0 < years <= 100):
+        raise InvalidValueError(f"years: {years!r} must be a positive number of years, ≤ 100")
     return max(1, round(years * 365))
 
 
@@ -750,7 +751,10 @@ def _check_inputs(sc: Scenario, start: ChainStart) -> None:
             f"Fleet: tranche_weight {tuple(fl.tranche_weight)!r} sums to 0; give each power-price "
             "tranche a share of the hashrate, e.g. (0.25, 0.25, 0.25, 0.25)"
         )
-    _int("Fleet lead_time_days", fl.lead_time_days, 0)
+    if _int("Fleet lead_time_days", fl.lead_time_days, 0) > 36_525:
+        raise InvalidValueError(
+            f"Fleet lead_time_days: {fl.lead_time_days} is more than 100 years of days"
+        )
     if isinstance(sc.price, Bootstrap):
         _int("Bootstrap block_days", sc.price.block_days, 1)
     if isinstance(sc.power.given_hourly, GivenPaths):
@@ -928,11 +932,32 @@ def _retarget_frame(raw: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Bytes of the daily frame per row (11 Float64/Int64 columns and 2 UInt32 ones).
+_ROW_BYTES = 11 * 8 + 2 * 4
+
+
+def _check_memory(count: int, n_days: int) -> None:
+    """Refuse a run whose frame alone would not fit in this machine's memory (it would abort
+    the process when the allocation fails) and name the way out."""
+    need = count * n_days * _ROW_BYTES
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not on this platform: no check
+        return
+    if need > 0.8 * total:
+        raise InvalidValueError(
+            f"paths: {count:,} paths × {n_days:,} days is a {need / 2**30:,.0f} GiB frame, more "
+            f"than this machine's memory ({total / 2**30:,.0f} GiB) allows; use "
+            "simulate_to_parquet(..., chunk_paths=...) to stream it in chunks, or fewer paths"
+        )
+
+
 def _run_raw(
     sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The daily frame and the core's raw retarget table (see :func:`_retarget_frame`)."""
     nd = _n_days(years) if n_days is None else n_days
+    _check_memory(count, nd)
     cfg, params = _to_core(sc, nd)
     daily, rts = _core.simulate_paths(cfg, params, seed, first, count)
     return pl.DataFrame(daily), pl.DataFrame(rts)

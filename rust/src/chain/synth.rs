@@ -73,9 +73,19 @@ pub fn mine(header: &mut Header, params: &NetworkParams) -> CoreResult<()> {
     })
 }
 
+/// The most headers [`synthetic_chain`] makes (8 GB of headers).
+pub const MAX_SYNTHETIC: usize = 100_000_000;
+
 /// Mine `n` consecutive headers from a synthetic genesis under `params`.
 pub fn synthetic_chain(n: usize, params: &NetworkParams, seed: u64) -> CoreResult<Vec<u8>> {
     params.validate()?;
+    if n > MAX_SYNTHETIC {
+        return Err(crate::error::CoreError::InvalidValue {
+            what: "n",
+            at: crate::error::Position::Scalar,
+            why: format!("{n} headers; a synthetic chain has at most {MAX_SYNTHETIC}"),
+        });
+    }
     let mut rng = SplitMix64::new(seed ^ 0x6861_7368_7069_766f);
     let spacing = params.pow_target_spacing as f64;
     let interval = params.interval();

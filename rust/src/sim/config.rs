@@ -40,6 +40,11 @@ pub enum PriceModel {
     Given { values: GivenSeries },
 }
 
+/// The most days a run may cover (100 years of 366 days), and the most days of lead time.
+pub const MAX_DAYS: usize = 36_600;
+/// The most price jumps a year (each is drawn; jumps are rare events, a few a year).
+pub const MAX_JUMPS_PER_YEAR: f64 = 1_000.0;
+
 /// A given driver series: `rows` rows of the run's days, path-major. A shared series is one
 /// row for every path (it may be longer than the run: the first `n_days` values are used);
 /// per-path series (`per_path`, even with one row) give path `p` row `p` (exactly `n_days`
@@ -253,7 +258,7 @@ fn given(what: &'static str, g: &GivenSeries, n_days: usize, positive: bool) -> 
     if !g.per_path {
         return series(what, &g.values, n_days, positive);
     }
-    if g.rows == 0 || g.values.len() != g.rows * n_days {
+    if g.rows == 0 || g.rows.checked_mul(n_days) != Some(g.values.len()) {
         return Err(bad(
             what,
             format!(
@@ -354,6 +359,21 @@ impl SimConfig {
         if n == 0 {
             return Err(bad("years", "the run must cover at least one day".into()));
         }
+        if n > MAX_DAYS {
+            return Err(bad(
+                "years",
+                format!("{n} days is more than the {MAX_DAYS} (100 years) a run may cover"),
+            ));
+        }
+        if self.fleet.lead_time_days > MAX_DAYS {
+            return Err(bad(
+                "fleet lead_time_days",
+                format!(
+                    "{} is more than {MAX_DAYS} days (100 years); use a lead time in days",
+                    self.fleet.lead_time_days
+                ),
+            ));
+        }
         let interval = self.network.interval();
         if self.start.height < 0 {
             return Err(bad(
@@ -385,6 +405,15 @@ impl SimConfig {
                 finite_ge("price mu", *mu, f64::MIN)?;
                 finite_ge("price sigma", *sigma, 0.0)?;
                 finite_ge("price jump_per_year", *jump_per_year, 0.0)?;
+                if *jump_per_year > MAX_JUMPS_PER_YEAR {
+                    return Err(bad(
+                        "price jump_per_year",
+                        format!(
+                            "{jump_per_year} is more than {MAX_JUMPS_PER_YEAR} jumps a year; jumps \
+                             are rare events (a few a year): use sigma for everyday moves"
+                        ),
+                    ));
+                }
                 finite_ge("price jump_mean", *jump_mean, f64::MIN)?;
                 finite_ge("price jump_sd", *jump_sd, 0.0)?;
             }

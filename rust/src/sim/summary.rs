@@ -21,7 +21,7 @@ pub fn day_quantiles(
         at: Position::Scalar,
         why,
     };
-    if n_paths == 0 || n_days == 0 || values.len() != n_paths * n_days {
+    if n_paths == 0 || n_days == 0 || n_paths.checked_mul(n_days) != Some(values.len()) {
         return Err(bad(format!(
             "has {} values; expected n_paths × n_days = {n_paths} × {n_days}",
             values.len()
@@ -253,7 +253,7 @@ fn flow_step(a: &mut [f64; 4], r: f64, o: f64, c: f64, disc: f64) {
 
 impl Flows<'_> {
     fn check(&self) -> CoreResult<()> {
-        let n = self.n_paths * self.n_days;
+        let n = self.n_paths.saturating_mul(self.n_days);
         let bad = |why: String| CoreError::InvalidValue {
             what: "cash-flow columns",
             at: Position::Scalar,
@@ -403,6 +403,13 @@ pub fn flow_at(f: &Flows<'_>, table: &[[f64; 4]], days: &[i64]) -> CoreResult<Ve
 /// floating-point operations in the same order as `hashpivot._reference.irr_bisect`; rows run
 /// in parallel.
 pub fn irr_bisect(periods: &[&[f64]], iterations: usize) -> CoreResult<Vec<Option<f64>>> {
+    if iterations > 200 {
+        return Err(CoreError::InvalidValue {
+            what: "irr iterations",
+            at: Position::Scalar,
+            why: format!("{iterations} halvings; more than 200 cannot narrow an f64 bracket"),
+        });
+    }
     let n = periods.first().map_or(0, |p| p.len());
     if periods.is_empty() || periods.iter().any(|p| p.len() != n) {
         return Err(CoreError::InvalidValue {
