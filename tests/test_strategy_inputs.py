@@ -674,3 +674,16 @@ def test_median_payback_is_the_median_paths() -> None:
     assert out["share_irr_defined"][0] == pytest.approx(0.25)
     out = _summary(frame([1.0, 2.0, None, None, None]), {"s": False}, [0.5], 0.05)
     assert out["median_payback_years"][0] is None
+
+
+def test_payback_is_zero_when_there_is_nothing_to_pay_back() -> None:
+    """Flows never below 0 (no capex) pay back at once: 0 y, not the end of the first month;
+    the polars version and the reference agree."""
+    from hashpivot import _reference as ref
+    from hashpivot.strategy import _payback_years
+
+    periods = [[5.0, 1.0, 2.0], [-3.0, 1.0, 4.0], [-9.0, 1.0, 2.0]]  # rows: flows by period
+    cols = [pl.Series([p[k] for p in periods]) for k in range(3)]
+    got = _payback_years(cols).to_list()
+    assert got == [ref.payback_years(p) for p in periods]
+    assert got == [0.0, 3 / 12, None]

@@ -658,14 +658,16 @@ def irr_periods(periods: list[float], lo: float = -0.99, hi: float = 10.0) -> fl
 
 def payback_years(periods: list[float]) -> float | None:
     """End of the first period (years) from which the cumulative flow stays ≥ 0 at period ends;
-    None if it ends < 0."""
+    0.0 if it is never < 0 (nothing to pay back); None if it ends < 0."""
     cum = 0.0
     last_neg = -1
     for k, c in enumerate(periods):
         cum += c
         if cum < 0:
             last_neg = k
-    return None if cum < 0 else (last_neg + 2) / 12.0
+    if cum < 0:
+        return None
+    return 0.0 if last_neg < 0 else (last_neg + 2) / 12.0
 
 
 def rolling_trigger(

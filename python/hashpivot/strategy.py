@@ -934,14 +934,16 @@ def _irr(periods: list[pl.Series], iterations: int = 44) -> pl.Series:
 
 def _payback_years(periods: list[pl.Series]) -> pl.Series:
     """End (in years) of the first 1/12-year period from which the cumulative net cash is
-    >= 0 at every period end; null if it is negative at the horizon."""
+    >= 0 at every period end; 0 when it is never negative (nothing to pay back); null if it
+    is negative at the horizon."""
     n = periods[0].len()
     cum = pl.Series([0.0] * n)
     last_neg = pl.Series([-1] * n, dtype=pl.Int64)
     for k, cf in enumerate(periods):
         cum = cum + cf
         last_neg = pl.Series([k] * n, dtype=pl.Int64).zip_with(cum < 0, last_neg)
-    yrs = (last_neg + 2).cast(pl.Float64) / 12.0
+    # never below 0 (nothing to pay back, e.g. no capex): paid back from the start
+    yrs = pl.Series([0.0] * n).zip_with(last_neg < 0, (last_neg + 2).cast(pl.Float64) / 12.0)
     out: pl.Series = yrs.zip_with(cum >= 0, pl.Series([None] * n, dtype=pl.Float64))
     return out.alias("payback")
 
