@@ -27,6 +27,7 @@ import polars as pl
 from tqdm import tqdm
 
 from hashpivot import consensus, history
+from hashpivot._folders import chunk_dir_extra
 from hashpivot.exceptions import DataFormatError, HashpivotError, InvalidValueError, OutputError
 
 __all__ = ["EXIT_CODES", "main"]
@@ -180,8 +181,6 @@ def _output_dir(target: str | None, owned: Sequence[str] = ()) -> Iterator[Path 
 def _check_owned_dirs(dest: Path, names: Iterable[str]) -> None:
     """Refuse (exit 4) when an entry the command would replace or remove is a folder holding
     anything but an earlier run's chunk files (``name/chunk=NNNNN/part.parquet``)."""
-    from hashpivot.scenario import chunk_dir_extra
-
     if not dest.is_dir():
         return
     for name in sorted(names):

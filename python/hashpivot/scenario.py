@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from typing import Any, Literal
 import polars as pl
 
 from hashpivot import _core
-from hashpivot._folders import replace_folder
+from hashpivot._folders import chunk_layout_extra, replace_folder
 from hashpivot.consensus import NetworkLike, bits_to_difficulty, network_params
 from hashpivot.exceptions import DtypeError, InvalidValueError, OutputError
 
@@ -1142,38 +1141,6 @@ def retarget_dates(
         aggs.append(pl.col("difficulty_change").quantile(q).alias(f"change_{tag}"))
     out = retargets.group_by("epoch", "height").agg(aggs).sort("epoch")
     return out.with_columns(pl.col("^time_q.*$").dt.replace_time_zone("UTC"))
-
-
-_CHUNK_FILE = re.compile(r"chunk=\d{5}/part\.parquet")
-
-
-def chunk_dir_extra(folder: Path) -> str | None:
-    """The first file under ``folder`` (a relative path, sorted) other than a chunk file
-    ``chunk=NNNNN/part.parquet`` that hashpivot writes, or a symbolic link; ``None`` if there
-    is none."""
-    for root, subdirs, names in os.walk(folder):
-        subdirs.sort()
-        rel_root = Path(root).relative_to(folder)
-        links = [d for d in subdirs if os.path.islink(Path(root, d))]
-        for name in sorted(names + links):
-            rel = (rel_root / name).as_posix()
-            if not _CHUNK_FILE.fullmatch(rel) or Path(root, name).is_symlink():
-                return rel
-    return None
-
-
-def chunk_layout_extra(folder: Path, dirs: Sequence[str]) -> str | None:
-    """The first entry of ``folder`` (a relative path, sorted) that is not part of a chunked
-    run written here: ``<dir>/chunk=NNNNN/part.parquet`` for ``dir`` in ``dirs``. ``None``
-    when the folder holds nothing else (an earlier run, or nothing), so that replacing it
-    deletes only what hashpivot wrote."""
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name not in dirs or entry.is_symlink() or not entry.is_dir():
-            return entry.name
-        extra = chunk_dir_extra(entry)
-        if extra is not None:
-            return f"{entry.name}/{extra}"
-    return None
 
 
 def _check_run_folder(root: Path, shown: Path | None = None) -> None:
