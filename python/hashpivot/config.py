@@ -716,7 +716,9 @@ class SiteConfig:
     def with_run(
         self, *, paths: int | None = None, years: float | None = None, seed: int | None = None
     ) -> SiteConfig:
-        """A copy with other simulation settings (command-line overrides)."""
+        """A copy with other simulation settings. The file's load-time checks (a price file
+        long enough for ``years``, say) are not run again: to have them, pass the overrides to
+        :func:`load_site` (``paths=``, ``years=``, ``seed=``), as the command line does."""
         return dataclasses.replace(
             self,
             paths=self.paths if paths is None else paths,
