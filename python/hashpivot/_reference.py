@@ -765,3 +765,48 @@ def irr_bisect_series(periods: list[Any], iterations: int = 44) -> Any:
         f_lo = f_lo.zip_with(left, f_mid)
     irr = (lo + hi) * 0.5
     return irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
+
+
+def service_clock_revenue(
+    mw: list[float],
+    gpu_rent: list[float],
+    *,
+    kind: str,
+    lead: int,
+    params: dict[str, float],
+) -> list[float]:
+    """One path's daily revenue of the AI lease (``kind="ai"``) or GPU cloud (``"gpu"``)
+    under the service clock, day by day from the module docstrings: the clock starts on
+    the first day ``mw > 0``; ``active = min(mw(t), mw(t - lead))`` (0 before day ``lead``);
+    ``age = t - start``."""
+    n = len(mw)
+    start = next((t for t in range(n) if mw[t] > 0), n)
+    out = []
+    for t in range(n):
+        active = min(mw[t], mw[t - lead]) if t >= lead else (mw[t] if lead == 0 else 0.0)
+        age = max(t - start, 0)
+        years = age / 365.25
+        if kind == "ai":
+            end = lead + params["tenor_years"] * 365.25
+            if age < end:
+                billed = max(params["utilisation"], params["take_or_pay"])
+                rent = 1000.0 / params["pue"] * billed * params["rent_usd_kw_month"]
+                factor = (1.0 + params["escalator"]) ** math.floor(years) * (
+                    1.0 - params["default_prob_year"]
+                ) ** years
+                out.append(active * rent / (365.25 / 12.0) * factor)
+            else:
+                out.append(0.0)
+        else:
+            gpus = 1000.0 / (params["kw_per_gpu"] * params["pue"])
+            decay = (1.0 - params["rent_decay_per_year"]) ** years
+            out.append(
+                active
+                * gpus
+                * 24.0
+                * params["utilisation"]
+                * gpu_rent[t]
+                * params["rent_multiplier"]
+                * decay
+            )
+    return out

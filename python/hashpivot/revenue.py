@@ -36,13 +36,15 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import polars as pl
 
+from hashpivot import _core
 from hashpivot.exceptions import DtypeError, InvalidValueError, SchemaError
 
 __all__ = [
+    "AGE_COLUMN",
     "CASH_FLOW_COLUMNS",
     "DAYS_PER_MONTH",
     "DAYS_PER_YEAR",
@@ -59,11 +61,17 @@ __all__ = [
     "cash_flow_frame",
     "lag_days",
     "parameters",
+    "per_age",
     "per_day",
     "prepare_scenario",
+    "service_start",
     "site_power_price",
     "validate_cash_flows",
+    "with_service_age",
 ]
+
+#: The column a model with ``service_clock = True`` reads its MW's age from (Int32 days).
+AGE_COLUMN = "age_days"
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -392,6 +400,68 @@ def per_day(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
     return values.gather(scenario["day"])
 
 
+def per_age(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
+    """Broadcast one value per day of service (length ``n_days``) to every scenario row.
+
+    The service-clock twin of :func:`per_day`: gathers ``values`` by the ``age_days`` column
+    the host adds for a model with ``service_clock = True`` (days since the path first held
+    MW in the model), and by ``day`` when the frame has no such column (a scenario given
+    directly, whose clock starts on day 0).
+    """
+    col = AGE_COLUMN if AGE_COLUMN in scenario.columns else "day"
+    return values.gather(scenario[col])
+
+
+def _layout(scenario: pl.DataFrame) -> tuple[int, int]:
+    """(n_paths, n_days) of a frame in the prepared layout (path-major, days 0 … n-1)."""
+    if not scenario.height:
+        return 0, 0
+    last = scenario["day"].max()
+    n_days = int(last) + 1 if isinstance(last, int) else 0
+    if n_days <= 0 or scenario.height % n_days:
+        raise SchemaError(
+            f"scenario of {scenario.height} rows is not whole paths of {n_days} days; "
+            "pass the frame of prepare_scenario()"
+        )
+    return scenario.height // n_days, n_days
+
+
+def service_start(scenario: pl.DataFrame, mw: pl.Series) -> pl.Series:
+    """Per path (in path order), the first day index on which the path holds MW
+    (``mw > 0``, row-aligned with ``scenario``); ``n_days`` (past the horizon) on a path that
+    never holds any.
+
+    This is where a service clock starts (:attr:`LinearRevenueModel.service_clock`): MW held
+    from the start have age ``day``, a conversion on day 900 has age 0 on day 900.
+    """
+    n_paths, n_days = _layout(scenario)
+    if not n_paths:
+        return pl.Series("start", [], dtype=pl.Int64)
+    held = pl.select(
+        pl.when(mw > 0).then(scenario["day"].cast(pl.Int64)).otherwise(n_days)
+    ).to_series()
+    return held.reshape((n_paths, n_days)).arr.min().alias("start")
+
+
+def with_service_age(scenario: pl.DataFrame, start: int | pl.Series) -> pl.DataFrame:
+    """``scenario`` with an Int32 ``age_days`` column: days since ``start`` (one day index
+    for every path, or one per path in path order as :func:`service_start` gives them; null
+    = never), 0 before it. The Rust core writes the column in one pass."""
+    n_paths, n_days = _layout(scenario)
+    starts = (
+        [start] * n_paths
+        if isinstance(start, int)
+        else start.cast(pl.Int64).fill_null(n_days).to_list()
+    )
+    if len(starts) != n_paths:
+        raise InvalidValueError(
+            f"service clock: {len(starts)} start days for a scenario of {n_paths} paths; "
+            "give one per path"
+        )
+    age = pl.Series(_core.service_age(starts, n_days)).alias(AGE_COLUMN)
+    return scenario.with_columns(age)
+
+
 def _where(scenario: PreparedScenario, row: int) -> str:
     """``row r (path p, day d, date ...)`` of a prepared scenario, for error messages."""
     f = scenario.frame
@@ -551,9 +621,20 @@ class LinearRevenueModel:
     also uses the parts directly to value step-shaped allocations (static mixes, staged
     conversions, switching rules) from one pass over the scenario per model instead of one per
     strategy. Both give the same numbers (``tests/test_strategy.py`` checks it).
+
+    **Service clock.** A model whose per-MW flows depend on how long its MW have been in
+    service (a lease's tenor and escalator, a GPU vintage's rent decay) sets the class
+    attribute ``service_clock = True``. The scenario it then receives in :meth:`unit_flows`
+    has an extra Int32 column ``age_days``: days since the path first held MW in this model
+    (:func:`service_start`; 0 before that), so a conversion on day 900 starts its lease on day
+    900, not on the scenario's first day. Read it with :func:`per_age`. All of a path's MW in
+    the model share that clock: MW added later join the running contract or vintage, and
+    removing every MW and adding some back does not restart it. With ``service_clock = False``
+    (the default) there is no such column and :func:`per_age` counts from day 0.
     """
 
     name: str
+    service_clock: ClassVar[bool] = False
 
     def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
         """Per-MW daily ``revenue_usd`` and ``opex_usd`` (and extra unit columns) per row.
@@ -651,7 +732,12 @@ class LinearRevenueModel:
         return unit
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
-        unit = self.full_unit_flows(site, scenario)
+        clocked = (
+            with_service_age(scenario, service_start(scenario, mw))
+            if self.service_clock
+            else scenario
+        )
+        unit = self.full_unit_flows(site, clocked)
         m = pl.col("mw")
         act = active_mw(m, self.lead_days)
         cpm = self.checked_capex_per_mw(site)

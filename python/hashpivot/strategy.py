@@ -44,6 +44,7 @@ from hashpivot.revenue import (
     allocation_series,
     prepare_scenario,
     validate_cash_flows,
+    with_service_age,
 )
 from hashpivot.scenario import quantile_tag
 
@@ -1159,7 +1160,7 @@ def evaluate(
             failed_models.setdefault(f.model, f)
     cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
     allocations: list[Allocation] = []
-    unit_cache: dict[str, _Unit | PluginFailure] = {}
+    unit_cache: dict[tuple[str, Hashable], _Unit | PluginFailure] = {}
     results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
     for strat in strategies:
         unknown = sorted(m for m in strat.models() if m not in registry)
@@ -1186,10 +1187,11 @@ def evaluate(
             model = registry[mname]
             got: _Agg | PluginFailure
             if fast and _linear(model) and steps.monotone():
-                unit = unit_cache.get(mname)
+                start, ckey = _clock(model, steps)
+                unit = unit_cache.get((mname, ckey))
                 if unit is None:
-                    unit = _unit_sums(registry, mname, site, sc, agg)
-                    unit_cache[mname] = unit
+                    unit = _unit_sums(registry, mname, site, sc, agg, start)
+                    unit_cache[(mname, ckey)] = unit
                 if isinstance(unit, PluginFailure):
                     got = unit
                 else:
@@ -1328,15 +1330,46 @@ class _Unit:
     capex_per_mw: float
 
 
+def _clock(model: object, steps: Steps) -> tuple[Day, Hashable]:
+    """Where a linear model's service clock starts under ``steps`` (see
+    ``LinearRevenueModel.service_clock``) and a cache key for it: day 0 if the model keeps no
+    clock or holds MW from the start, else the first day a step adds MW (per path for
+    per-path steps; a path that never adds any gets the horizon). For monotone steps this is
+    the first day ``mw > 0``, as ``cash_flows`` finds it from the materialised series."""
+    if not getattr(model, "service_clock", False) or steps.start_mw > 0:
+        return 0, 0
+    adds = [d for x, d in steps.steps if x > 0]
+    if not adds:
+        return 0, 0
+    ints = [d for d in adds if isinstance(d, int)]
+    if len(ints) == len(adds):
+        return min(ints), ("day", min(ints))
+    per_path = pl.select(
+        pl.min_horizontal(
+            pl.lit(d, dtype=pl.Int64) if isinstance(d, int) else pl.lit(d.cast(pl.Int64))
+            for d in adds
+        )
+    ).to_series()
+    return per_path, ("steps", steps.key if steps.key is not None else id(steps))
+
+
 def _unit_sums(
-    registry: RevenueModels, name: str, site: SiteContext, sc: PreparedScenario, agg: _Aggregator
+    registry: RevenueModels,
+    name: str,
+    site: SiteContext,
+    sc: PreparedScenario,
+    agg: _Aggregator,
+    start: Day = 0,
 ) -> _Unit | PluginFailure:
     model = registry[name]
     assert isinstance(model, LinearRevenueModel)
     plugin = registry.plugin_of.get(name, "?")
     dist = registry.distribution_of.get(name, "(not installed)")
+    frame = sc.frame
+    if model.service_clock:
+        frame = with_service_age(frame, start)
     try:
-        unit = model.full_unit_flows(site, sc.frame, columns=("revenue_usd", "opex_usd"))
+        unit = model.full_unit_flows(site, frame, columns=("revenue_usd", "opex_usd"))
         lead = model.lead_days
         cpm = model.checked_capex_per_mw(site)
     except Exception as exc:

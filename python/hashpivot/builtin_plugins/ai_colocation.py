@@ -8,8 +8,10 @@ Per day, for ``mw`` MW at the wall allocated to the AI hall:
 * critical IT kW ``= active · 1000 / pue``; billed share ``= max(utilisation, take_or_pay)``;
 * revenue ``= IT kW · billed · rent · (1 + escalator)^⌊years⌋ · (1 − default)^years · 12 /
   365.25`` while ``day < lead_time_days + tenor_years · 365.25`` (no re-leasing after the
-  tenor); ``years = day / 365.25`` counts from the scenario start (the expected value of an
-  annual counterparty default probability; the escalator steps each year);
+  tenor); ``day`` and ``years = day / 365.25`` count from the day the path first moves MW
+  into the hall (the service clock, ``age_days``; day 0 for MW held from the start), so a
+  conversion in year 3 signs its lease in year 3 (the expected value of an annual
+  counterparty default probability; the escalator steps each year);
 * power: passed through to the tenant by default (no power cost); otherwise we pay
   ``active · 1000 · 24 · utilisation · p``;
 * fixed opex ``= active · opex_usd_mw_month · 12 / 365.25``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 
@@ -30,7 +33,7 @@ from hashpivot.revenue import (
     LinearRevenueModel,
     RevenueModel,
     SiteContext,
-    per_day,
+    per_age,
     site_power_price,
 )
 
@@ -70,6 +73,7 @@ class AiColocation(LinearRevenueModel):
         the class, the field, the value and what to write.
     """
 
+    service_clock: ClassVar[bool] = True
     name: str = "ai_colocation"
     rent_usd_kw_month: float = 130.0
     pue: float = 1.3
@@ -98,7 +102,7 @@ class AiColocation(LinearRevenueModel):
         _params.non_negative(self, "opex_usd_mw_month", "a cost per MW-month")
 
     def day_factor(self, n_days: int) -> pl.Series:
-        """Escalator × survival × tenor mask for day indices ``0 … n_days-1``."""
+        """Escalator × survival × tenor mask for days of service ``0 … n_days-1``."""
         years = pl.int_range(0, n_days, eager=True).cast(pl.Float64) / DAYS_PER_YEAR
         end = self.lead_time_days + self.tenor_years * DAYS_PER_YEAR
         return pl.select(
@@ -116,13 +120,14 @@ class AiColocation(LinearRevenueModel):
     def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
         """Per active MW flows (the formulas of the module docstring with ``active = 1``)."""
         n_days = int(scenario["day"][-1]) + 1
-        factor = per_day(scenario, self.day_factor(n_days))
         billed = max(self.utilisation, self.take_or_pay)
         per_mw_day = 1000.0 / self.pue * billed * self.rent_usd_kw_month / DAYS_PER_MONTH
+        # the constant is folded into the per-day curve before it is spread over the rows
+        revenue = per_age(scenario, self.day_factor(n_days) * per_mw_day)
         opex: pl.Expr = pl.lit(self.opex_usd_mw_month / DAYS_PER_MONTH)
         if not self.power_pass_through:
             opex = opex + (1000.0 * 24.0 * self.utilisation) * site_power_price(site)
-        return scenario.lazy().select(revenue_usd=factor * per_mw_day, opex_usd=opex)
+        return scenario.lazy().select(revenue_usd=revenue, opex_usd=opex)
 
 
 @hookimpl

@@ -7,29 +7,35 @@ Per day, for ``mw`` MW at the wall:
 * lead time: ``active = min(mw(t), mw(t − lead_time_days))``;
 * revenue ``= active GPUs · 24 · utilisation · gpu_rent_usd_hr · rent_multiplier ·
   (1 − rent_decay_per_year)^years`` (the scenario's rent index is for current hardware; our
-  vintage loses ``rent_decay_per_year`` against it each year from the scenario start);
+  vintage loses ``rent_decay_per_year`` against it each year it has been in service);
 * power ``= active · 1000 · 24 · (idle_power_share + (1 − idle_power_share) · utilisation) · p``;
   fixed opex ``= active · opex_usd_mw_month · 12 / 365.25``;
 * ``depreciation_usd`` (informative, not a cash flow): active GPUs · capex per GPU /
-  (``depreciation_years`` · 365.25) during the first ``depreciation_years`` after the start.
+  (``depreciation_years`` · 365.25) during its first ``depreciation_years`` in service.
+
+``years`` count from the day the path first moves MW into GPUs (the service clock,
+``age_days``; day 0 for MW held from the start): GPUs bought in year 3 start at the full
+rent index. All of a path's GPUs share that clock (one vintage).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import polars as pl
 
 from hashpivot.builtin_plugins import _params
 from hashpivot.hookspecs import hookimpl
 from hashpivot.revenue import (
+    AGE_COLUMN,
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     LinearRevenueModel,
     RevenueModel,
     SiteContext,
-    per_day,
+    per_age,
     site_power_price,
 )
 
@@ -72,6 +78,7 @@ class GpuCloud(LinearRevenueModel):
         the class, the field, the value and what to write.
     """
 
+    service_clock: ClassVar[bool] = True
     name: str = "gpu_cloud"
     kw_per_gpu: float = 1.0
     pue: float = 1.3
@@ -115,13 +122,15 @@ class GpuCloud(LinearRevenueModel):
         gpus = self.gpus_per_mw()
         load = self.idle_power_share + (1.0 - self.idle_power_share) * self.utilisation
         dep = gpus * self.capex_usd_per_gpu / (self.depreciation_years * DAYS_PER_YEAR)
+        rent = gpus * 24.0 * self.utilisation * self.rent_multiplier
+        age = AGE_COLUMN if AGE_COLUMN in scenario.columns else "day"  # as per_age reads it
         return scenario.lazy().select(
-            revenue_usd=pl.col("gpu_rent_usd_hr")
-            * (gpus * 24.0 * self.utilisation * self.rent_multiplier)
-            * per_day(scenario, decay.to_series()),
+            # the constant is folded into the per-day curve before it is spread over the rows
+            revenue_usd=pl.col("gpu_rent_usd_hr") * per_age(scenario, decay.to_series() * rent),
             opex_usd=(1000.0 * 24.0 * load) * site_power_price(site)
             + self.opex_usd_mw_month / DAYS_PER_MONTH,
-            depreciation_usd=per_day(scenario, dep_on) * dep,
+            # lazy: computed only when asked for (evaluate needs revenue and opex only)
+            depreciation_usd=pl.lit(dep_on * dep).gather(pl.col(age)),
         )
 
 

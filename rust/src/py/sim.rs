@@ -513,6 +513,15 @@ fn first_crossing(
 
 /// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
 /// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
+/// `hashpivot.revenue.with_service_age`'s column (see [`crate::sim::summary::service_age`]).
+#[pyfunction]
+#[pyo3(signature = (starts, n_days))]
+fn service_age(py: Python<'_>, starts: Vec<i64>, n_days: usize) -> PyResult<Py<PyAny>> {
+    let out = py.detach(|| crate::sim::summary::service_age(&starts, n_days))?;
+    let arr = arrow_array::Int32Array::new(scalars(out), None);
+    super::convert::to_py(py, Arc::new(arr) as ArrayRef)
+}
+
 #[pyfunction]
 #[pyo3(signature = (values, n_paths, n_days, qs))]
 fn day_quantiles(
@@ -555,6 +564,7 @@ fn simulate_paths(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
     m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
+    m.add_function(wrap_pyfunction!(service_age, m)?)?;
     m.add_function(wrap_pyfunction!(first_crossing, m)?)?;
     m.add_class::<PyFlowSums>()?;
     m.add_function(wrap_pyfunction!(irr_bisect, m)?)?;

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::chain::buf::NumCol;
 use crate::error::{CoreError, CoreResult, Position};
 
 /// Per-day mean and quantiles over paths of a path-major column (`values[p * n_days + d]`).
@@ -103,6 +104,40 @@ pub fn day_quantiles(
             }
         },
     );
+    Ok(out)
+}
+
+/// Days of service of every row of a path-major frame (`n_days` rows a path): row
+/// `p · n_days + d` holds `max(d − starts[p], 0)`, so a path whose start lies past the horizon
+/// has age 0 throughout. The service clock of `hashpivot.revenue.with_service_age`, written
+/// once into a pooled buffer (an expression over the frame allocated four columns of it).
+///
+/// # Errors
+/// `n_paths × n_days` overflows, or `n_days` exceeds `i32::MAX` (ages are Int32).
+pub fn service_age(starts: &[i64], n_days: usize) -> CoreResult<NumCol<i32>> {
+    let n = starts
+        .len()
+        .checked_mul(n_days)
+        .filter(|_| i32::try_from(n_days).is_ok())
+        .ok_or_else(|| CoreError::InvalidValue {
+            what: "service clock",
+            at: Position::Scalar,
+            why: format!("{} paths × {n_days} days is too large", starts.len()),
+        })?;
+    let mut out = NumCol::for_overwrite(n);
+    if n > 0 {
+        out.par_chunks_mut(n_days)
+            .zip(starts.par_iter())
+            .for_each(|(row, &s)| {
+                for (d, v) in (0_i64..).zip(row.iter_mut()) {
+                    // clamped into i32's range just before the cast
+                    #[allow(clippy::cast_possible_truncation)]
+                    {
+                        *v = d.saturating_sub(s).clamp(0, i64::from(i32::MAX)) as i32;
+                    }
+                }
+            });
+    }
     Ok(out)
 }
 
@@ -473,6 +508,15 @@ pub fn irr_bisect(periods: &[&[f64]], iterations: usize) -> CoreResult<Vec<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_age_counts_days_from_each_paths_start() {
+        let got = service_age(&[0, 2, 9, -1], 4).unwrap_or_default();
+        let want: Vec<i32> = [[0, 1, 2, 3], [0, 0, 0, 1], [0; 4], [1, 2, 3, 4]].concat();
+        assert_eq!(&got[..], &want[..]);
+        assert!(service_age(&[0, 0], usize::MAX).is_err());
+        assert!(service_age(&[], 5).is_ok_and(|c| c.is_empty()));
+    }
 
     /// The obvious definition, one day at a time.
     fn slow(values: &[f64], n_paths: usize, n_days: usize, qs: &[f64]) -> Vec<f64> {

@@ -1,0 +1,181 @@
+"""The service clock of the AI lease and GPU cloud: a model's lease tenor, escalator, default
+survival and GPU rent decay count from the day a path first moves MW into it, not from the
+scenario's first day. Checked against a day-by-day reference (``_reference``) and through
+``evaluate``'s fast and generic paths."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hashpivot import _reference as ref
+from hashpivot.builtin_plugins.ai_colocation import AiColocation
+from hashpivot.builtin_plugins.gpu_cloud import GpuCloud
+from hashpivot.builtin_plugins.self_mining import SelfMining
+from hashpivot.revenue import (
+    AGE_COLUMN,
+    SiteContext,
+    prepare_scenario,
+    service_start,
+    with_service_age,
+)
+from hashpivot.strategy import Stage, Staged, SwitchRule, evaluate
+from hashpivot.testing import synthetic_scenario
+
+SITE = SiteContext(capacity_mw=100.0)
+N_DAYS = 240
+SC = prepare_scenario(synthetic_scenario(3, N_DAYS, seed=4))
+
+
+def _ai(lead: int) -> AiColocation:
+    # a short tenor and a steep escalator/default so every term of the factor shows
+    return AiColocation(lead_time_days=lead, tenor_years=0.25, escalator=0.5, default_prob_year=0.3)
+
+
+def _gpu(lead: int) -> GpuCloud:
+    return GpuCloud(lead_time_days=lead, rent_decay_per_year=0.6)
+
+
+def _reference_revenue(model: Any, kind: str, mw: list[float], path: int) -> list[float]:
+    rent = SC.frame.filter(pl.col("path") == path)["gpu_rent_usd_hr"].to_list()
+    return ref.service_clock_revenue(
+        mw, rent, kind=kind, lead=model.lead_time_days, params=asdict(model)
+    )
+
+
+# MW over a path as (day, change) steps: adds, removals, a removal of everything and re-adds
+steps_st = st.lists(
+    st.tuples(st.integers(0, N_DAYS - 1), st.sampled_from([-20.0, -5.0, 5.0, 10.0, 30.0])),
+    max_size=5,
+)
+
+
+def _series(start_mw: float, steps: list[tuple[int, float]]) -> list[float]:
+    """The MW series of ``start_mw`` plus ``steps``; a removal takes at most what is held."""
+    mw = [start_mw] * N_DAYS
+    for day, dx in sorted(steps):
+        dx = max(dx, -mw[day])
+        for t in range(day, N_DAYS):
+            mw[t] += dx
+    return mw
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    starts=st.lists(st.sampled_from([0.0, 0.0, 15.0]), min_size=3, max_size=3),
+    steps=st.lists(steps_st, min_size=3, max_size=3),
+    lead=st.sampled_from([0, 1, 17, 60]),
+    kind=st.sampled_from(["ai", "gpu"]),
+)
+def test_cash_flows_follow_each_paths_clock(
+    starts: list[float], steps: list[list[tuple[int, float]]], lead: int, kind: str
+) -> None:
+    model = _ai(lead) if kind == "ai" else _gpu(lead)
+    per_path = [_series(s, st_) for s, st_ in zip(starts, steps, strict=True)]
+    mw = pl.Series("mw", [v for p in per_path for v in p])
+    got = model.cash_flows(SITE, SC.frame, mw)["revenue_usd"].to_list()
+    for p, mw_p in enumerate(per_path):
+        want = _reference_revenue(model, kind, mw_p, p)
+        assert got[p * N_DAYS : (p + 1) * N_DAYS] == pytest.approx(want, rel=1e-12, abs=1e-9)
+
+
+def _mean_revenue(ev: Any, model: str) -> float:
+    row = ev.by_model.filter(pl.col("model") == model)
+    return float(row["mean_revenue_usd"][0])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_late_conversion_signs_its_own_lease(fast: bool) -> None:
+    # Tenor 0.25 y (91 days), lead 10: counted from day 0 the lease would end on day 101,
+    # before the conversion on day 120 earns anything. On its own clock it earns on days
+    # 130 … 221, with the escalator stepping and survival counted from day 120.
+    model = _ai(10)
+    strat = Staged("late", {"self_mining": 100}, [Stage(120, 40, "self_mining", "ai_colocation")])
+    ev = evaluate(SITE, SC, [strat], models=[SelfMining(), model], fast=fast)
+    mw = [0.0] * 120 + [40.0] * (N_DAYS - 120)
+    want = sum(_reference_revenue(model, "ai", mw, 0))  # the same on every path
+    assert want > 0
+    assert _mean_revenue(ev, "ai_colocation") == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_gpus_bought_late_start_at_the_full_rent_index(fast: bool) -> None:
+    model = _gpu(0)
+    late = Staged("late", {"self_mining": 100}, [Stage(100, 30, "self_mining", "gpu_cloud")])
+    ev = evaluate(SITE, SC, [late], models=[SelfMining(), model], fast=fast)
+    want = 0.0
+    for p in range(SC.n_paths):
+        want += sum(_reference_revenue(model, "gpu", [0.0] * 100 + [30.0] * (N_DAYS - 100), p))
+    assert _mean_revenue(ev, "gpu_cloud") == pytest.approx(want / SC.n_paths, rel=1e-9)
+
+
+def test_switch_rules_start_each_paths_clock_on_its_own_trigger_day() -> None:
+    model = _ai(5)
+    rule = SwitchRule(
+        "rule",
+        {"self_mining": 100},
+        "self_mining",
+        "ai_colocation",
+        40,
+        above=0.0,
+        signal="price_usd",
+        window_days=1,
+    )
+    shifted = SwitchRule(
+        "rule_late",
+        {"self_mining": 100},
+        "self_mining",
+        "ai_colocation",
+        40,
+        above=0.0,
+        signal="price_usd",
+        window_days=1,
+        lead_time_days=80,
+    )
+    models = [SelfMining(), model]
+    fast = evaluate(SITE, SC, [rule, shifted], models=models)
+    slow = evaluate(SITE, SC, [rule, shifted], models=models, fast=False)
+    for c in ("npv_usd", "revenue_usd"):
+        assert fast.per_path[c].to_list() == pytest.approx(slow.per_path[c].to_list(), rel=1e-9)
+    # day 0 trigger: the AI MW arrive on day 0 and day 80; the lease revenue is the reference's
+    for name, first in (("rule", 0), ("rule_late", 80)):
+        mw = [0.0] * first + [40.0] * (N_DAYS - first)
+        want = sum(_reference_revenue(model, "ai", mw, 0))
+        got = fast.by_model.filter(
+            (pl.col("strategy") == name) & (pl.col("model") == "ai_colocation")
+        )["mean_revenue_usd"][0]
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_the_age_column_and_the_day_zero_fallback() -> None:
+    frame = SC.frame
+    mw = pl.Series([0.0] * 7 + [1.0] * (N_DAYS - 7) + [2.0] * N_DAYS + [0.0] * N_DAYS)
+    start = service_start(frame, mw)
+    assert start.to_list() == [7, 0, N_DAYS]
+    aged = with_service_age(frame, start)[AGE_COLUMN]
+    assert aged.slice(0, 9).to_list() == [0] * 8 + [1]
+    assert aged.slice(N_DAYS, 3).to_list() == [0, 1, 2]
+    assert aged.slice(2 * N_DAYS, N_DAYS).max() == 0
+    # unit_flows on a frame without the column counts from day 0 (a direct call)
+    direct = _gpu(0).unit_flows(SITE, frame).collect()["revenue_usd"]
+    clocked = _gpu(0).unit_flows(SITE, with_service_age(frame, 0)).collect()["revenue_usd"]
+    assert direct.to_list() == clocked.to_list()
+
+
+def test_service_age_errors_name_the_input() -> None:
+    from hashpivot.exceptions import InvalidValueError, SchemaError
+
+    with pytest.raises(InvalidValueError, match="2 start days for a scenario of 3 paths"):
+        with_service_age(SC.frame, pl.Series([0, 1]))
+    with pytest.raises(SchemaError, match="not whole paths"):
+        with_service_age(SC.frame.head(N_DAYS + 5), 0)
+    # null = never: age 0 throughout, as a start past the horizon
+    aged = with_service_age(SC.frame, pl.Series([None, 3, 10_000], dtype=pl.Int64))[AGE_COLUMN]
+    assert aged.slice(0, N_DAYS).max() == 0
+    assert aged.slice(2 * N_DAYS, N_DAYS).max() == 0
+    assert aged.slice(N_DAYS, 5).to_list() == [0, 0, 0, 0, 1]
