@@ -80,6 +80,18 @@ def test_regtest_schedule() -> None:
     assert "Famous" not in r.stdout
 
 
+def test_schedule_json_is_the_eras_alone() -> None:
+    r = _run("schedule", "--all", "--json")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(r.stdout)
+    assert len(recs) == 34  # 33 halvings to 1 sat, then the zero era
+    assert recs[4]["start_height"] == 840_000
+    assert recs[4]["subsidy_sat"] == 312_500_000
+    assert recs[-1]["cumulative_issuance_sat"] == 2_099_999_997_690_000
+    assert _run("schedule", "--quiet").stdout == ""
+    assert "must be > 0" in _one_line_error(_run("schedule", "--eras", "0"))
+
+
 def test_bad_network_is_one_clear_line() -> None:
     line = _one_line_error(_run("schedule", "--network", "dogecoin"))
     assert "not a known network" in line
@@ -220,6 +232,19 @@ def test_fleet_via_console_script_json() -> None:
         s21["breakeven_power_price_usd_kwh"], b * 200 * 90000 / (3.5 * 24), rel_tol=1e-9
     )
     assert math.isclose(s21["shutdown_price_usd"], 3.5 * 24 * 0.06 / (b * 200), rel_tol=1e-9)
+
+
+def test_fleet_takes_a_negative_power_price() -> None:
+    # negative wholesale prices (paid to consume) are real; the API takes them, so does the CLI
+    r = _run("fleet", "--model", "Antminer S21", "--count", "10", "--power-price", "-0.01",
+             "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(r.stdout)[0]
+    assert math.isclose(rec["power_cost_usd_day"], 10 * 3.5 * 24 * -0.01, rel_tol=1e-9)
+    assert rec["margin_usd_day"] > rec["revenue_usd_day"]
+    assert "finite" in _one_line_error(
+        _run("fleet", "--model", "Antminer S21", "--power-price", "nan")
+    )
 
 
 def test_fleet_file_and_output(tmp_path: Path) -> None:

@@ -290,6 +290,16 @@ def _nonneg(s: str) -> float:
     return v
 
 
+def _finite(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{s!r} must be a finite number")
+    return v
+
+
 def _fraction(s: str) -> float:
     v = _nonneg(s)
     if v >= 1:
@@ -336,6 +346,11 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     sched = consensus.halving_schedule(network=network)
     if not args.all:
         sched = sched.head(args.eras)
+    if args.json:
+        _emit_json(args, sched)
+        return 0
+    if args.quiet:
+        return 0
     with pl.Config(
         tbl_rows=-1,
         tbl_cols=-1,
@@ -360,13 +375,21 @@ def _add_schedule(sub: Any) -> None:
         "schedule",
         help="subsidy eras, halving heights and famous blocks' difficulty",
         description="Print the block-subsidy schedule and, on mainnet, famous blocks.",
-        epilog="examples:\n  hashpivot schedule\n  hashpivot schedule --network regtest --all",
+        epilog=(
+            "examples:\n  hashpivot schedule\n  hashpivot schedule --network regtest --all\n"
+            "  hashpivot schedule --all --json\n\n"
+            "--json prints the eras shown (era, start_height, end_height, subsidy_sat,\n"
+            "subsidy_btc, era_issuance_sat, cumulative_issuance_sat) and nothing else."
+        ),
         formatter_class=_FMT,
+        parents=[_common(output=False)],
     )
     s.add_argument(
         "--network", default="mainnet", help="mainnet, testnet3, testnet4, signet, regtest"
     )
-    s.add_argument("--eras", type=int, default=8, help="number of eras to show (default 8)")
+    s.add_argument(
+        "--eras", type=_positive(int), default=8, help="number of eras to show (default 8)"
+    )
     s.add_argument("--all", action="store_true", help="show all 34 eras")
     s.add_argument("--no-famous", action="store_true", help="omit the famous-blocks table")
     s.set_defaults(func=_cmd_schedule)
@@ -780,7 +803,10 @@ def _add_fleet(sub: Any) -> None:
         "--btc-price", type=_nonneg, default=66_680.0, help="BTC price, USD (default 66,680)"
     )
     s.add_argument(
-        "--power-price", type=_nonneg, default=0.045, help="power price, USD/kWh (default 0.045)"
+        "--power-price",
+        type=_finite,
+        default=0.045,
+        help="power price, USD/kWh (default 0.045; negative prices, paid to consume, are allowed)",
     )
     s.add_argument(
         "--difficulty",
