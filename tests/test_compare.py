@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import struct
@@ -348,3 +349,27 @@ def test_mining_more_mw_than_the_fleet_draws_is_noted(tmp_path: Path) -> None:
     cmp = cmpmod.compare(config.load_site(site, paths=3, years=0.02, seed=1))
     assert any("'keep_mining' mines up to 100 MW" in n for n in cmp.notes), cmp.notes
     assert all("'full_ai'" not in n for n in cmp.notes)
+
+
+def test_moves_past_the_horizon_are_noted() -> None:
+    """A stage after the last simulated day, a stage whose lead time runs past it and a rule
+    whose window is longer than the run never happen in the run: notes say so; moves inside
+    the horizon get none."""
+    from hashpivot.strategy import Stage, Staged
+
+    cfg = config.load_site(paths=3, years=0.02, seed=1)
+    assert cmpmod._horizon_notes(cfg, 1827) == []
+    late = Staged(
+        "late", {"self_mining": 100},
+        [Stage(5, 10, "self_mining", "ai_colocation"), Stage(20, 10, "self_mining", None)],
+        lead_time_days=4,
+    )  # fmt: skip
+    cfg = dataclasses.replace(cfg, strategies=[*cfg.strategies, late])
+    notes = cmpmod._horizon_notes(cfg, 8)
+    assert any("'late' stage 1 is on day 20, past the simulated 8 days" in n for n in notes)
+    assert any("'late' stage 0 moves MW on day 5 that reach 'ai_colocation' only on day 9" in n
+               for n in notes)  # fmt: skip
+    assert any("'flexible' waits for a 30-day window" in n for n in notes), notes
+    assert len(notes) == 3
+    cmp = cmpmod.compare(cfg)
+    assert any("'late' stage 1" in n for n in cmp.notes), cmp.notes

@@ -246,6 +246,35 @@ def _fleet_notes(cfg: SiteConfig) -> list[str]:
     return notes
 
 
+def _horizon_notes(cfg: SiteConfig, n_days: int) -> list[str]:
+    """Moves a strategy plans past the simulated horizon never happen in this run: say so
+    (a stage in year 6 of a 5-year run is not an error, but its strategy is then valued as
+    if it never converted)."""
+    notes = []
+    for strat in cfg.strategies:
+        if isinstance(strat, Staged):
+            for i, st in enumerate(strat.stages):
+                if st.at_day >= n_days:
+                    notes.append(
+                        f"strategy {strat.name!r} stage {i} is on day {st.at_day}, past the "
+                        f"simulated {n_days} days: it never happens in this run; lengthen "
+                        "[scenario] years or move the stage"
+                    )
+                elif st.to_model is not None and st.at_day + strat.lead_time_days >= n_days:
+                    notes.append(
+                        f"strategy {strat.name!r} stage {i} moves MW on day {st.at_day} that "
+                        f"reach {st.to_model!r} only on day {st.at_day + strat.lead_time_days} "
+                        f"(lead time {strat.lead_time_days}), past the simulated {n_days} "
+                        "days: in this run they never earn there"
+                    )
+        elif isinstance(strat, SwitchRule) and strat.window_days > n_days:
+            notes.append(
+                f"strategy {strat.name!r} waits for a {strat.window_days}-day window but the "
+                f"run has {n_days} days: it never switches in this run"
+            )
+    return notes
+
+
 def _start_row(cfg: SiteConfig, daily: pl.DataFrame) -> pl.DataFrame:
     """The run's first day as simulated (means over paths of day 0: a price or power series
     or given paths start where they start, not at the GBM start price or the base power
@@ -359,8 +388,9 @@ def compare(cfg: SiteConfig, *, progress: Progress | None = None) -> Comparison:
                 }
             )
         )
+    n_days = int(daily.select(pl.col("date").n_unique()).item())
     del daily
-    notes = _fleet_notes(cfg)
+    notes = _fleet_notes(cfg) + _horizon_notes(cfg, n_days)
     report("done", 1.0)
     return Comparison(
         config=cfg,
