@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -258,7 +259,36 @@ def test_hourly_power_series_daily_means(tmp_path: Path) -> None:
     c = config.load_site(_write(tmp_path, text))
     given = c.scenario.power.given
     assert given is not None
-    assert list(given[:4]) == pytest.approx([0.02, 0.06, 0.02, 0.06])  # daily means, repeated
+    # daily means, repeated with a 2-day period anchored at 2025-01-01 (a 0.02 day)
+    day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
+    odd = (day0 - dt.date(2025, 1, 1)).days % 2
+    want = [0.06, 0.02] if odd else [0.02, 0.06]
+    assert list(given[:4]) == pytest.approx(want * 2)
+
+
+def test_a_typical_year_is_applied_by_calendar_date(tmp_path: Path) -> None:
+    """A year of daily prices from 1 January, each day's price = its month / 100: the run's
+    day 0 gets its own calendar day's price, not 1 January's, and the year repeats by date."""
+    days = pl.date_range(dt.date(2025, 1, 1), dt.date(2025, 12, 31), "1d", eager=True)
+    pl.DataFrame({"date": days, "power_price_usd_kwh": days.dt.month() / 100}).write_csv(
+        tmp_path / "year.csv"
+    )
+    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "year.csv"')
+    c = config.load_site(_write(tmp_path, text))
+    given = c.scenario.power.given
+    assert given is not None
+    day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
+    for k in (0, 1, 40, 365, 800):
+        d = day0 + dt.timedelta(days=k)
+        # the 365-day period drifts a day per leap day crossed; mid-month days are exact
+        if 3 <= d.day <= 26:
+            assert given[k] == pytest.approx(d.month / 100), (k, d)
+    # a gap in the dates would shift every later day: refused, naming the missing days
+    pl.DataFrame(
+        {"date": [dt.date(2025, 1, 1), dt.date(2025, 1, 4)], "power_price_usd_kwh": [0.04, 0.05]}
+    ).write_csv(tmp_path / "year.csv")
+    msg = _err(tmp_path, text)
+    assert "has no rows from 2025-01-02 to 2025-01-03 (2 day(s))" in msg
 
 
 def test_fleet_file(tmp_path: Path) -> None:

@@ -604,6 +604,28 @@ def _daily_series(
     """A daily series from a CSV/Parquet file: one of ``columns`` (name → factor to the
     target unit); daily means when there is a time column (hourly data), else one row per
     day; repeated from its start to ``tile_to`` days when given."""
+    vals, _ = _dated_daily_series(t, key, path, columns, what)
+    if tile_to is None:
+        return vals
+    reps = -(-tile_to // len(vals))
+    return (vals * reps)[:tile_to]
+
+
+def _periodic_from(vals: list[float], first: dt.date | None, day0: dt.date, n: int) -> list[float]:
+    """``n`` daily values from ``day0`` on of a series repeated with its own length as the
+    period: anchored at its ``first`` date when it has dates (a typical year starting on
+    1 January gives 1 March's value on 1 March, whatever the year), from its first row when
+    it has none."""
+    offset = (day0 - first).days % len(vals) if first is not None else 0
+    reps = -(-(offset + n) // len(vals))
+    return (vals * reps)[offset : offset + n]
+
+
+def _dated_daily_series(
+    t: _Table, key: str, path: Path, columns: Mapping[str, float], what: str
+) -> tuple[list[float], dt.date | None]:
+    """:func:`_daily_series` untiled, with the date of its first row when the file has a
+    time column (every calendar day from the first to the last must then be present)."""
     df = _read_frame(t, key, path)
     col = next((c for c in columns if c in df.columns), None)
     if col is None:
@@ -636,6 +658,18 @@ def _daily_series(
             .agg(pl.col(col).mean())
             .sort(tcol)
         )
+        days = s[tcol]
+        gap = days.diff().dt.total_days().fill_null(1) != 1
+        if gap.any():
+            i = int(gap.arg_true()[0])
+            a, b = days[i - 1], days[i]
+            raise t.err(
+                key,
+                f"{str(path)!r} has no rows from {a + dt.timedelta(days=1)} to "
+                f"{b - dt.timedelta(days=1)} ({(b - a).days - 1} day(s)); the series is "
+                "applied by date, so give every day (hourly data: at least one hour a day)",
+            )
+    first: dt.date | None = s[tcol][0] if tcol is not None and s.height else None
     vals: list[float] = s[col].to_list()
     if not vals:
         raise t.err(key, f"{str(path)!r} has no rows")
@@ -648,10 +682,7 @@ def _daily_series(
             f"{str(path)!r}: {col} reaches {vals[i]:g} $/kWh (day {i + 1}), above the 10 $/kWh "
             "a site price may be; a $/MWh file needs the column price_usd_mwh",
         )
-    if tile_to is None:
-        return vals
-    reps = -(-tile_to // len(vals))
-    return (vals * reps)[:tile_to]
+    return vals, first
 
 
 # --------------------------------------------------------------------------- the config
@@ -1184,7 +1215,7 @@ def _price_paths(
 def _scenario(
     doc: _Table,
     power_price: float,
-    power_series: list[float] | None,
+    power_series: tuple[list[float], dt.date | None] | None,
     run: Mapping[str, int | float],
 ) -> tuple[scenario.Scenario, int, float, int, float, float, tuple[float, ...]]:
     t = doc.table("scenario") or _Table(doc.ctx, {}, ("scenario",))
@@ -1280,7 +1311,11 @@ def _scenario(
         skip=("given", "given_hourly", "base_usd_kwh"),
     )
     if power_series is not None:
-        power = dataclasses.replace(power, given=power_series)
+        vals, first = power_series
+        day0 = dt.datetime.fromtimestamp(start.time, tz=dt.timezone.utc).date()  # the run's day 0
+        power = dataclasses.replace(
+            power, given=_periodic_from(vals, first, day0, _MAX_YEARS * 366)
+        )
     net = t.table("network")
     fleet = scenario.Fleet()
     if net is not None:
@@ -1357,18 +1392,18 @@ def _build(doc: _Table, source: Path | None, run: Mapping[str, int | float]) -> 
     series_path = site_t.path_value("power_series")
     fleet = _fleet(site_t)
     site_t.finish()
-    power_series: list[float] | None = None
+    power_series: tuple[list[float], dt.date | None] | None = None
     if series_path is not None:
         if contract == "fixed":
             raise site_t.err("power_series", 'a power series needs power_contract = "index"')
-        # repeated from its start (a typical year, say) up to the longest allowed horizon
-        power_series = _daily_series(
+        # repeated (a typical year, say) up to the longest allowed horizon, by date when
+        # the file has dates (_periodic_from)
+        power_series = _dated_daily_series(
             site_t,
             "power_series",
             series_path,
             {"power_price_usd_kwh": 1.0, "price_usd_kwh": 1.0, "price_usd_mwh": 1e-3},
             "power price",
-            _MAX_YEARS * 366,
         )
 
     f = fleet.frame
