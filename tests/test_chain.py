@@ -482,3 +482,30 @@ def test_heights_near_the_i64_limit_are_refused_not_a_panic() -> None:
     for start in (2**63 - 1, 2**62 - 1):
         with pytest.raises(InvalidValueError, match="largest height"):
             chain.read_headers(b"\x00" * 160, start_height=start)
+
+
+def test_a_run_inside_a_checkpointed_period_has_chainwork_from_its_first_row(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Mainnet blocks of one period share its bits, so the period's first header (a bundled
+    checkpoint) anchors chainwork for a run that starts anywhere in the period: a file cut at
+    587,000 (period 291 starts at 586,656) gives the same chainwork as the whole run, and so
+    does a stream of small chunks, from its first chunk on."""
+    src = shared_data / "headers" / "mainnet_headers_586657_589289.bin"
+    whole = chain.read_headers(src, start_height=586_657)
+    assert whole["chainwork"].null_count() == 0
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(src.read_bytes()[(587_000 - 586_657) * 80 :])
+    part = chain.read_headers(cut, start_height=587_000)
+    want = whole.filter(pl.col("height") >= 587_000)
+    assert part["chainwork"].null_count() == 0
+    assert part["chainwork"].to_list() == want["chainwork"].to_list()
+    assert part["chainwork_f64"].to_list() == want["chainwork_f64"].to_list()
+    chunks = list(chain.iter_headers(cut, start_height=587_000, chunk_size=500))
+    assert chunks[0]["chainwork"].null_count() == 0
+    assert pl.concat(chunks)["chainwork"].to_list() == want["chainwork"].to_list()
+    # without checkpoints there is still no anchor: null, not a guess
+    assert (
+        chain.read_headers(cut, start_height=587_000, checkpoint=None)["chainwork"].null_count()
+        == part.height
+    )

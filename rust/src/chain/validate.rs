@@ -239,6 +239,52 @@ impl WorkCache {
     }
 }
 
+/// Chainwork through `start_height − 1` from a context row with chainwork earlier in the
+/// same difficulty period, on networks without min-difficulty blocks (mainnet, signet): there
+/// every block of a period has the period's bits, so the blocks between the row and the run
+/// add `work(bits)` each. This lets a run (or a stream of chunks) that starts inside a
+/// checkpointed period have chainwork from its first row, as a run from the period's first
+/// header has. `None` when no such row exists.
+fn period_anchor(
+    ctx: &Context,
+    start_height: i64,
+    params: &NetworkParams,
+) -> CoreResult<Option<U256>> {
+    let tip = start_height - 1;
+    if params.allow_min_difficulty_blocks || tip < 0 {
+        return Ok(None);
+    }
+    let interval = params.interval();
+    if interval <= 0 {
+        return Ok(None);
+    }
+    let period = tip.div_euclid(interval);
+    let Some(r) = ctx
+        .rows()
+        .filter(|r| {
+            r.chainwork.is_some() && r.height < tip && r.height.div_euclid(interval) == period
+        })
+        .max_by_key(|r| r.height)
+    else {
+        return Ok(None);
+    };
+    let gap = U256::from((tip - r.height) as u64); // 0 < gap < interval
+    let cw = r.chainwork.unwrap_or_default();
+    let base = bits_proof(r.bits)
+        .checked_mul(gap)
+        .and_then(|w| cw.checked_add(w))
+        .ok_or_else(|| CoreError::Overflow {
+            what: "chainwork",
+            at: Position::Height(r.height),
+            why: format!(
+                "chainwork {} plus {gap} blocks of bits {:08x} overflows 256 bits",
+                u256_hex(&cw),
+                r.bits
+            ),
+        })?;
+    Ok(Some(base))
+}
+
 /// The largest block height the chain reader handles (far from i64 overflow).
 pub const MAX_HEIGHT: i64 = 1 << 62;
 
@@ -426,7 +472,7 @@ pub fn build(
             .rows()
             .find(|r| r.chainwork.is_some() && r.height >= start_height - 1 && r.height <= end);
         match anchor {
-            None => None,
+            None => period_anchor(ctx, start_height, params)?,
             Some(r) => {
                 let cw = r.chainwork.unwrap_or_default();
                 let before = if r.height == start_height - 1 {
