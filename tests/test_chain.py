@@ -509,3 +509,17 @@ def test_a_run_inside_a_checkpointed_period_has_chainwork_from_its_first_row(
         chain.read_headers(cut, start_height=587_000, checkpoint=None)["chainwork"].null_count()
         == part.height
     )
+
+
+def test_raw_headers_slice_follows_pythons_slice_rules(shared_data: Path) -> None:
+    """``RawHeaders.slice`` (the object ``load_headers`` returns) takes negative and
+    out-of-range indices as a Python slice does (a negative start was a raw OverflowError)."""
+    raw = chain.load_headers(shared_data / "headers" / "mainnet_headers_000000_010236.bin")
+    data = raw.slice(0, 7).to_bytes()
+    small = raw.slice(0, 7)
+    headers = [data[i * 80 : (i + 1) * 80] for i in range(7)]
+    rng = random.Random(3)
+    cases = [(-5, 7), (-100, 3), (2, -1), (5, 2), (0, 100), (-1, 100)]
+    cases += [(rng.randint(-20, 20), rng.randint(-20, 20)) for _ in range(200)]
+    for a, b in cases:
+        assert small.slice(a, b).to_bytes() == b"".join(headers[a:b]), (a, b)

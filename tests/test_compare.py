@@ -355,7 +355,7 @@ def test_moves_past_the_horizon_are_noted() -> None:
     """A stage after the last simulated day, a stage whose lead time runs past it and a rule
     whose window is longer than the run never happen in the run: notes say so; moves inside
     the horizon get none."""
-    from hashpivot.strategy import Stage, Staged
+    from hashpivot.strategy import Stage, Staged, SwitchRule
 
     cfg = config.load_site(paths=3, years=0.02, seed=1)
     assert cmpmod._horizon_notes(cfg, 1827) == []
@@ -364,12 +364,16 @@ def test_moves_past_the_horizon_are_noted() -> None:
         [Stage(5, 10, "self_mining", "ai_colocation"), Stage(20, 10, "self_mining", None)],
         lead_time_days=4,
     )  # fmt: skip
-    cfg = dataclasses.replace(cfg, strategies=[*cfg.strategies, late])
+    slow = SwitchRule("slow", {"self_mining": 100}, "self_mining", "ai_colocation", 10,
+                      below=1e9, window_days=1, lead_time_days=8)  # fmt: skip
+    cfg = dataclasses.replace(cfg, strategies=[*cfg.strategies, late, slow])
     notes = cmpmod._horizon_notes(cfg, 8)
+    assert any("'slow' moves MW that reach 'ai_colocation' only after its 8-day" in n
+               for n in notes)  # fmt: skip
     assert any("'late' stage 1 is on day 20, past the simulated 8 days" in n for n in notes)
     assert any("'late' stage 0 moves MW on day 5 that reach 'ai_colocation' only on day 9" in n
                for n in notes)  # fmt: skip
     assert any("'flexible' waits for a 30-day window" in n for n in notes), notes
-    assert len(notes) == 3
+    assert len(notes) == 4
     cmp = cmpmod.compare(cfg)
     assert any("'late' stage 1" in n for n in cmp.notes), cmp.notes

@@ -278,11 +278,22 @@ def test_a_typical_year_is_applied_by_calendar_date(tmp_path: Path) -> None:
     given = c.scenario.power.given
     assert given is not None
     day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
-    for k in (0, 1, 40, 365, 800):
+    for k in range(0, 5 * 366):  # every day, across leap years: no drift
         d = day0 + dt.timedelta(days=k)
-        # the 365-day period drifts a day per leap day crossed; mid-month days are exact
-        if 3 <= d.day <= 26:
-            assert given[k] == pytest.approx(d.month / 100), (k, d)
+        assert given[k] == pytest.approx(d.month / 100), (k, d)
+    # a day-of-month code shows the exact day; 29 February takes 28 February's value
+    from hashpivot.config import _periodic_from
+
+    code = [d.month * 100 + d.day for d in days.to_list()]
+    got = _periodic_from(code, dt.date(2025, 1, 1), dt.date(2027, 12, 30), 800)
+    for k, v in enumerate(got):
+        d = dt.date(2027, 12, 30) + dt.timedelta(days=k)
+        assert v == (228 if (d.month, d.day) == (2, 29) else d.month * 100 + d.day), d
+    # an empty date cell is refused (it used to drop the alignment silently)
+    (tmp_path / "year.csv").write_text(
+        "date,power_price_usd_kwh\n2025-01-01,0.04\n,0.5\n2025-01-02,0.05\n"
+    )
+    assert "year.csv:3: date is empty" in _err(tmp_path, text)
     # a gap in the dates would shift every later day: refused, naming the missing days
     pl.DataFrame(
         {"date": [dt.date(2025, 1, 1), dt.date(2025, 1, 4)], "power_price_usd_kwh": [0.04, 0.05]}
@@ -656,3 +667,21 @@ def test_power_series_in_mwh_under_a_kwh_column_is_refused(tmp_path: Path) -> No
     msg = _err(tmp_path, text)
     assert "reaches 45 $/kWh" in msg
     assert "price_usd_mwh" in msg
+
+
+def test_zoned_hourly_power_is_grouped_by_utc_day(tmp_path: Path) -> None:
+    """A Parquet file with a time-zoned hourly column: days are UTC days, as the run's (and
+    as a CSV with offsets, parsed to UTC), not the zone's local days."""
+    hours = pl.datetime_range(
+        dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 2, 23), "1h", time_zone="UTC", eager=True
+    )
+    price = [0.01 if h.day == 1 else 0.03 for h in hours.to_list()]
+    local = hours.dt.convert_time_zone("America/Chicago")
+    pl.DataFrame({"time": local, "power_price_usd_kwh": price}).write_parquet(
+        tmp_path / "zoned.parquet"
+    )
+    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "zoned.parquet"')
+    c = config.load_site(_write(tmp_path, text))
+    given = c.scenario.power.given
+    assert given is not None
+    assert sorted(set(given)) == pytest.approx([0.01, 0.03])  # no mixed local-day means

@@ -179,3 +179,27 @@ def test_service_age_errors_name_the_input() -> None:
     assert aged.slice(0, N_DAYS).max() == 0
     assert aged.slice(2 * N_DAYS, N_DAYS).max() == 0
     assert aged.slice(N_DAYS, 5).to_list() == [0, 0, 0, 0, 1]
+
+
+def test_service_age_refuses_bad_starts() -> None:
+    from hashpivot.exceptions import DtypeError, InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="start day -1 is negative"):
+        with_service_age(SC.frame, -1)
+    with pytest.raises(DtypeError, match="got float"):
+        with_service_age(SC.frame, 3.0)  # type: ignore[arg-type]
+    with pytest.raises(DtypeError, match="got bool"):
+        with_service_age(SC.frame, True)
+    with pytest.raises(DtypeError, match="of Float64"):
+        with_service_age(SC.frame, pl.Series([0.0, 1.0, 2.0]))
+    import numpy as np
+
+    a = with_service_age(SC.frame, np.int64(3))[AGE_COLUMN]
+    assert a.equals(with_service_age(SC.frame, 3)[AGE_COLUMN])
+
+
+def test_days_far_past_any_horizon_are_refused() -> None:
+    from hashpivot.exceptions import InvalidValueError
+
+    with pytest.raises(InvalidValueError, match="more than 10,000,000"):
+        Staged("far", {"self_mining": 100}, [Stage(2**63, 10, "self_mining", "ai_colocation")])

@@ -242,9 +242,12 @@ def test_switch_cost_and_lead_time_of_rule() -> None:
         switch_cost_usd_per_mw=1_000.0,
     )
     ev = evaluate(SITE, sc, [rule], models=[Flat(), Flat2()], discount_rate=0.0)
-    # flat: capex 100,000 on day 0, no flows after leaving on day 0; flat2: 7 days × 10 MW ·
-    # 600 = 42,000, capex 100,000 on day 3; switching 10,000.
-    assert ev.per_path["npv_usd"][0] == pytest.approx(-100_000 + 42_000 - 100_000 - 10_000)
+    # flat: its 10 MW leave on day 0, before anything is bought (capex is charged on what a
+    # model holds after each day's steps, `added_mw`), no flows; flat2: 7 days × 10 MW · 600
+    # = 42,000, capex 100,000 on day 3; switching 10,000. The generic path agrees.
+    assert ev.per_path["npv_usd"][0] == pytest.approx(42_000 - 100_000 - 10_000)
+    slow = evaluate(SITE, sc, [rule], models=[Flat(), Flat2()], discount_rate=0.0, fast=False)
+    assert slow.per_path["npv_usd"][0] == pytest.approx(42_000 - 100_000 - 10_000)
 
 
 def test_validation_errors() -> None:
@@ -388,3 +391,26 @@ def test_irr_kernel_equals_the_polars_reference_bit_for_bit(
         x is None or struct.pack("<d", x) for x in want.to_list()
     ]
     assert got.null_count() < len(rows)  # the investment row has an IRR
+
+
+def test_day0_removals_from_a_model_with_capex_agree_on_both_paths() -> None:
+    """MW removed on day 0 were never bought: the fast path charged the start allocation's
+    capex in full, the generic path (``added_mw``) what is held after day 0's steps."""
+    sc = prepare_scenario(synthetic_scenario(4, 100, seed=3))
+    strats = [
+        Staged(
+            "day0_out",
+            {"ai_colocation": 50, "self_mining": 10},
+            [Stage(0, 10, "ai_colocation", "self_mining")],
+        ),
+        SwitchRule(
+            "rule_day0", {"gpu_cloud": 40}, "gpu_cloud", "self_mining", 20,
+            above=0.0, signal="price_usd", window_days=1,
+        ),
+    ]  # fmt: skip
+    fast = evaluate(SITE, sc, strats, models=MODELS)
+    slow = evaluate(SITE, sc, strats, models=MODELS, fast=False)
+    for c in ("npv_usd", "capex_usd", "revenue_usd"):
+        assert fast.per_path[c].to_list() == pytest.approx(slow.per_path[c].to_list(), rel=1e-12)
+    staged = fast.per_path.filter(pl.col("strategy") == "day0_out")["capex_usd"]
+    assert staged.to_list() == pytest.approx([40 * 2_000_000.0] * 4)  # 40 MW bought, not 50

@@ -272,6 +272,12 @@ def _horizon_notes(cfg: SiteConfig, n_days: int) -> list[str]:
                 f"strategy {strat.name!r} waits for a {strat.window_days}-day window but the "
                 f"run has {n_days} days: it never switches in this run"
             )
+        elif isinstance(strat, SwitchRule) and strat.lead_time_days >= n_days:
+            notes.append(
+                f"strategy {strat.name!r} moves MW that reach {strat.to_model!r} only after "
+                f"its {strat.lead_time_days}-day lead time, past the simulated {n_days} days: "
+                "in this run they never earn there"
+            )
     return notes
 
 

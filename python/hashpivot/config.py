@@ -611,14 +611,47 @@ def _daily_series(
     return (vals * reps)[:tile_to]
 
 
+def _shift_years(d: dt.date, years: int) -> dt.date:
+    """``d`` moved by whole calendar years (29 February → 28 February in other years)."""
+    y = d.year + years
+    return d.replace(year=y, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=y)
+
+
 def _periodic_from(vals: list[float], first: dt.date | None, day0: dt.date, n: int) -> list[float]:
-    """``n`` daily values from ``day0`` on of a series repeated with its own length as the
-    period: anchored at its ``first`` date when it has dates (a typical year starting on
-    1 January gives 1 March's value on 1 March, whatever the year), from its first row when
-    it has none."""
-    offset = (day0 - first).days % len(vals) if first is not None else 0
-    reps = -(-(offset + n) // len(vals))
-    return (vals * reps)[offset : offset + n]
+    """``n`` daily values from ``day0`` on of a repeated series.
+
+    * No dates: from its first row, repeated with its own length as the period.
+    * Dates spanning at least a year: each day takes the value of its own date when the file
+      has it, else of the same calendar day shifted by a multiple of the file's whole years
+      into its first whole years (a typical year from 1 January gives every 1 March the
+      value of 1 March, leap years included; 29 February falls back to 28 February).
+    * Dates spanning less than a year: repeated with its own length as the period, anchored
+      at its first date.
+    """
+    if first is None:
+        reps = -(-n // len(vals))
+        return (vals * reps)[:n]
+    last = first + dt.timedelta(days=len(vals) - 1)
+    years = 0
+    while _shift_years(first, years + 1) <= last + dt.timedelta(days=1):
+        years += 1
+    if years == 0 or first.year + years > dt.MAXYEAR - 200:
+        offset = (day0 - first).days % len(vals)
+        reps = -(-(offset + n) // len(vals))
+        return (vals * reps)[offset : offset + n]
+    out = []
+    for k in range(n):
+        d = day0 + dt.timedelta(days=k)
+        if not first <= d <= last:
+            # whole periods of `years` years back or forward into [first, first + years)
+            m = (d.year - first.year) // years
+            d = _shift_years(d, -m * years)
+            if d < first:
+                d = _shift_years(d, years)
+            elif d >= _shift_years(first, years):
+                d = _shift_years(d, -years)
+        out.append(vals[(d - first).days])
+    return out
 
 
 def _dated_daily_series(
@@ -653,6 +686,14 @@ def _dated_daily_series(
                 raise t.err(key, f"{str(path)!r}: column {tcol!r} is not a date/time") from None
         elif not (tt == pl.Date or isinstance(tt, pl.Datetime)):
             raise t.err(key, f"{str(path)!r}: column {tcol!r} has dtype {tt}; expected dates")
+        missing = s[tcol].is_null()
+        if missing.any():
+            row = int(missing.arg_true()[0])
+            raise t.err(key, f"{path!s}:{row + 2}: {tcol} is empty; fill or drop the row")
+        ts = s.schema[tcol]
+        if isinstance(ts, pl.Datetime) and ts.time_zone is not None:
+            # days are UTC days, as the run's (a zoned time column is grouped by UTC date)
+            s = s.with_columns(pl.col(tcol).dt.convert_time_zone("UTC"))
         s = (
             s.group_by(pl.col(tcol).dt.date(), maintain_order=True)
             .agg(pl.col(col).mean())

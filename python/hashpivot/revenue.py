@@ -448,11 +448,20 @@ def with_service_age(scenario: pl.DataFrame, start: int | pl.Series) -> pl.DataF
     for every path, or one per path in path order as :func:`service_start` gives them; null
     = never), 0 before it. The Rust core writes the column in one pass."""
     n_paths, n_days = _layout(scenario)
-    starts = (
-        [start] * n_paths
-        if isinstance(start, int)
-        else start.cast(pl.Int64).fill_null(n_days).to_list()
-    )
+    if isinstance(start, numbers.Integral) and not isinstance(start, bool):
+        starts = [int(start)] * n_paths
+    elif isinstance(start, pl.Series) and (start.dtype.is_integer() or start.dtype == pl.Null):
+        starts = start.cast(pl.Int64).fill_null(n_days).to_list()
+    else:
+        raise DtypeError(
+            f"service clock: start must be a day index (int) or an integer Series of one day "
+            f"per path, got {type(start).__name__}"
+            + (f" of {start.dtype}" if isinstance(start, pl.Series) else "")
+        )
+    if starts and min(starts) < 0:
+        raise InvalidValueError(
+            f"service clock: start day {min(starts)} is negative; days count from 0 (the first day)"
+        )
     if len(starts) != n_paths:
         raise InvalidValueError(
             f"service clock: {len(starts)} start days for a scenario of {n_paths} paths; "

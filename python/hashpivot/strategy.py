@@ -159,6 +159,11 @@ def _check_name(name: Any) -> str:
     return name
 
 
+#: The largest day a strategy may name (~27,000 years: far past any horizon, and far from
+#: the 64-bit overflows of day arithmetic).
+MAX_DAY = 10_000_000
+
+
 def _check_days(who: str, field_name: str, v: Any, minimum: int = 0) -> int:
     """A day count: an int (or an integral float such as ``30.0``) >= ``minimum``.
 
@@ -188,6 +193,11 @@ def _check_days(who: str, field_name: str, v: Any, minimum: int = 0) -> int:
         )
         raise InvalidValueError(
             f"{who}: {field_name} must be a whole number of days >= {minimum}, got {v!r}; {fix}"
+        )
+    if days > MAX_DAY:
+        raise InvalidValueError(
+            f"{who}: {field_name} is {days} days, more than {MAX_DAY:,} (~27,000 years); a "
+            "move past the horizon never happens: use a day within a few horizons"
         )
     return days
 
@@ -230,6 +240,12 @@ def _check_day(who: str, v: Any, n_paths: int) -> Day:
         raise InvalidValueError(
             f"{who}: day of path {i} is {days[i]}; days count from 0 (the first day), use null "
             "for never"
+        )
+    far = (days > MAX_DAY).fill_null(False)
+    if far.any():
+        i = int(far.arg_true()[0])
+        raise InvalidValueError(
+            f"{who}: day of path {i} is {days[i]}, more than {MAX_DAY:,}; use null for never"
         )
     out: pl.Series = days
     return out
@@ -898,6 +914,16 @@ class _Aggregator:
             for x, d in steps.steps:
                 if x > 0:
                     total = _add(total, self.point(x * capex_per_mw, d))
+                elif steps.start_mw:
+                    # MW removed on day 0 were never bought: day 0 buys what is held after
+                    # the day's steps, as `added_mw` counts a path's first day
+                    day0: Day | None = (
+                        (0 if d == 0 else None)
+                        if isinstance(d, int)
+                        else pl.select(pl.when(d == 0).then(0)).to_series()
+                    )
+                    if day0 is not None:
+                        total = _add(total, self.point(x * capex_per_mw, day0))
         if total is None:
             total = self.term(sums, 0.0, 0)
         return total
@@ -1350,7 +1376,9 @@ def _clock(model: object, steps: Steps) -> tuple[Day, Hashable]:
             for d in adds
         )
     ).to_series()
-    return per_path, ("steps", steps.key if steps.key is not None else id(steps))
+    # keyed by content: strategies whose steps differ (another MW amount, say) but start
+    # the clock on the same days share one pass
+    return per_path, ("path", tuple(per_path.fill_null(-1).to_list()))
 
 
 def _unit_sums(

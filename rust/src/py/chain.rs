@@ -48,10 +48,20 @@ impl PyRawHeaders {
     fn __len__(&self) -> usize {
         self.data.len() / HEADER_LEN
     }
-    /// Headers `start .. stop` (clamped) as a new object.
-    fn slice(&self, start: usize, stop: usize) -> Self {
+    /// Headers `start .. stop` as a new object, with Python's slice rules: a negative index
+    /// counts from the end, indices are clamped to the headers, `stop ≤ start` is empty.
+    fn slice(&self, start: i64, stop: i64) -> Self {
         let n = self.data.len() / HEADER_LEN;
-        let (a, b) = (start.min(n), stop.min(n).max(start.min(n)));
+        let at = |i: i64| -> usize {
+            let n64 = i64::try_from(n).unwrap_or(i64::MAX);
+            let j = if i < 0 {
+                n64.saturating_add(i).max(0)
+            } else {
+                i.min(n64)
+            };
+            usize::try_from(j).unwrap_or(0)
+        };
+        let (a, b) = (at(start), at(stop).max(at(start)));
         Self {
             data: BigBuf::from_slice(&self.data[a * HEADER_LEN..b * HEADER_LEN]),
         }

@@ -511,8 +511,6 @@ fn first_crossing(
     super::convert::to_py(py, super::convert::i64_array(out))
 }
 
-/// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
-/// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
 /// `hashpivot.revenue.with_service_age`'s column (see [`crate::sim::summary::service_age`]).
 #[pyfunction]
 #[pyo3(signature = (starts, n_days))]
@@ -522,6 +520,8 @@ fn service_age(py: Python<'_>, starts: Vec<i64>, n_days: usize) -> PyResult<Py<P
     super::convert::to_py(py, Arc::new(arr) as ArrayRef)
 }
 
+/// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
+/// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
 #[pyfunction]
 #[pyo3(signature = (values, n_paths, n_days, qs))]
 fn day_quantiles(
