@@ -245,6 +245,9 @@ def test_fleet_takes_a_negative_power_price() -> None:
     assert "finite" in _one_line_error(
         _run("fleet", "--model", "Antminer S21", "--power-price", "nan")
     )
+    assert "beyond ±10 USD/kWh" in _one_line_error(
+        _run("fleet", "--model", "Antminer S21", "--power-price=-1e308")
+    )
 
 
 def test_fleet_file_and_output(tmp_path: Path) -> None:

@@ -290,13 +290,19 @@ def _nonneg(s: str) -> float:
     return v
 
 
-def _finite(s: str) -> float:
+def _power_price(s: str) -> float:
+    """``--power-price``: USD/kWh, negative allowed (paid to consume), at most 10 in size
+    (the site files' bound; a $/MWh figure by mistake is 1000× too large)."""
     try:
         v = float(s)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
     if not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"{s!r} must be a finite number")
+    if abs(v) > 10.0:
+        raise argparse.ArgumentTypeError(
+            f"{s!r} is beyond ±10 USD/kWh; give USD per kWh (a $/MWh price divided by 1000)"
+        )
     return v
 
 
@@ -804,7 +810,7 @@ def _add_fleet(sub: Any) -> None:
     )
     s.add_argument(
         "--power-price",
-        type=_finite,
+        type=_power_price,
         default=0.045,
         help="power price, USD/kWh (default 0.045; negative prices, paid to consume, are allowed)",
     )
