@@ -352,28 +352,39 @@ def test_mining_more_mw_than_the_fleet_draws_is_noted(tmp_path: Path) -> None:
 
 
 def test_moves_past_the_horizon_are_noted() -> None:
-    """A stage after the last simulated day, a stage whose lead time runs past it and a rule
-    whose window is longer than the run never happen in the run: notes say so; moves inside
-    the horizon get none."""
+    """A stage after the last simulated day, MW whose strategy and model lead times end past
+    it and a rule whose window is longer than the run never happen or never earn in the run:
+    notes say so; moves that earn inside the horizon get none."""
     from hashpivot.strategy import Stage, Staged, SwitchRule
 
     cfg = config.load_site(paths=3, years=0.02, seed=1)
+    ai_lead = cfg.models["ai_colocation"].lead_days  # type: ignore[attr-defined]
+    assert ai_lead > 500
+    # the bundled strategies: the rule's window (30 days) is longer than 8 days; partial_ai
+    # moves 40 MW to ai_colocation on day 0, which earn only after the model's lead time
+    base = cmpmod._horizon_notes(cfg, 8)
+    assert any("'flexible' waits for a 30-day window" in n for n in base), base
+    assert any(f"'partial_ai' stage 0 moves MW that earn in 'ai_colocation' only from day "
+               f"{ai_lead} (day 0 + the model's own lead time {ai_lead})" in n
+               for n in base), base  # fmt: skip
+    assert any("'full_ai' holds 100 MW in 'ai_colocation' from day 0, which earn only from "
+               f"day {ai_lead}" in n for n in base), base  # fmt: skip
     assert cmpmod._horizon_notes(cfg, 1827) == []
     late = Staged(
         "late", {"self_mining": 100},
-        [Stage(5, 10, "self_mining", "ai_colocation"), Stage(20, 10, "self_mining", None)],
+        [Stage(5, 10, "self_mining", "asic_hosting"), Stage(20, 10, "self_mining", None)],
         lead_time_days=4,
     )  # fmt: skip
-    slow = SwitchRule("slow", {"self_mining": 100}, "self_mining", "ai_colocation", 10,
+    slow = SwitchRule("slow", {"self_mining": 100}, "self_mining", "asic_hosting", 10,
                       below=1e9, window_days=1, lead_time_days=8)  # fmt: skip
-    cfg = dataclasses.replace(cfg, strategies=[*cfg.strategies, late, slow])
+    cfg = dataclasses.replace(cfg, strategies=[late, slow])
     notes = cmpmod._horizon_notes(cfg, 8)
-    assert any("'slow' moves MW that reach 'ai_colocation' only after its 8-day" in n
-               for n in notes)  # fmt: skip
     assert any("'late' stage 1 is on day 20, past the simulated 8 days" in n for n in notes)
-    assert any("'late' stage 0 moves MW on day 5 that reach 'ai_colocation' only on day 9" in n
-               for n in notes)  # fmt: skip
-    assert any("'flexible' waits for a 30-day window" in n for n in notes), notes
-    assert len(notes) == 4
+    assert any("'late' stage 0 moves MW that earn in 'asic_hosting' only from day 9 (day 5 + "
+               "the strategy's lead time 4)" in n for n in notes), notes  # fmt: skip
+    assert any("'slow' moves MW that earn in 'asic_hosting' only from day 8 (day 0 at the "
+               "earliest + the strategy's lead time 8)" in n for n in notes), notes  # fmt: skip
+    assert len(notes) == 3
+    assert len(cmpmod._horizon_notes(cfg, 10)) == 1  # only the stage on day 20 is left
     cmp = cmpmod.compare(cfg)
     assert any("'late' stage 1" in n for n in cmp.notes), cmp.notes

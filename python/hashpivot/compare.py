@@ -20,7 +20,8 @@ from hashpivot import fleet as fleet_econ
 from hashpivot import scenario as scn
 from hashpivot.config import SiteConfig
 from hashpivot.consensus import bits_to_difficulty
-from hashpivot.revenue import prepare_scenario
+from hashpivot.exceptions import HashpivotError
+from hashpivot.revenue import LinearRevenueModel, prepare_scenario
 from hashpivot.strategy import Evaluation, Staged, Static, SwitchRule, evaluate
 
 __all__ = ["DECISION_COLUMNS", "Comparison", "compare", "decision_table"]
@@ -246,38 +247,71 @@ def _fleet_notes(cfg: SiteConfig) -> list[str]:
     return notes
 
 
+def _model_lead(cfg: SiteConfig, name: str | None) -> int:
+    """A receiving model's own lead time in days (0 when it has none or it is not linear)."""
+    model = cfg.models.get(name) if name is not None else None
+    if isinstance(model, LinearRevenueModel):
+        try:
+            return model.lead_days
+        except HashpivotError:
+            return 0
+    return 0
+
+
 def _horizon_notes(cfg: SiteConfig, n_days: int) -> list[str]:
-    """Moves a strategy plans past the simulated horizon never happen in this run: say so
-    (a stage in year 6 of a 5-year run is not an error, but its strategy is then valued as
-    if it never converted)."""
+    """Moves a strategy plans past the simulated horizon never happen, or never earn, in
+    this run: say so (a stage in year 6 of a 5-year run is not an error, but its strategy is
+    then valued as if it never converted; MW that reach a model with a 540-day lead time in
+    year 4 are paid for and earn nothing within the run)."""
     notes = []
+
+    def waits(who: str, day: str, first: int, to: str | None, lead: int) -> None:
+        own = _model_lead(cfg, to)
+        if to is not None and first + lead + own >= n_days:
+            parts = [f"{day}"]
+            if lead:
+                parts.append(f"the strategy's lead time {lead}")
+            if own:
+                parts.append(f"the model's own lead time {own}")
+            notes.append(
+                f"{who} moves MW that earn in {to!r} only from day {first + lead + own} "
+                f"({' + '.join(parts)}), past the simulated {n_days} days: in this run they "
+                "never earn there"
+            )
+
     for strat in cfg.strategies:
+        if isinstance(strat, Static | Staged | SwitchRule):
+            # the start allocation: MW held from day 0 wait for their model's lead time
+            start = strat.mix if isinstance(strat, Static) else strat.start
+            for m, mw in start.items():
+                if mw > 0 and _model_lead(cfg, m) >= n_days:
+                    notes.append(
+                        f"strategy {strat.name!r} holds {mw:g} MW in {m!r} from day 0, which "
+                        f"earn only from day {_model_lead(cfg, m)} (the model's own lead "
+                        f"time), past the simulated {n_days} days: in this run they never earn"
+                    )
         if isinstance(strat, Staged):
             for i, st in enumerate(strat.stages):
+                who = f"strategy {strat.name!r} stage {i}"
                 if st.at_day >= n_days:
                     notes.append(
-                        f"strategy {strat.name!r} stage {i} is on day {st.at_day}, past the "
-                        f"simulated {n_days} days: it never happens in this run; lengthen "
-                        "[scenario] years or move the stage"
+                        f"{who} is on day {st.at_day}, past the simulated {n_days} days: it "
+                        "never happens in this run; lengthen [scenario] years or move the stage"
                     )
-                elif st.to_model is not None and st.at_day + strat.lead_time_days >= n_days:
-                    notes.append(
-                        f"strategy {strat.name!r} stage {i} moves MW on day {st.at_day} that "
-                        f"reach {st.to_model!r} only on day {st.at_day + strat.lead_time_days} "
-                        f"(lead time {strat.lead_time_days}), past the simulated {n_days} "
-                        "days: in this run they never earn there"
-                    )
-        elif isinstance(strat, SwitchRule) and strat.window_days > n_days:
-            notes.append(
-                f"strategy {strat.name!r} waits for a {strat.window_days}-day window but the "
-                f"run has {n_days} days: it never switches in this run"
-            )
-        elif isinstance(strat, SwitchRule) and strat.lead_time_days >= n_days:
-            notes.append(
-                f"strategy {strat.name!r} moves MW that reach {strat.to_model!r} only after "
-                f"its {strat.lead_time_days}-day lead time, past the simulated {n_days} days: "
-                "in this run they never earn there"
-            )
+                else:
+                    waits(who, f"day {st.at_day}", st.at_day, st.to_model, strat.lead_time_days)
+        elif isinstance(strat, SwitchRule):
+            who = f"strategy {strat.name!r}"
+            if strat.window_days > n_days:
+                notes.append(
+                    f"{who} waits for a {strat.window_days}-day window but the run has "
+                    f"{n_days} days: it never switches in this run"
+                )
+            else:
+                # the earliest a rule can fire is its first full window, day window − 1
+                first = strat.window_days - 1
+                waits(who, f"day {first} at the earliest", first, strat.to_model,
+                      strat.lead_time_days)  # fmt: skip
     return notes
 
 
