@@ -5,6 +5,7 @@ scenario's first day. Checked against a day-by-day reference (``_reference``) an
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 from typing import Any
 
@@ -126,17 +127,7 @@ def test_switch_rules_start_each_paths_clock_on_its_own_trigger_day() -> None:
         signal="price_usd",
         window_days=1,
     )
-    shifted = SwitchRule(
-        "rule_late",
-        {"self_mining": 100},
-        "self_mining",
-        "ai_colocation",
-        40,
-        above=0.0,
-        signal="price_usd",
-        window_days=1,
-        lead_time_days=80,
-    )
+    shifted = dataclasses.replace(rule, name="rule_late", lead_time_days=80)
     models = [SelfMining(), model]
     fast = evaluate(SITE, SC, [rule, shifted], models=models)
     slow = evaluate(SITE, SC, [rule, shifted], models=models, fast=False)
