@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import re
@@ -523,3 +524,28 @@ def test_raw_headers_slice_follows_pythons_slice_rules(shared_data: Path) -> Non
     cases += [(rng.randint(-20, 20), rng.randint(-20, 20)) for _ in range(200)]
     for a, b in cases:
         assert small.slice(a, b).to_bytes() == b"".join(headers[a:b]), (a, b)
+
+
+def test_pooled_columns_hold_no_stale_values() -> None:
+    """The frame's columns come from the buffer pool: a second chain of the same length read
+    into memory the first one used has exactly its own values (every row rewritten)."""
+    n = 150_000  # columns of ≥ 1 MiB: pooled mappings
+    params = easy_params()
+    first = chain.read_headers(synthetic_chain(n, params, seed=1), network=params)
+    del first
+    raw = synthetic_chain(n, params, seed=2).to_bytes()
+    df = chain.read_headers(raw, network=params)
+    fields = [struct.unpack_from("<i32s32sIII", raw, 80 * i) for i in range(n)]
+    assert df["version"].to_list() == [f[0] for f in fields]
+    assert df["time_unix"].to_list() == [f[3] for f in fields]
+    assert df["bits"].to_list() == [f[4] for f in fields]
+    assert df["nonce"].to_list() == [f[5] for f in fields]
+    assert df["height"].to_list() == list(range(n))
+    assert df["epoch"].to_list() == [h // params.interval for h in range(n)]
+    assert (df["time"].dt.epoch("s") == df["time_unix"]).all()
+    for i in random.Random(5).sample(range(n), 200):
+        assert df["hash"][i] == sha256d(raw[80 * i : 80 * i + 80])[::-1].hex()
+        assert df["prev_hash"][i] == fields[i][1][::-1].hex()
+    cw = [int(x, 16) for x in df["chainwork"].to_list()]
+    assert all(b > a for a, b in itertools.pairwise(cw))
+    assert df["chainwork_f64"].to_list() == pytest.approx([float(x) for x in cw], rel=1e-15)

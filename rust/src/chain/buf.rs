@@ -238,7 +238,18 @@ impl BigBuf {
         Self::mapped(len, true)
     }
 
+    /// [`Self::for_overwrite`] without the huge-page advice: a new mapping faults in 4 KiB
+    /// pages as heap memory does (cheaper on first touch where the kernel compacts memory
+    /// for huge pages), and still goes back to the pool for reuse.
+    pub fn for_overwrite_small_pages(len: usize) -> Self {
+        Self::mapped_with(len, true, false)
+    }
+
     fn mapped(len: usize, reuse: bool) -> Self {
+        Self::mapped_with(len, reuse, true)
+    }
+
+    fn mapped_with(len: usize, reuse: bool, huge: bool) -> Self {
         if len < HUGE / 2 {
             return Self::Heap(vec![0u8; len]);
         }
@@ -254,10 +265,11 @@ impl BigBuf {
         match MmapMut::map_anon(mapped_len) {
             Ok(map) => {
                 #[cfg(target_os = "linux")]
-                {
+                if huge {
                     // Advice only: on failure (THP disabled) the pages are just 4 KiB ones.
                     let _ = map.advise(memmap2::Advice::HugePage);
                 }
+                let _ = huge;
                 Self::Map {
                     map: Mapping::new(map, reuse),
                     len,
@@ -346,6 +358,15 @@ impl<T: bytemuck::Pod> NumCol<T> {
     #[must_use]
     pub fn for_overwrite(n: usize) -> Self {
         Self::typed(BigBuf::for_overwrite(n * std::mem::size_of::<T>()), n)
+    }
+
+    /// [`Self::for_overwrite`] in 4 KiB pages ([`BigBuf::for_overwrite_small_pages`]).
+    #[must_use]
+    pub fn for_overwrite_small_pages(n: usize) -> Self {
+        Self::typed(
+            BigBuf::for_overwrite_small_pages(n * std::mem::size_of::<T>()),
+            n,
+        )
     }
 
     fn typed(buf: BigBuf, n: usize) -> Self {

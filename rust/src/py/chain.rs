@@ -19,9 +19,9 @@ use pyo3_arrow::PyTable;
 use rayon::prelude::*;
 
 use super::consensus::PyNetworkParams;
-use super::convert::{bits_column, chunks, i64_column};
+use super::convert::{bits_column, chunks, i64_column, scalars};
 use super::errors::dtype_error;
-use crate::chain::buf::BigBuf;
+use crate::chain::buf::{BigBuf, NumCol};
 use crate::chain::header::{decode_hex_into, parse_display_hex, Header, HEADER_LEN};
 use crate::chain::validate::{build, ChainColumns, Check, Context, ContextRow};
 use crate::chain::{read, synth};
@@ -365,7 +365,7 @@ fn hex_view_array(values: BigBuf, n: usize, valid: bool) -> PyResult<ArrayRef> {
     if !valid {
         return Ok(arrow_array::new_null_array(&DataType::Utf8View, n));
     }
-    let mut views = BigBuf::zeroed(n * 16);
+    let mut views = BigBuf::for_overwrite(n * 16); // every view is written below
     {
         let vals: &[u8] = &values;
         views
@@ -404,9 +404,30 @@ fn to_table(c: ChainColumns) -> PyResult<PyTable> {
     let s = c.start_height;
     let interval = c.interval;
     let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    let height: Vec<i64> = (0..n as i64).map(|i| s + i).collect();
-    let epoch: Vec<i64> = height.iter().map(|h| h / interval).collect();
-    let time_us: Vec<i64> = c.time.iter().map(|t| t * 1_000_000).collect();
+    // Derived columns are written whole into pooled buffers (see `buf`): a repeated
+    // read or validation reuses their memory instead of faulting in fresh pages.
+    let mut height = NumCol::<i64>::for_overwrite_small_pages(n);
+    let mut epoch = NumCol::<i64>::for_overwrite_small_pages(n);
+    let mut time_us = NumCol::<i64>::for_overwrite_small_pages(n);
+    height
+        .par_chunks_mut(1 << 16)
+        .zip(epoch.par_chunks_mut(1 << 16))
+        .zip(time_us.par_chunks_mut(1 << 16))
+        .zip(c.time.par_chunks(1 << 16))
+        .enumerate()
+        .for_each(|(k, (((hs, es), ts), src))| {
+            let first = s + (k << 16) as i64;
+            for (j, ((h, e), (t, &src_t))) in hs
+                .iter_mut()
+                .zip(es.iter_mut())
+                .zip(ts.iter_mut().zip(src))
+                .enumerate()
+            {
+                *h = first + j as i64;
+                *e = *h / interval;
+                *t = src_t * 1_000_000;
+            }
+        });
     let mtp_us: Vec<Option<i64>> = c.mtp.iter().map(|m| m.map(|t| t * 1_000_000)).collect();
     let has_cw = c.chainwork_hex.is_some();
     let mut fields = vec![
@@ -426,22 +447,22 @@ fn to_table(c: ChainColumns) -> PyResult<PyTable> {
         Field::new("median_time_past", utc, true),
     ];
     let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(height)),
+        Arc::new(Int64Array::new(scalars(height), None)),
         hex_view_array(c.hash_hex, n, true)?,
         hex_view_array(c.prev_hex, n, true)?,
-        Arc::new(Int32Array::from(c.version)),
+        Arc::new(Int32Array::new(scalars(c.version), None)),
         hex_view_array(c.merkle_hex, n, true)?,
-        Arc::new(TimestampMicrosecondArray::from(time_us).with_timezone("UTC")),
-        Arc::new(Int64Array::from(c.time)),
-        Arc::new(UInt32Array::from(c.bits)),
-        Arc::new(UInt32Array::from(c.nonce)),
+        Arc::new(TimestampMicrosecondArray::new(scalars(time_us), None).with_timezone("UTC")),
+        Arc::new(Int64Array::new(scalars(c.time), None)),
+        Arc::new(UInt32Array::new(scalars(c.bits), None)),
+        Arc::new(UInt32Array::new(scalars(c.nonce), None)),
         Arc::new(Float64Array::from(c.difficulty)),
         hex_view_array(c.chainwork_hex.unwrap_or_default(), n, has_cw)?,
         match c.chainwork_f64 {
-            Some(v) => Arc::new(Float64Array::from(v)),
+            Some(v) => Arc::new(Float64Array::new(scalars(v), None)),
             None => arrow_array::new_null_array(&DataType::Float64, n),
         },
-        Arc::new(Int64Array::from(epoch)),
+        Arc::new(Int64Array::new(scalars(epoch), None)),
         Arc::new(TimestampMicrosecondArray::from(mtp_us).with_timezone("UTC")),
     ];
     if let Some(st) = c.status {
