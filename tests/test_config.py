@@ -247,20 +247,29 @@ def test_percent_mix_and_model_variant(tmp_path: Path) -> None:
     assert m.lead_time_days == c.models["ai_colocation"].lead_time_days == 548  # type: ignore[attr-defined]
 
 
+def _power_series_site(
+    tmp_path: Path, frame: pl.DataFrame, name: str
+) -> tuple[list[float], dt.date, str]:
+    """Load the bundled site with ``frame`` written to ``name`` as its ``power_series``:
+    the simulated power series, the run's day 0 (UTC) and the site text."""
+    out = tmp_path / name
+    frame.write_parquet(out) if name.endswith(".parquet") else frame.write_csv(out)
+    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', f'power_series = "{name}"')
+    c = config.load_site(_write(tmp_path, text))
+    given = c.scenario.power.given
+    assert given is not None
+    day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
+    return list(given), day0, text
+
+
 def test_hourly_power_series_daily_means(tmp_path: Path) -> None:
     hours = pl.datetime_range(
         pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 2, 23), "1h", eager=True
     )
     price = [0.02] * 24 + [0.06] * 24
-    pl.DataFrame({"time": hours, "price_usd_mwh": [p * 1000 for p in price]}).write_csv(
-        tmp_path / "hourly.csv"
-    )
-    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "hourly.csv"')
-    c = config.load_site(_write(tmp_path, text))
-    given = c.scenario.power.given
-    assert given is not None
+    frame = pl.DataFrame({"time": hours, "price_usd_mwh": [p * 1000 for p in price]})
+    given, day0, _ = _power_series_site(tmp_path, frame, "hourly.csv")
     # daily means, repeated with a 2-day period anchored at 2025-01-01 (a 0.02 day)
-    day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
     odd = (day0 - dt.date(2025, 1, 1)).days % 2
     want = [0.06, 0.02] if odd else [0.02, 0.06]
     assert list(given[:4]) == pytest.approx(want * 2)
@@ -270,14 +279,8 @@ def test_a_typical_year_is_applied_by_calendar_date(tmp_path: Path) -> None:
     """A year of daily prices from 1 January, each day's price = its month / 100: the run's
     day 0 gets its own calendar day's price, not 1 January's, and the year repeats by date."""
     days = pl.date_range(dt.date(2025, 1, 1), dt.date(2025, 12, 31), "1d", eager=True)
-    pl.DataFrame({"date": days, "power_price_usd_kwh": days.dt.month() / 100}).write_csv(
-        tmp_path / "year.csv"
-    )
-    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "year.csv"')
-    c = config.load_site(_write(tmp_path, text))
-    given = c.scenario.power.given
-    assert given is not None
-    day0 = dt.datetime.fromtimestamp(c.scenario.start.time, tz=dt.timezone.utc).date()
+    frame = pl.DataFrame({"date": days, "power_price_usd_kwh": days.dt.month() / 100})
+    given, day0, text = _power_series_site(tmp_path, frame, "year.csv")
     for k in range(0, 5 * 366):  # every day, across leap years: no drift
         d = day0 + dt.timedelta(days=k)
         assert given[k] == pytest.approx(d.month / 100), (k, d)
@@ -677,11 +680,6 @@ def test_zoned_hourly_power_is_grouped_by_utc_day(tmp_path: Path) -> None:
     )
     price = [0.01 if h.day == 1 else 0.03 for h in hours.to_list()]
     local = hours.dt.convert_time_zone("America/Chicago")
-    pl.DataFrame({"time": local, "power_price_usd_kwh": price}).write_parquet(
-        tmp_path / "zoned.parquet"
-    )
-    text = DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "zoned.parquet"')
-    c = config.load_site(_write(tmp_path, text))
-    given = c.scenario.power.given
-    assert given is not None
+    frame = pl.DataFrame({"time": local, "power_price_usd_kwh": price})
+    given, _, _ = _power_series_site(tmp_path, frame, "zoned.parquet")
     assert sorted(set(given)) == pytest.approx([0.01, 0.03])  # no mixed local-day means

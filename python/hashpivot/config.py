@@ -598,19 +598,6 @@ def _read_frame(t: _Table, key: str, path: Path) -> pl.DataFrame:
 _TIME_COLS = ("time", "timestamp", "datetime", "date", "hour")
 
 
-def _daily_series(
-    t: _Table, key: str, path: Path, columns: Mapping[str, float], what: str, tile_to: int | None
-) -> list[float]:
-    """A daily series from a CSV/Parquet file: one of ``columns`` (name → factor to the
-    target unit); daily means when there is a time column (hourly data), else one row per
-    day; repeated from its start to ``tile_to`` days when given."""
-    vals, _ = _dated_daily_series(t, key, path, columns, what)
-    if tile_to is None:
-        return vals
-    reps = -(-tile_to // len(vals))
-    return (vals * reps)[:tile_to]
-
-
 def _shift_years(d: dt.date, years: int) -> dt.date:
     """``d`` moved by whole calendar years (29 February → 28 February in other years)."""
     y = d.year + years
@@ -654,11 +641,13 @@ def _periodic_from(vals: list[float], first: dt.date | None, day0: dt.date, n: i
     return out
 
 
-def _dated_daily_series(
+def _daily_series(
     t: _Table, key: str, path: Path, columns: Mapping[str, float], what: str
 ) -> tuple[list[float], dt.date | None]:
-    """:func:`_daily_series` untiled, with the date of its first row when the file has a
-    time column (every calendar day from the first to the last must then be present)."""
+    """A daily series from a CSV/Parquet file: one of ``columns`` (name → factor to the
+    target unit); daily means per UTC day when there is a time column (hourly data; every
+    calendar day from the first to the last must then be present), else one row per day.
+    Returns the values and the date of the first (``None`` without a time column)."""
     df = _read_frame(t, key, path)
     col = next((c for c in columns if c in df.columns), None)
     if col is None:
@@ -1332,7 +1321,7 @@ def _scenario(
             if f is None:
                 raise pt.err(None, 'series needs file = "prices.csv" (column price_usd)')
             price = scenario.GivenPath(
-                _daily_series(pt, "file", f, {"price_usd": 1.0}, "BTC price (USD)", None)
+                _daily_series(pt, "file", f, {"price_usd": 1.0}, "BTC price (USD)")[0]
             )
             pt.finish()
 
@@ -1439,7 +1428,7 @@ def _build(doc: _Table, source: Path | None, run: Mapping[str, int | float]) -> 
             raise site_t.err("power_series", 'a power series needs power_contract = "index"')
         # repeated (a typical year, say) up to the longest allowed horizon, by date when
         # the file has dates (_periodic_from)
-        power_series = _dated_daily_series(
+        power_series = _daily_series(
             site_t,
             "power_series",
             series_path,
