@@ -1,7 +1,8 @@
 """The service clock of the AI lease and GPU cloud: a model's lease tenor, escalator, default
-survival and GPU rent decay count from the day a path first moves MW into it, not from the
-scenario's first day. Checked against a day-by-day reference (``_reference``) and through
-``evaluate``'s fast and generic paths."""
+survival and GPU rent decay count from the day MW move into it, not from the scenario's first
+day, and every addition is its own tranche on its own clock (removals take the oldest MW
+first). Checked against a day-by-day reference (``_reference``) and through ``evaluate``'s
+fast and generic paths."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from hashpivot.revenue import (
     SiteContext,
     prepare_scenario,
     service_start,
+    service_tranches,
     with_service_age,
 )
 from hashpivot.strategy import Stage, Staged, SwitchRule, evaluate
@@ -141,6 +143,103 @@ def test_switch_rules_start_each_paths_clock_on_its_own_trigger_day() -> None:
             (pl.col("strategy") == name) & (pl.col("model") == "ai_colocation")
         )["mean_revenue_usd"][0]
         assert got == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("kind", ["ai", "gpu"])
+def test_each_stage_is_its_own_tranche(fast: bool, kind: str) -> None:
+    # 20 MW from day 0, 15 more on day 60 and 25 more on day 150: three leases or vintages,
+    # each with its own tenor, escalator, survival or rent decay (one clock from day 0 would
+    # end the later leases' tenor with the first one's, on day 101, and decay the later GPUs
+    # as if bought on day 0)
+    name = "ai_colocation" if kind == "ai" else "gpu_cloud"
+    model = _ai(10) if kind == "ai" else _gpu(10)
+    strat = Staged(
+        "three",
+        {"self_mining": 80, name: 20},
+        [Stage(60, 15, "self_mining", name), Stage(150, 25, "self_mining", name)],
+    )
+    ev = evaluate(SITE, SC, [strat], models=[SelfMining(), model], fast=fast)
+    mw = [20.0] * 60 + [35.0] * 90 + [60.0] * (N_DAYS - 150)
+    want = [sum(_reference_revenue(model, kind, mw, p)) for p in range(SC.n_paths)]
+    assert _mean_revenue(ev, name) == pytest.approx(sum(want) / SC.n_paths, rel=1e-9)
+    one_clock = sum(
+        v * (1.0 if t < 60 else 20.0 / 35.0 if t < 150 else 20.0 / 60.0)
+        for t, v in enumerate(_reference_revenue(model, kind, [20.0] * N_DAYS, 0))
+    )
+    assert abs(sum(want[:1]) - one_clock) > 0.01 * one_clock  # the tranches matter here
+
+
+def test_more_stages_than_tranches_join_the_newest() -> None:
+    # 18 additions of 2 MW: the 16th tranche takes the last three (the fast path hands such
+    # steps to cash_flows); the reference caps the same way
+    model = _gpu(3)
+    stages = [Stage(10 * i, 2, "self_mining", "gpu_cloud") for i in range(18)]
+    strat = Staged("many", {"self_mining": 100}, stages)
+    fast = evaluate(SITE, SC, [strat], models=[SelfMining(), model])
+    slow = evaluate(SITE, SC, [strat], models=[SelfMining(), model], fast=False)
+    assert fast.per_path["npv_usd"].to_list() == pytest.approx(
+        slow.per_path["npv_usd"].to_list(), rel=1e-12
+    )
+    mw = [2.0 * min(t // 10 + 1, 18) for t in range(N_DAYS)]
+    assert len(ref.service_tranches(mw)) == 16
+    want = sum(sum(_reference_revenue(model, "gpu", mw, p)) for p in range(SC.n_paths))
+    assert _mean_revenue(fast, "gpu_cloud") == pytest.approx(want / SC.n_paths, rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    series=st.lists(
+        st.lists(st.sampled_from([0.0, 0.0, 1e-12, 0.1, 2.0, 2.0 + 1e-12, 5.0, 7.5]), min_size=1),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_the_split_matches_the_reference(series: list[list[float]]) -> None:
+    # piecewise-constant paths of random levels (rises, falls, residues, more than 16 rises)
+    paths = [
+        [levels[min(t * len(levels) // N_DAYS, len(levels) - 1)] for t in range(N_DAYS)]
+        for levels in series
+    ]
+    got = service_tranches(SC.frame, pl.Series([v for p in paths for v in p]))
+    for p, mw in enumerate(paths):
+        want = ref.service_tranches(mw)
+        mine = [(int(s[p]), h.slice(p * N_DAYS, N_DAYS).to_list()) for s, h in got]
+        mine = [(s, h) for s, h in mine if s < N_DAYS]
+        assert [s for s, _ in mine] == [s for s, _ in want]
+        for (_, h), (_, w) in zip(mine, want, strict=True):
+            assert h == pytest.approx(w, rel=1e-12, abs=1e-12)
+
+
+def test_tranches_split_first_in_first_out() -> None:
+    frame = SC.frame
+    p0 = [0.0] * 5 + [10.0] * 5 + [16.0] * 5 + [4.0] * 5 + [0.0] * 5 + [7.0] * (N_DAYS - 25)
+    mw = pl.Series(p0 + [3.0] * N_DAYS + [0.0] * N_DAYS)
+    got = service_tranches(frame, mw)
+    assert [s.to_list() for s, _ in got] == [
+        [5, 0, N_DAYS],
+        [10, N_DAYS, N_DAYS],
+        [25] + [N_DAYS] * 2,
+    ]
+    held = [h.slice(0, N_DAYS).to_list() for _, h in got]
+    assert held[0][:25] == [0.0] * 5 + [10.0] * 10 + [0.0] * 10  # the oldest goes first
+    assert held[1][:25] == [0.0] * 10 + [6.0] * 5 + [4.0] * 5 + [0.0] * 5
+    assert held[2][25:] == [7.0] * (N_DAYS - 25)  # all gone, then back: a new tranche
+    assert got[0][1].slice(N_DAYS, N_DAYS).to_list() == [3.0] * N_DAYS
+    total = pl.Series([0.0] * mw.len())
+    for _, h in got:
+        total = total + h
+    assert total.to_list() == mw.to_list()
+    assert service_tranches(frame, pl.Series([0.0] * frame.height)) == []
+    from hashpivot.exceptions import InvalidValueError
+
+    for bad, what in ((None, "None"), (float("nan"), "nan"), (-1.0, "-1.0")):
+        values = [1.0] * frame.height
+        values[N_DAYS + 3] = bad  # type: ignore[call-overload]
+        with pytest.raises(
+            InvalidValueError, match=f"mw is {what} at row {N_DAYS + 3} \\(path 1, day 3\\)"
+        ):
+            service_tranches(frame, pl.Series(values, dtype=pl.Float64))
 
 
 def test_the_age_column_and_the_day_zero_fallback() -> None:

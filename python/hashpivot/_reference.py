@@ -767,6 +767,35 @@ def irr_bisect_series(periods: list[Any], iterations: int = 44) -> Any:
     return irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
 
 
+def service_tranches(mw: list[float], max_tranches: int = 16) -> list[tuple[int, list[float]]]:
+    """One path's MW split into service tranches, day by day from
+    ``hashpivot.revenue.service_tranches``' docstring: ``(start day, MW held each day)``."""
+    n = len(mw)
+    tranches: list[tuple[int, list[float]]] = []
+    prev = 0.0
+    for t in range(n):
+        delta = mw[t] - prev
+        prev = mw[t]
+        amounts = [held[t - 1] if t else 0.0 for _, held in tranches]
+        if delta > 1e-9 or (delta > 0 and not tranches):
+            if len(tranches) < max_tranches:
+                tranches.append((t, [0.0] * n))
+                amounts.append(delta)
+            else:
+                amounts[-1] += delta
+        elif delta > 0:
+            amounts[-1] += delta
+        elif delta < 0:
+            rest = -delta
+            for k in range(len(amounts)):  # oldest first
+                take = min(rest, amounts[k])
+                amounts[k] -= take
+                rest -= take
+        for (_, held), x in zip(tranches, amounts, strict=True):
+            held[t] = x
+    return tranches
+
+
 def service_clock_revenue(
     mw: list[float],
     gpu_rent: list[float],
@@ -776,11 +805,26 @@ def service_clock_revenue(
     params: dict[str, float],
 ) -> list[float]:
     """One path's daily revenue of the AI lease (``kind="ai"``) or GPU cloud (``"gpu"``)
-    under the service clock, day by day from the module docstrings: the clock starts on
-    the first day ``mw > 0``; ``active = min(mw(t), mw(t - lead))`` (0 before day ``lead``);
-    ``age = t - start``."""
+    under the service clock, day by day from the module docstrings: the MW split into
+    tranches (:func:`service_tranches`), each with ``active = min(held(t), held(t - lead))``
+    (0 before day ``lead``) and ``age = t - start``."""
     n = len(mw)
-    start = next((t for t in range(n) if mw[t] > 0), n)
+    out = [0.0] * n
+    for start, held in service_tranches(mw):
+        for t, v in enumerate(_tranche_revenue(held, start, gpu_rent, kind, lead, params)):
+            out[t] += v
+    return out
+
+
+def _tranche_revenue(
+    mw: list[float],
+    start: int,
+    gpu_rent: list[float],
+    kind: str,
+    lead: int,
+    params: dict[str, float],
+) -> list[float]:
+    n = len(mw)
     out = []
     for t in range(n):
         active = min(mw[t], mw[t - lead]) if t >= lead else (mw[t] if lead == 0 else 0.0)

@@ -48,6 +48,7 @@ __all__ = [
     "CASH_FLOW_COLUMNS",
     "DAYS_PER_MONTH",
     "DAYS_PER_YEAR",
+    "MAX_TRANCHES",
     "REQUIRED_SCENARIO_COLUMNS",
     "SCENARIO_COLUMNS",
     "UNIT_SUFFIXES",
@@ -65,6 +66,7 @@ __all__ = [
     "per_day",
     "prepare_scenario",
     "service_start",
+    "service_tranches",
     "site_power_price",
     "validate_cash_flows",
     "with_service_age",
@@ -72,6 +74,11 @@ __all__ = [
 
 #: The column a model with ``service_clock = True`` reads its MW's age from (Int32 days).
 AGE_COLUMN = "age_days"
+
+#: The most service tranches a path keeps per model (:func:`service_tranches`): later
+#: additions join the newest one. Each tranche costs one :meth:`~LinearRevenueModel.unit_flows`
+#: pass over the scenario.
+MAX_TRANCHES = 16
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -404,9 +411,9 @@ def per_age(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
     """Broadcast one value per day of service (length ``n_days``) to every scenario row.
 
     The service-clock twin of :func:`per_day`: gathers ``values`` by the ``age_days`` column
-    the host adds for a model with ``service_clock = True`` (days since the path first held
-    MW in the model), and by ``day`` when the frame has no such column (a scenario given
-    directly, whose clock starts on day 0).
+    the host adds for a model with ``service_clock = True`` (days since the tranche's MW
+    went into the model, :func:`service_tranches`), and by ``day`` when the frame has no such
+    column (a scenario given directly, whose clock starts on day 0).
     """
     col = AGE_COLUMN if AGE_COLUMN in scenario.columns else "day"
     return values.gather(scenario[col])
@@ -431,8 +438,9 @@ def service_start(scenario: pl.DataFrame, mw: pl.Series) -> pl.Series:
     (``mw > 0``, row-aligned with ``scenario``); ``n_days`` (past the horizon) on a path that
     never holds any.
 
-    This is where a service clock starts (:attr:`LinearRevenueModel.service_clock`): MW held
-    from the start have age ``day``, a conversion on day 900 has age 0 on day 900.
+    This is where a path's first service tranche starts (:func:`service_tranches` gives
+    every tranche's start): MW held from the start have age ``day``, a conversion on day 900
+    has age 0 on day 900.
     """
     n_paths, n_days = _layout(scenario)
     if not n_paths:
@@ -469,6 +477,44 @@ def with_service_age(scenario: pl.DataFrame, start: int | pl.Series) -> pl.DataF
         )
     age = pl.Series(_core.service_age(starts, n_days)).alias(AGE_COLUMN)
     return scenario.with_columns(age)
+
+
+def service_tranches(scenario: pl.DataFrame, mw: pl.Series) -> list[tuple[pl.Series, pl.Series]]:
+    """Split a path's MW (row-aligned with ``scenario``) into service tranches, each with
+    its own clock (:attr:`LinearRevenueModel.service_clock`).
+
+    * Every rise of a path's MW starts a new tranche on that day holding the MW added (a
+      path's first day counts its whole MW): a second conversion signs its own lease, a
+      second batch of GPUs is its own vintage. Rises of at most 1e-9 MW (rounding residue)
+      and rises after the path's :data:`MAX_TRANCHES`-th tranche join its newest tranche.
+    * Every fall takes MW from the oldest tranche that still holds some, then the next
+      (first in, first out: the longest-running lease ends, the oldest GPUs go).
+
+    Returns ``(start, held)`` per tranche index ``k``: ``start`` one Int64 day per path (the
+    day that path's ``k``-th tranche starts, ``n_days`` for a path with fewer tranches, as
+    :func:`with_service_age` takes it) and ``held`` the MW it holds on every row. On every
+    row the tranches add up to ``mw`` (up to rounding). A path that never holds MW has no
+    tranche; all-zero ``mw`` gives an empty list. Raises :class:`InvalidValueError` for a
+    null, NaN or negative MW, naming its row.
+    """
+    _, n_days = _layout(scenario)
+    if mw.len() != scenario.height:
+        raise InvalidValueError(
+            f"service tranches: mw has {mw.len()} rows for a scenario of {scenario.height}"
+        )
+    values = mw.cast(pl.Float64)
+    bad = values.is_null() | values.is_nan().fill_null(True) | (values < 0).fill_null(True)
+    if bad.any():
+        row = int(bad.arg_true()[0])
+        raise InvalidValueError(
+            f"service tranches: mw is {values[row]!r} at row {row} (path "
+            f"{scenario['path'][row]}, day {scenario['day'][row]}); MW held must be a number "
+            ">= 0"
+        )
+    if not n_days:
+        return []
+    pairs = _core.service_tranches(values.rechunk(), n_days, MAX_TRANCHES)
+    return [(pl.Series(start).alias("start"), pl.Series(held).alias("mw")) for start, held in pairs]
 
 
 def _where(scenario: PreparedScenario, row: int) -> str:
@@ -634,12 +680,13 @@ class LinearRevenueModel:
     **Service clock.** A model whose per-MW flows depend on how long its MW have been in
     service (a lease's tenor and escalator, a GPU vintage's rent decay) sets the class
     attribute ``service_clock = True``. The scenario it then receives in :meth:`unit_flows`
-    has an extra Int32 column ``age_days``: days since the path first held MW in this model
-    (:func:`service_start`; 0 before that), so a conversion on day 900 starts its lease on day
-    900, not on the scenario's first day. Read it with :func:`per_age`. All of a path's MW in
-    the model share that clock: MW added later join the running contract or vintage, and
-    removing every MW and adding some back does not restart it. With ``service_clock = False``
-    (the default) there is no such column and :func:`per_age` counts from day 0.
+    has an extra Int32 column ``age_days``: days since the MW went into this model (0 before
+    that), so a conversion on day 900 starts its lease on day 900, not on the scenario's first
+    day. Read it with :func:`per_age`. Every addition is its own tranche with its own clock
+    (:func:`service_tranches`: a second conversion signs a second lease; removals take the
+    oldest MW first), and :meth:`cash_flows` calls :meth:`unit_flows` once per tranche. With
+    ``service_clock = False`` (the default) there is no such column and :func:`per_age` counts
+    from day 0.
     """
 
     name: str
@@ -741,20 +788,34 @@ class LinearRevenueModel:
         return unit
 
     def cash_flows(self, site: SiteContext, scenario: pl.DataFrame, mw: pl.Series) -> pl.DataFrame:
-        clocked = (
-            with_service_age(scenario, service_start(scenario, mw))
-            if self.service_clock
-            else scenario
-        )
-        unit = self.full_unit_flows(site, clocked)
-        m = pl.col("mw")
-        act = active_mw(m, self.lead_days)
+        lead = self.lead_days
         cpm = self.checked_capex_per_mw(site)
-        cols = {c: act * pl.col(f"_u_{c}") for c in unit.columns}
-        cols["capex_usd"] = added_mw(m) * cpm if cpm else pl.lit(0.0)
         frame = scenario.select("path", "date", "day", mw.alias("mw"))
-        frame = frame.with_columns(unit.rename({c: f"_u_{c}" for c in unit.columns}))
-        out = frame.select("path", "date", "mw", *(e.alias(k) for k, e in cols.items()))
+        if self.service_clock:
+            # one unit_flows pass per tranche, on that tranche's clock
+            tranches = [
+                (with_service_age(scenario, start), held)
+                for start, held in service_tranches(scenario, mw)
+            ]
+        else:
+            tranches = [(scenario, mw)]
+        flows: dict[str, pl.Series] = {}
+        for k, (clocked, held) in enumerate(tranches):
+            unit = self.full_unit_flows(site, clocked)
+            part = frame.with_columns(held.alias("_held")).with_columns(
+                unit.rename({c: f"_u_{c}" for c in unit.columns})
+            )
+            act = active_mw(pl.col("_held"), lead)
+            got = part.select(*((act * pl.col(f"_u_{c}")).alias(c) for c in unit.columns))
+            flows = {c: flows[c] + got[c] if k else got[c] for c in unit.columns}
+        if not tranches:  # never holds MW: the columns unit_flows names, all zero
+            unit = self.full_unit_flows(site, with_service_age(scenario, _layout(scenario)[1]))
+            flows = {c: pl.repeat(0.0, scenario.height, eager=True).alias(c) for c in unit.columns}
+        m = pl.col("mw")
+        out = frame.with_columns(
+            *(v.alias(c) for c, v in flows.items()),
+            capex_usd=added_mw(m) * cpm if cpm else pl.lit(0.0),
+        )
         return out.select(
             "path",
             "date",
@@ -762,5 +823,5 @@ class LinearRevenueModel:
             "revenue_usd",
             "opex_usd",
             "capex_usd",
-            pl.exclude("path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"),
+            pl.exclude("path", "date", "day", "mw", "revenue_usd", "opex_usd", "capex_usd"),
         )

@@ -37,6 +37,7 @@ from hashpivot.plugins import PluginFailure, RevenueModels, get_revenue_models
 from hashpivot.revenue import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
+    MAX_TRANCHES,
     LinearRevenueModel,
     PreparedScenario,
     RevenueModel,
@@ -1212,16 +1213,23 @@ def evaluate(
         for mname, steps in alloc.mw.items():
             model = registry[mname]
             got: _Agg | PluginFailure
-            if fast and _linear(model) and steps.monotone():
-                start, ckey = _clock(model, steps)
-                unit = unit_cache.get((mname, ckey))
-                if unit is None:
-                    unit = _unit_sums(registry, mname, site, sc, agg, start)
-                    unit_cache[(mname, ckey)] = unit
-                if isinstance(unit, PluginFailure):
-                    got = unit
+            tranches = _tranches(model, steps) if fast and _linear(model) else None
+            if tranches is not None:
+                got_sum: _Agg | None = None
+                for part, start, ckey in tranches:
+                    unit = unit_cache.get((mname, ckey))
+                    if unit is None:
+                        unit = _unit_sums(registry, mname, site, sc, agg, start)
+                        unit_cache[(mname, ckey)] = unit
+                    if isinstance(unit, PluginFailure):
+                        got = unit
+                        break
+                    got_sum = _add(
+                        got_sum, agg.steps(unit.sums, part, unit.lead, unit.capex_per_mw)
+                    )
                 else:
-                    got = agg.steps(unit.sums, steps, unit.lead, unit.capex_per_mw)
+                    assert got_sum is not None
+                    got = got_sum
             else:
                 key = (mname, steps.key if steps.key is not None else ("id", id(steps)))
                 cached = cache.get(key)
@@ -1356,29 +1364,31 @@ class _Unit:
     capex_per_mw: float
 
 
-def _clock(model: object, steps: Steps) -> tuple[Day, Hashable]:
-    """Where a linear model's service clock starts under ``steps`` (see
-    ``LinearRevenueModel.service_clock``) and a cache key for it: day 0 if the model keeps no
-    clock or holds MW from the start, else the first day a step adds MW (per path for
-    per-path steps; a path that never adds any gets the horizon). For monotone steps this is
-    the first day ``mw > 0``, as ``cash_flows`` finds it from the materialised series."""
-    if not getattr(model, "service_clock", False) or steps.start_mw > 0:
-        return 0, 0
-    adds = [d for x, d in steps.steps if x > 0]
-    if not adds:
-        return 0, 0
-    ints = [d for d in adds if isinstance(d, int)]
-    if len(ints) == len(adds):
-        return min(ints), ("day", min(ints))
-    per_path = pl.select(
-        pl.min_horizontal(
-            pl.lit(d, dtype=pl.Int64) if isinstance(d, int) else pl.lit(d.cast(pl.Int64))
-            for d in adds
-        )
-    ).to_series()
-    # keyed by content: strategies whose steps differ (another MW amount, say) but start
-    # the clock on the same days share one pass
-    return per_path, ("path", tuple(per_path.fill_null(-1).to_list()))
+def _tranches(model: object, steps: Steps) -> list[tuple[Steps, Day, Hashable]] | None:
+    """``steps`` as parts valued on one clock each, ``(part, clock start, cache key)``, for
+    the one-pass valuation; None when it does not apply (steps that both add and remove, or
+    more additions than :data:`~hashpivot.revenue.MAX_TRANCHES`: ``cash_flows`` values them).
+
+    A model without a service clock, or steps that only remove MW held from day 0, is one
+    part on the day-0 clock. With a service clock every addition is its own tranche
+    (``hashpivot.revenue.service_tranches``): MW held from the start on the day-0 clock, each
+    adding step on its own day (per path for per-path steps; a path where it never happens
+    gets the horizon). Keys are by content, so strategies whose additions fall on the same
+    days share one pass per day."""
+    if not steps.monotone():
+        return None
+    if not getattr(model, "service_clock", False) or not any(x > 0 for x, _ in steps.steps):
+        return [(steps, 0, ("day", 0))]
+    parts: list[tuple[Steps, Day, Hashable]] = []
+    if steps.start_mw > 0:
+        parts.append((Steps(steps.start_mw), 0, ("day", 0)))
+    for x, d in steps.steps:
+        if isinstance(d, int):
+            parts.append((Steps(0.0, [(x, d)]), d, ("day", d)))
+        else:
+            start = d.cast(pl.Int64)
+            parts.append((Steps(0.0, [(x, d)]), start, ("path", tuple(start.fill_null(-1)))))
+    return parts if len(parts) <= MAX_TRANCHES else None
 
 
 def _unit_sums(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -156,7 +157,11 @@ def synthetic_scenario(
 
 
 def _count_python_calls(fn: Callable[[], Any]) -> tuple[int, Any]:
-    """Run ``fn`` counting Python-level function calls (``sys.setprofile`` 'call' events)."""
+    """Run ``fn`` counting Python-level function calls (``sys.setprofile`` 'call' events).
+
+    The garbage collector is paused meanwhile: a collection that happens to fall inside
+    ``fn`` runs ``gc.callbacks`` (registered by other libraries) as Python calls, which would
+    be counted as the model's."""
     count = 0
 
     def prof(frame: FrameType, event: str, arg: Any) -> None:
@@ -165,11 +170,15 @@ def _count_python_calls(fn: Callable[[], Any]) -> tuple[int, Any]:
             count += 1
 
     old = sys.getprofile()
+    was_enabled = gc.isenabled()
+    gc.disable()
     sys.setprofile(prof)
     try:
         result = fn()
     finally:
         sys.setprofile(old)
+        if was_enabled:
+            gc.enable()
     return count, result
 
 

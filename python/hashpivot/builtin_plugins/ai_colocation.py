@@ -8,10 +8,11 @@ Per day, for ``mw`` MW at the wall allocated to the AI hall:
 * critical IT kW ``= active · 1000 / pue``; billed share ``= max(utilisation, take_or_pay)``;
 * revenue ``= IT kW · billed · rent · (1 + escalator)^⌊years⌋ · (1 − default)^years · 12 /
   365.25`` while ``day < lead_time_days + tenor_years · 365.25`` (no re-leasing after the
-  tenor); ``day`` and ``years = day / 365.25`` count from the day the path first moves MW
-  into the hall (the service clock, ``age_days``; day 0 for MW held from the start), so a
-  conversion in year 3 signs its lease in year 3 (the expected value of an annual
-  counterparty default probability; the escalator steps each year);
+  tenor); ``day`` and ``years = day / 365.25`` count from the day the MW move into the hall
+  (the service clock, ``age_days``; day 0 for MW held from the start), so a conversion in
+  year 3 signs its lease in year 3, and a second conversion signs a second lease
+  (``revenue.service_tranches``; the expected value of an annual counterparty default
+  probability; the escalator steps each year);
 * power: passed through to the tenant by default (no power cost); otherwise we pay
   ``active · 1000 · 24 · utilisation · p``;
 * fixed opex ``= active · opex_usd_mw_month · 12 / 365.25``.

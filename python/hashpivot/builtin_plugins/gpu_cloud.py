@@ -13,9 +13,10 @@ Per day, for ``mw`` MW at the wall:
 * ``depreciation_usd`` (informative, not a cash flow): active GPUs · capex per GPU /
   (``depreciation_years`` · 365.25) during its first ``depreciation_years`` in service.
 
-``years`` count from the day the path first moves MW into GPUs (the service clock,
-``age_days``; day 0 for MW held from the start): GPUs bought in year 3 start at the full
-rent index. All of a path's GPUs share that clock (one vintage).
+``years`` count from the day the MW move into GPUs (the service clock, ``age_days``; day 0
+for MW held from the start): GPUs bought in year 3 start at the full rent index. Every
+purchase is its own vintage with its own clock; MW taken out retire the oldest GPUs first
+(``revenue.service_tranches``).
 """
 
 from __future__ import annotations

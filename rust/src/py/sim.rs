@@ -520,6 +520,39 @@ fn service_age(py: Python<'_>, starts: Vec<i64>, n_days: usize) -> PyResult<Py<P
     super::convert::to_py(py, Arc::new(arr) as ArrayRef)
 }
 
+/// `hashpivot.revenue.service_tranches`'s split (see
+/// [`crate::sim::summary::service_tranches`]): a list of `(start, held)` pairs, an Int64
+/// array of one start day per path and a Float64 array of the tranche's MW on every row.
+#[pyfunction]
+#[pyo3(signature = (mw, n_days, k_max))]
+fn service_tranches(
+    py: Python<'_>,
+    mw: AnyArray,
+    n_days: usize,
+    k_max: usize,
+) -> PyResult<Vec<(Py<PyAny>, Py<PyAny>)>> {
+    let arrays = f64_chunks("mw", mw)?;
+    let crate::sim::summary::Tranches { held, starts, .. } =
+        py.detach(|| match arrays.as_slice() {
+            [a] => crate::sim::summary::service_tranches(a.values(), n_days, k_max),
+            _ => {
+                let flat: Vec<f64> = arrays
+                    .iter()
+                    .flat_map(|a| a.values().iter().copied())
+                    .collect();
+                crate::sim::summary::service_tranches(&flat, n_days, k_max)
+            }
+        })?;
+    held.into_iter()
+        .zip(starts)
+        .map(|(h, s)| {
+            let start = super::convert::to_py(py, Arc::new(Int64Array::from(s)) as ArrayRef)?;
+            let held = super::convert::to_py(py, Arc::new(Float64Array::from(h)) as ArrayRef)?;
+            Ok((start, held))
+        })
+        .collect()
+}
+
 /// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);
 /// returns a Float64 array of `n_days × (1 + len(qs))` values, day-major.
 #[pyfunction]
@@ -565,6 +598,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate_paths, m)?)?;
     m.add_function(wrap_pyfunction!(day_quantiles, m)?)?;
     m.add_function(wrap_pyfunction!(service_age, m)?)?;
+    m.add_function(wrap_pyfunction!(service_tranches, m)?)?;
     m.add_function(wrap_pyfunction!(first_crossing, m)?)?;
     m.add_class::<PyFlowSums>()?;
     m.add_function(wrap_pyfunction!(irr_bisect, m)?)?;
