@@ -170,9 +170,81 @@ def test_each_stage_is_its_own_tranche(fast: bool, kind: str) -> None:
     assert abs(sum(want[:1]) - one_clock) > 0.01 * one_clock  # the tranches matter here
 
 
+@pytest.mark.parametrize("start_mw", [0, 4])
+def test_sixteen_tranches_stay_on_the_fast_path(start_mw: int) -> None:
+    # 16 tranches (MW from the start count as one): the fast path values them, and equals
+    # cash_flows and the reference
+    model = _gpu(3)
+    n = 16 - (start_mw > 0)
+    stages = [Stage(10 * i + 5, 2, "self_mining", "gpu_cloud") for i in range(n)]
+    strat = Staged("sixteen", {"self_mining": 100 - start_mw, "gpu_cloud": start_mw}, stages)
+    fast = evaluate(SITE, SC, [strat], models=[SelfMining(), model])
+    slow = evaluate(SITE, SC, [strat], models=[SelfMining(), model], fast=False)
+    assert fast.per_path["npv_usd"].to_list() == pytest.approx(
+        slow.per_path["npv_usd"].to_list(), rel=1e-12
+    )
+    mw = [start_mw + 2.0 * min(max((t - 5) // 10 + 1, 0), n) for t in range(N_DAYS)]
+    assert len(ref.service_tranches(mw)) == 16
+    want = sum(sum(_reference_revenue(model, "gpu", mw, p)) for p in range(SC.n_paths))
+    assert _mean_revenue(fast, "gpu_cloud") == pytest.approx(want / SC.n_paths, rel=1e-9)
+
+
+def test_a_fall_cancels_mw_still_in_their_lead_time_first() -> None:
+    # lead 10: 10 MW from day 0, 5 more on day 20, 5 fewer on day 25. The fall cancels the
+    # 5 MW not yet earning (an order not delivered), so 10 MW earn on days 25-29, as
+    # min(mw(t), mw(t - lead)) says; taking the oldest MW would leave 5.
+    model = _gpu(10)
+    mw_p = [10.0] * 20 + [15.0] * 5 + [10.0] * (N_DAYS - 25)
+    flows = model.cash_flows(SITE, SC.frame, pl.Series(mw_p * SC.n_paths))
+    level = model.cash_flows(SITE, SC.frame, pl.Series([10.0] * SC.frame.height))
+    got, want = flows["revenue_usd"].to_list(), level["revenue_usd"].to_list()
+    assert got == pytest.approx(want, rel=1e-12)  # the 5 MW never earned; the 10 MW did
+    assert _reference_revenue(model, "gpu", mw_p, 0) == pytest.approx(got[:N_DAYS], rel=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rises=st.lists(st.tuples(st.integers(0, 80), st.sampled_from([1.0, 2.5, 10.0])), max_size=6),
+    falls=st.lists(st.tuples(st.integers(0, 80), st.sampled_from([1.0, 4.0, 30.0])), max_size=6),
+    lead=st.sampled_from([0, 1, 7, 30]),
+)
+def test_without_a_rise_after_a_fall_the_earning_mw_follow_the_level_rule(
+    rises: list[tuple[int, float]], falls: list[tuple[int, float]], lead: int
+) -> None:
+    # every rise before every fall (days 0-80, then 81-161): the tranches' earning MW add up
+    # to min(mw(t), mw(t - lead)), the rule of models without a clock
+    n = 200
+    mw = [0.0] * n
+    for day, dx in rises:
+        for t in range(day, n):
+            mw[t] += dx
+    for day, dx in sorted(falls):
+        take = min(dx, mw[81 + day])
+        for t in range(81 + day, n):
+            mw[t] -= take
+    earning = [0.0] * n
+    for _, held in ref.service_tranches(mw, lead):
+        for t in range(n):
+            earning[t] += min(held[t], held[t - lead]) if t >= lead else (held[t] * (lead == 0))
+    level = [min(mw[t], mw[t - lead]) if t >= lead else mw[t] * (lead == 0) for t in range(n)]
+    assert earning == pytest.approx(level, abs=1e-9)
+
+
+def test_unit_columns_may_not_shadow_the_hosts() -> None:
+    from hashpivot.exceptions import SchemaError
+
+    class Shadow(GpuCloud):
+        def unit_flows(self, site: SiteContext, scenario: pl.DataFrame) -> pl.LazyFrame:
+            return super().unit_flows(site, scenario).with_columns(path=pl.lit(1.0))
+
+    with pytest.raises(SchemaError, match="column named 'path', which is the host's"):
+        Shadow().cash_flows(SITE, SC.frame, pl.Series([1.0] * SC.frame.height))
+
+
 def test_more_stages_than_tranches_join_the_newest() -> None:
     # 18 additions of 2 MW: the 16th tranche takes the last three (the fast path hands such
-    # steps to cash_flows); the reference caps the same way
+    # steps to cash_flows, so this checks cash_flows against the reference, which caps the
+    # same way)
     model = _gpu(3)
     stages = [Stage(10 * i, 2, "self_mining", "gpu_cloud") for i in range(18)]
     strat = Staged("many", {"self_mining": 100}, stages)
@@ -193,17 +265,18 @@ def test_more_stages_than_tranches_join_the_newest() -> None:
         st.lists(st.sampled_from([0.0, 0.0, 1e-12, 0.1, 2.0, 2.0 + 1e-12, 5.0, 7.5]), min_size=1),
         min_size=3,
         max_size=3,
-    )
+    ),
+    lead=st.sampled_from([0, 1, 30]),
 )
-def test_the_split_matches_the_reference(series: list[list[float]]) -> None:
+def test_the_split_matches_the_reference(series: list[list[float]], lead: int) -> None:
     # piecewise-constant paths of random levels (rises, falls, residues, more than 16 rises)
     paths = [
         [levels[min(t * len(levels) // N_DAYS, len(levels) - 1)] for t in range(N_DAYS)]
         for levels in series
     ]
-    got = service_tranches(SC.frame, pl.Series([v for p in paths for v in p]))
+    got = service_tranches(SC.frame, pl.Series([v for p in paths for v in p]), lead)
     for p, mw in enumerate(paths):
-        want = ref.service_tranches(mw)
+        want = ref.service_tranches(mw, lead)
         mine = [(int(s[p]), h.slice(p * N_DAYS, N_DAYS).to_list()) for s, h in got]
         mine = [(s, h) for s, h in mine if s < N_DAYS]
         assert [s for s, _ in mine] == [s for s, _ in want]
@@ -233,13 +306,17 @@ def test_tranches_split_first_in_first_out() -> None:
     assert service_tranches(frame, pl.Series([0.0] * frame.height)) == []
     from hashpivot.exceptions import InvalidValueError
 
-    for bad, what in ((None, "None"), (float("nan"), "nan"), (-1.0, "-1.0")):
+    for bad, what in ((None, "None"), (float("nan"), "nan"), (-1.0, "-1.0"), (float("inf"), "inf")):
         values = [1.0] * frame.height
         values[N_DAYS + 3] = bad  # type: ignore[call-overload]
         with pytest.raises(
             InvalidValueError, match=f"mw is {what} at row {N_DAYS + 3} \\(path 1, day 3\\)"
         ):
             service_tranches(frame, pl.Series(values, dtype=pl.Float64))
+    from hashpivot.exceptions import DtypeError
+
+    with pytest.raises(DtypeError, match="mw is String"):
+        service_tranches(frame, pl.Series(["1"] * frame.height))
 
 
 def test_the_age_column_and_the_day_zero_fallback() -> None:

@@ -767,7 +767,9 @@ def irr_bisect_series(periods: list[Any], iterations: int = 44) -> Any:
     return irr.zip_with(ok, pl.Series([None] * n, dtype=pl.Float64)).alias("irr")
 
 
-def service_tranches(mw: list[float], max_tranches: int = 16) -> list[tuple[int, list[float]]]:
+def service_tranches(
+    mw: list[float], lead: int = 0, max_tranches: int = 16
+) -> list[tuple[int, list[float]]]:
     """One path's MW split into service tranches, day by day from
     ``hashpivot.revenue.service_tranches``' docstring: ``(start day, MW held each day)``."""
     n = len(mw)
@@ -777,17 +779,16 @@ def service_tranches(mw: list[float], max_tranches: int = 16) -> list[tuple[int,
         delta = mw[t] - prev
         prev = mw[t]
         amounts = [held[t - 1] if t else 0.0 for _, held in tranches]
-        if delta > 1e-9 or (delta > 0 and not tranches):
-            if len(tranches) < max_tranches:
+        if delta > 0:
+            if not tranches or (delta > 1e-9 and len(tranches) < max_tranches):
                 tranches.append((t, [0.0] * n))
                 amounts.append(delta)
             else:
                 amounts[-1] += delta
-        elif delta > 0:
-            amounts[-1] += delta
         elif delta < 0:
             rest = -delta
-            for k in range(len(amounts)):  # oldest first
+            pending = [k for k, (start, _) in enumerate(tranches) if t < start + lead]
+            for k in [*reversed(pending), *range(len(amounts))]:  # pending newest first
                 take = min(rest, amounts[k])
                 amounts[k] -= take
                 rest -= take
@@ -810,7 +811,7 @@ def service_clock_revenue(
     (0 before day ``lead``) and ``age = t - start``."""
     n = len(mw)
     out = [0.0] * n
-    for start, held in service_tranches(mw):
+    for start, held in service_tranches(mw, lead):
         for t, v in enumerate(_tranche_revenue(held, start, gpu_rent, kind, lead, params)):
             out[t] += v
     return out

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -479,42 +479,64 @@ def with_service_age(scenario: pl.DataFrame, start: int | pl.Series) -> pl.DataF
     return scenario.with_columns(age)
 
 
-def service_tranches(scenario: pl.DataFrame, mw: pl.Series) -> list[tuple[pl.Series, pl.Series]]:
+def service_tranches(
+    scenario: pl.DataFrame, mw: pl.Series, lead_time_days: int = 0
+) -> list[tuple[pl.Series, pl.Series]]:
     """Split a path's MW (row-aligned with ``scenario``) into service tranches, each with
     its own clock (:attr:`LinearRevenueModel.service_clock`).
 
     * Every rise of a path's MW starts a new tranche on that day holding the MW added (a
-      path's first day counts its whole MW): a second conversion signs its own lease, a
-      second batch of GPUs is its own vintage. Rises of at most 1e-9 MW (rounding residue)
+      path's first rise counts whatever its size): a second conversion signs its own lease,
+      a second batch of GPUs is its own vintage. Rises of at most 1e-9 MW (rounding residue)
       and rises after the path's :data:`MAX_TRANCHES`-th tranche join its newest tranche.
-    * Every fall takes MW from the oldest tranche that still holds some, then the next
-      (first in, first out: the longest-running lease ends, the oldest GPUs go).
+    * Every fall first takes MW still in their lead time (tranches started less than
+      ``lead_time_days`` days before), the newest first: an order not yet delivered, a lease
+      not yet started. Then it takes MW from the oldest tranche that still holds some, then
+      the next (first in, first out: the longest-running lease ends, the oldest GPUs go).
 
     Returns ``(start, held)`` per tranche index ``k``: ``start`` one Int64 day per path (the
     day that path's ``k``-th tranche starts, ``n_days`` for a path with fewer tranches, as
     :func:`with_service_age` takes it) and ``held`` the MW it holds on every row. On every
     row the tranches add up to ``mw`` (up to rounding). A path that never holds MW has no
     tranche; all-zero ``mw`` gives an empty list. Raises :class:`InvalidValueError` for a
-    null, NaN or negative MW, naming its row.
+    null, NaN, infinite or negative MW, naming its row, and :class:`DtypeError` for a
+    non-numeric ``mw``.
     """
+    return list(_tranches(scenario, mw, lead_time_days))
+
+
+def _tranches(
+    scenario: pl.DataFrame, mw: pl.Series, lead: int
+) -> Iterator[tuple[pl.Series, pl.Series]]:
+    """:func:`service_tranches` one tranche at a time (each column is computed when asked
+    for, so a caller holds one tranche's columns at a time). Checks before the first."""
     _, n_days = _layout(scenario)
     if mw.len() != scenario.height:
         raise InvalidValueError(
             f"service tranches: mw has {mw.len()} rows for a scenario of {scenario.height}"
         )
+    if not (mw.dtype.is_numeric() or mw.dtype == pl.Null):
+        raise DtypeError(f"service tranches: mw is {mw.dtype}; pass Float64 MW per row")
     values = mw.cast(pl.Float64)
-    bad = values.is_null() | values.is_nan().fill_null(True) | (values < 0).fill_null(True)
+    bad = (~values.is_finite() | (values < 0)).fill_null(True)
     if bad.any():
         row = int(bad.arg_true()[0])
         raise InvalidValueError(
             f"service tranches: mw is {values[row]!r} at row {row} (path "
-            f"{scenario['path'][row]}, day {scenario['day'][row]}); MW held must be a number "
-            ">= 0"
+            f"{scenario['path'][row]}, day {scenario['day'][row]}); MW held must be a finite "
+            "number >= 0"
         )
     if not n_days:
-        return []
-    pairs = _core.service_tranches(values.rechunk(), n_days, MAX_TRANCHES)
-    return [(pl.Series(start).alias("start"), pl.Series(held).alias("mw")) for start, held in pairs]
+        return iter(())
+    values = values.rechunk()
+    starts, _ = _core.service_tranches(values, n_days, MAX_TRANCHES, lead, [])
+
+    def each() -> Iterator[tuple[pl.Series, pl.Series]]:
+        for k, start in enumerate(starts):
+            _, (held,) = _core.service_tranches(values, n_days, MAX_TRANCHES, lead, [k])
+            yield pl.Series(start).alias("start"), pl.Series(held).alias("mw")
+
+    return each()
 
 
 def _where(scenario: PreparedScenario, row: int) -> str:
@@ -669,7 +691,8 @@ class LinearRevenueModel:
     ``lead_time_days``, default 0) and capex per added MW (:meth:`capex_per_mw`). Then
 
     * ``revenue_usd = active · unit revenue``, ``opex_usd = active · unit opex`` (extra unit
-      columns scale the same way), with ``active = min(mw(t), mw(t - lead))``;
+      columns scale the same way), with ``active = min(mw(t), mw(t - lead))`` (per service
+      tranche with ``service_clock = True``, below);
     * ``capex_usd = added MW · capex_per_mw`` on the day the MW are allocated.
 
     :meth:`cash_flows` implements the protocol from these; :func:`hashpivot.strategy.evaluate`
@@ -791,31 +814,31 @@ class LinearRevenueModel:
         lead = self.lead_days
         cpm = self.checked_capex_per_mw(site)
         frame = scenario.select("path", "date", "day", mw.alias("mw"))
+        tranches: Iterable[tuple[pl.DataFrame, pl.Series]]
         if self.service_clock:
-            # one unit_flows pass per tranche, on that tranche's clock
-            tranches = [
+            # one unit_flows pass per tranche, on that tranche's clock, one at a time
+            tranches = (
                 (with_service_age(scenario, start), held)
-                for start, held in service_tranches(scenario, mw)
-            ]
+                for start, held in _tranches(scenario, mw, lead)
+            )
         else:
             tranches = [(scenario, mw)]
-        flows: dict[str, pl.Series] = {}
-        for k, (clocked, held) in enumerate(tranches):
-            unit = self.full_unit_flows(site, clocked)
-            part = frame.with_columns(held.alias("_held")).with_columns(
+        flows: dict[str, pl.Series | pl.Expr] = {}
+        for clocked, held in tranches:
+            unit = self._checked_unit(site, clocked)
+            part = frame.select("day", held.alias("_held")).with_columns(
                 unit.rename({c: f"_u_{c}" for c in unit.columns})
             )
             act = active_mw(pl.col("_held"), lead)
             got = part.select(*((act * pl.col(f"_u_{c}")).alias(c) for c in unit.columns))
-            flows = {c: flows[c] + got[c] if k else got[c] for c in unit.columns}
-        if not tranches:  # never holds MW: the columns unit_flows names, all zero
-            unit = self.full_unit_flows(site, with_service_age(scenario, _layout(scenario)[1]))
-            flows = {c: pl.repeat(0.0, scenario.height, eager=True).alias(c) for c in unit.columns}
-        m = pl.col("mw")
-        out = frame.with_columns(
-            *(v.alias(c) for c, v in flows.items()),
-            capex_usd=added_mw(m) * cpm if cpm else pl.lit(0.0),
-        )
+            flows = {c: flows[c] + got[c] if flows else got[c] for c in unit.columns}
+            del clocked, unit, part, got
+        if not flows:  # never holds MW: the columns unit_flows names, all zero
+            unit = self._checked_unit(site, with_service_age(scenario, _layout(scenario)[1]))
+            flows = {c: pl.lit(0.0) for c in unit.columns}
+        # capex from the whole allocation (a unit column of that name does not count)
+        flows["capex_usd"] = added_mw(pl.col("mw")) * cpm if cpm else pl.lit(0.0)
+        out = frame.select("path", "date", "mw", *(v.alias(c) for c, v in flows.items()))
         return out.select(
             "path",
             "date",
@@ -823,5 +846,17 @@ class LinearRevenueModel:
             "revenue_usd",
             "opex_usd",
             "capex_usd",
-            pl.exclude("path", "date", "day", "mw", "revenue_usd", "opex_usd", "capex_usd"),
+            pl.exclude("path", "date", "mw", "revenue_usd", "opex_usd", "capex_usd"),
         )
+
+    def _checked_unit(self, site: SiteContext, scenario: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`full_unit_flows`, refusing unit columns that would shadow the frame's own."""
+        unit = self.full_unit_flows(site, scenario)
+        clash = sorted({"path", "date", "day", "mw", "_held"} & set(unit.columns))
+        if clash:
+            raise SchemaError(
+                f"revenue model {self.name!r}: unit_flows() returns a column named "
+                f"{clash[0]!r}, which is the host's; name per-MW columns with a unit suffix "
+                "(e.g. revenue_usd, depreciation_usd)"
+            )
+        return unit

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -1186,9 +1187,13 @@ def evaluate(
         if f.model:
             failed_models.setdefault(f.model, f)
     cache: dict[tuple[str, Hashable], _Agg | PluginFailure] = {}
-    allocations: list[Allocation] = []
     unit_cache: dict[tuple[str, Hashable], _Unit | PluginFailure] = {}
     results: dict[str, tuple[_Agg, dict[str, _Agg]]] = {}
+    # First every allocation and its one-pass parts, counting how many parts use each set of
+    # running sums, so that each set is dropped after its last use (one set per model and
+    # clock start holds two 8-byte columns of the whole scenario).
+    plans: list[tuple[Strategy, Allocation, dict[str, list[_Part] | None]]] = []
+    uses: Counter[tuple[str, Hashable]] = Counter()
     for strat in strategies:
         unknown = sorted(m for m in strat.models() if m not in registry)
         if unknown:
@@ -1206,21 +1211,32 @@ def evaluate(
         alloc = _check_allocation(
             strat.name, strat.allocate(site, sc), sc.n_paths, site, registry.keys()
         )
-        allocations.append(alloc)  # alive until the end: the cache keys by id(steps)
+        one_pass: dict[str, list[_Part] | None] = {}
+        for mname, steps in alloc.mw.items():
+            model = registry[mname]
+            one_pass[mname] = _tranches(model, steps) if fast and _linear(model) else None
+            for _, _, ckey in one_pass[mname] or ():
+                uses[(mname, ckey)] += 1
+        plans.append((strat, alloc, one_pass))  # alive until the end: `cache` keys by id(steps)
+
+    for strat, alloc, one_pass in plans:
         total: _Agg | None = None
         parts: dict[str, _Agg] = {}
         broken = False
         for mname, steps in alloc.mw.items():
-            model = registry[mname]
             got: _Agg | PluginFailure
-            tranches = _tranches(model, steps) if fast and _linear(model) else None
+            tranches = one_pass[mname]
             if tranches is not None:
                 got_sum: _Agg | None = None
                 for part, start, ckey in tranches:
-                    unit = unit_cache.get((mname, ckey))
+                    ukey = (mname, ckey)
+                    unit = unit_cache.get(ukey)
                     if unit is None:
                         unit = _unit_sums(registry, mname, site, sc, agg, start)
-                        unit_cache[(mname, ckey)] = unit
+                        unit_cache[ukey] = unit
+                    uses[ukey] -= 1
+                    if not uses[ukey]:
+                        del unit_cache[ukey]
                     if isinstance(unit, PluginFailure):
                         got = unit
                         break
@@ -1364,10 +1380,15 @@ class _Unit:
     capex_per_mw: float
 
 
-def _tranches(model: object, steps: Steps) -> list[tuple[Steps, Day, Hashable]] | None:
+#: One part of a model's steps valued on one clock: ``(steps, clock start, cache key)``.
+_Part = tuple[Steps, Day, Hashable]
+
+
+def _tranches(model: object, steps: Steps) -> list[_Part] | None:
     """``steps`` as parts valued on one clock each, ``(part, clock start, cache key)``, for
     the one-pass valuation; None when it does not apply (steps that both add and remove, or
-    more additions than :data:`~hashpivot.revenue.MAX_TRANCHES`: ``cash_flows`` values them).
+    more tranches than :data:`~hashpivot.revenue.MAX_TRANCHES`, MW held from the start
+    counting as one: ``cash_flows`` values them).
 
     A model without a service clock, or steps that only remove MW held from day 0, is one
     part on the day-0 clock. With a service clock every addition is its own tranche
@@ -1379,7 +1400,7 @@ def _tranches(model: object, steps: Steps) -> list[tuple[Steps, Day, Hashable]] 
         return None
     if not getattr(model, "service_clock", False) or not any(x > 0 for x, _ in steps.steps):
         return [(steps, 0, ("day", 0))]
-    parts: list[tuple[Steps, Day, Hashable]] = []
+    parts: list[_Part] = []
     if steps.start_mw > 0:
         parts.append((Steps(steps.start_mw), 0, ("day", 0)))
     for x, d in steps.steps:
@@ -1387,7 +1408,8 @@ def _tranches(model: object, steps: Steps) -> list[tuple[Steps, Day, Hashable]] 
             parts.append((Steps(0.0, [(x, d)]), d, ("day", d)))
         else:
             start = d.cast(pl.Int64)
-            parts.append((Steps(0.0, [(x, d)]), start, ("path", tuple(start.fill_null(-1)))))
+            key = ("path", tuple(start.fill_null(-1).to_list()))
+            parts.append((Steps(0.0, [(x, d)]), start, key))
     return parts if len(parts) <= MAX_TRANCHES else None
 
 

@@ -4,15 +4,16 @@ Per day, for ``mw`` MW at the wall allocated to the AI hall:
 
 * capex: ``conversion_capex_usd_per_mw`` on each MW added (the day it is allocated);
 * lead time: an added MW earns nothing for ``lead_time_days``; ``active = min(mw(t),
-  mw(t − lead))`` (a MW taken away stops at once);
+  mw(t − lead))`` per lease (service tranche; a MW taken away stops at once);
 * critical IT kW ``= active · 1000 / pue``; billed share ``= max(utilisation, take_or_pay)``;
 * revenue ``= IT kW · billed · rent · (1 + escalator)^⌊years⌋ · (1 − default)^years · 12 /
   365.25`` while ``day < lead_time_days + tenor_years · 365.25`` (no re-leasing after the
-  tenor); ``day`` and ``years = day / 365.25`` count from the day the MW move into the hall
-  (the service clock, ``age_days``; day 0 for MW held from the start), so a conversion in
-  year 3 signs its lease in year 3, and a second conversion signs a second lease
-  (``revenue.service_tranches``; the expected value of an annual counterparty default
-  probability; the escalator steps each year);
+  tenor; the default term is the expected value of an annual counterparty default
+  probability; the escalator steps each year). ``day`` and ``years = day / 365.25`` count
+  from the day the MW move into the hall (the service clock, ``age_days``; day 0 for MW held
+  from the start), so a conversion in year 3 signs its lease in year 3. Every conversion is
+  its own lease (``revenue.service_tranches``); MW taken out first cancel leases not yet
+  started, then end the oldest;
 * power: passed through to the tenant by default (no power cost); otherwise we pay
   ``active · 1000 · 24 · utilisation · p``;
 * fixed opex ``= active · opex_usd_mw_month · 12 / 365.25``.

@@ -4,7 +4,7 @@ Per day, for ``mw`` MW at the wall:
 
 * GPUs per MW ``= 1000 / (kw_per_gpu · pue)``; capex on each added MW ``= GPUs ·
   capex_usd_per_gpu + conversion_capex_usd_per_mw``;
-* lead time: ``active = min(mw(t), mw(t − lead_time_days))``;
+* lead time: ``active = min(mw(t), mw(t − lead_time_days))`` per vintage (service tranche);
 * revenue ``= active GPUs · 24 · utilisation · gpu_rent_usd_hr · rent_multiplier ·
   (1 − rent_decay_per_year)^years`` (the scenario's rent index is for current hardware; our
   vintage loses ``rent_decay_per_year`` against it each year it has been in service);
@@ -15,8 +15,8 @@ Per day, for ``mw`` MW at the wall:
 
 ``years`` count from the day the MW move into GPUs (the service clock, ``age_days``; day 0
 for MW held from the start): GPUs bought in year 3 start at the full rent index. Every
-purchase is its own vintage with its own clock; MW taken out retire the oldest GPUs first
-(``revenue.service_tranches``).
+purchase is its own vintage with its own clock; MW taken out first cancel GPUs not yet
+delivered, then retire the oldest (``revenue.service_tranches``).
 """
 
 from __future__ import annotations

@@ -520,37 +520,45 @@ fn service_age(py: Python<'_>, starts: Vec<i64>, n_days: usize) -> PyResult<Py<P
     super::convert::to_py(py, Arc::new(arr) as ArrayRef)
 }
 
+/// Arrow arrays handed to Python.
+type Arrays = Vec<Py<PyAny>>;
+
 /// `hashpivot.revenue.service_tranches`'s split (see
-/// [`crate::sim::summary::service_tranches`]): a list of `(start, held)` pairs, an Int64
-/// array of one start day per path and a Float64 array of the tranche's MW on every row.
+/// [`crate::sim::summary::service_tranches`]): `(starts, held)`, one Int64 array of every
+/// path's start day per tranche and one Float64 array of MW on every row per index in
+/// `held_of`.
 #[pyfunction]
-#[pyo3(signature = (mw, n_days, k_max))]
+#[pyo3(signature = (mw, n_days, k_max, lead, held_of))]
 fn service_tranches(
     py: Python<'_>,
     mw: AnyArray,
     n_days: usize,
     k_max: usize,
-) -> PyResult<Vec<(Py<PyAny>, Py<PyAny>)>> {
+    lead: usize,
+    held_of: Vec<usize>,
+) -> PyResult<(Arrays, Arrays)> {
     let arrays = f64_chunks("mw", mw)?;
+    let split = |v: &[f64]| crate::sim::summary::service_tranches(v, n_days, k_max, lead, &held_of);
     let crate::sim::summary::Tranches { held, starts, .. } =
         py.detach(|| match arrays.as_slice() {
-            [a] => crate::sim::summary::service_tranches(a.values(), n_days, k_max),
+            [a] => split(a.values()),
             _ => {
                 let flat: Vec<f64> = arrays
                     .iter()
                     .flat_map(|a| a.values().iter().copied())
                     .collect();
-                crate::sim::summary::service_tranches(&flat, n_days, k_max)
+                split(&flat)
             }
         })?;
-    held.into_iter()
-        .zip(starts)
-        .map(|(h, s)| {
-            let start = super::convert::to_py(py, Arc::new(Int64Array::from(s)) as ArrayRef)?;
-            let held = super::convert::to_py(py, Arc::new(Float64Array::from(h)) as ArrayRef)?;
-            Ok((start, held))
-        })
-        .collect()
+    let starts = starts
+        .into_iter()
+        .map(|s| super::convert::to_py(py, Arc::new(Int64Array::from(s)) as ArrayRef))
+        .collect::<PyResult<_>>()?;
+    let held = held
+        .into_iter()
+        .map(|h| super::convert::to_py(py, Arc::new(Float64Array::from(h)) as ArrayRef))
+        .collect::<PyResult<_>>()?;
+    Ok((starts, held))
 }
 
 /// Per-day mean and quantiles over paths of a path-major Float64 column (no nulls);

@@ -145,33 +145,44 @@ pub fn service_age(starts: &[i64], n_days: usize) -> CoreResult<NumCol<i32>> {
 pub const TRANCHE_EPS_MW: f64 = 1e-9;
 
 /// One path's tranches, `(start day, MW held)`, after each day `d`, fed to `emit(d, tranches)`
-/// (see [`service_tranches`]).
-fn split_path(row: &[f64], k_max: usize, mut emit: impl FnMut(usize, &[(usize, f64)])) {
+/// (see [`service_tranches`]; `lead` is the model's lead time in days).
+fn split_path(
+    row: &[f64],
+    k_max: usize,
+    lead: usize,
+    mut emit: impl FnMut(usize, &[(usize, f64)]),
+) {
     let mut tr: Vec<(usize, f64)> = Vec::new();
-    let mut oldest = 0; // first tranche that may still hold MW
     let mut prev = 0.0;
     for (d, &x) in row.iter().enumerate() {
         let delta = x - prev;
         prev = x;
         if delta > 0.0 {
-            if tr.len() < k_max && (delta > TRANCHE_EPS_MW || tr.is_empty()) {
-                tr.push((d, delta));
-            } else {
-                // joins the newest tranche, which may have been emptied: removals must look
-                // at it again
-                let last = tr.len() - 1;
-                tr[last].1 += delta;
-                oldest = oldest.min(last);
+            let join = tr.len() >= k_max || delta <= TRANCHE_EPS_MW;
+            match tr.last_mut() {
+                Some(last) if join => last.1 += delta,
+                _ => tr.push((d, delta)),
             }
         } else if delta < 0.0 {
             let mut rest = -delta;
-            while rest > 0.0 && oldest < tr.len() {
-                let take = rest.min(tr[oldest].1);
-                tr[oldest].1 -= take;
-                rest -= take;
-                if tr[oldest].1 <= 0.0 {
-                    oldest += 1;
+            // MW still in their lead time first, newest first (starts never decrease, so
+            // they are the last tranches) ...
+            for t in tr.iter_mut().rev() {
+                if rest <= 0.0 || t.0.saturating_add(lead) <= d {
+                    break;
                 }
+                let take = rest.min(t.1);
+                t.1 -= take;
+                rest -= take;
+            }
+            // ... then the oldest
+            for t in &mut tr {
+                if rest <= 0.0 {
+                    break;
+                }
+                let take = rest.min(t.1);
+                t.1 -= take;
+                rest -= take;
             }
         }
         emit(d, &tr);
@@ -183,7 +194,7 @@ fn split_path(row: &[f64], k_max: usize, mut emit: impl FnMut(usize, &[(usize, f
 pub struct Tranches {
     /// The most tranches any path has.
     pub k: usize,
-    /// `held[j]`: the MW tranche `j` holds on every row (path-major).
+    /// The MW each tranche asked for (`held_of`) holds on every row (path-major).
     pub held: Vec<Vec<f64>>,
     /// `starts[j][p]`: the day tranche `j` of path `p` starts (`n_days` if it has none).
     pub starts: Vec<Vec<i64>>,
@@ -192,71 +203,94 @@ pub struct Tranches {
 /// A path-major MW column (`mw[p * n_days + d]`) split into service tranches, the
 /// decomposition `hashpivot.revenue.service_tranches` documents:
 ///
-/// * every rise of a path's MW by more than [`TRANCHE_EPS_MW`] (a path's first day counts its
-///   whole MW) starts a new tranche holding the added MW, up to `k_max` tranches a path;
-///   later rises, and rises of at most the tolerance, join the path's newest tranche;
-/// * every fall takes MW from the oldest tranche that still holds some first (first in,
-///   first out), then the next.
+/// * every rise of a path's MW by more than [`TRANCHE_EPS_MW`] (a path's first rise counts
+///   whatever its size) starts a new tranche holding the added MW, up to `k_max` tranches a
+///   path; later rises, and rises of at most the tolerance, join the path's newest tranche;
+/// * every fall first takes MW still in their lead time (tranches started less than `lead`
+///   days before), the newest first, then MW from the oldest tranche that still holds some,
+///   then the next.
 ///
-/// Returns [`Tranches`]: `k` the most tranches any path has, `held[j]` (`j < k`) the MW
-/// tranche `j` holds on every row (path-major, 0 where the path has no such tranche or before
-/// it starts) and `starts[j][p]` the day tranche `j` of path `p` starts (`n_days` where there
-/// is none). On every row the tranches add up to the MW (up to rounding).
+/// Returns [`Tranches`]: `k` the most tranches any path has, the start day of every tranche
+/// `j < k` of every path (`n_days` where the path has fewer), and for each index in `held_of`
+/// (each `< k`) the MW that tranche holds on every row (0 where the path has no such tranche
+/// or before it starts). The split runs once to count and once more if `held_of` is not
+/// empty, so a caller can take one tranche's column at a time. On every row the tranches add
+/// up to the MW (up to rounding).
 ///
 /// # Errors
-/// A column that is not whole paths of `n_days`, or `k_max = 0`.
-pub fn service_tranches(mw: &[f64], n_days: usize, k_max: usize) -> CoreResult<Tranches> {
-    if k_max == 0 || n_days == 0 || !mw.len().is_multiple_of(n_days) {
-        return Err(CoreError::InvalidValue {
-            what: "service tranches",
-            at: Position::Scalar,
-            why: format!(
-                "{} MW values are not whole paths of {n_days} days (or k_max {k_max} is 0)",
-                mw.len()
-            ),
-        });
+/// A column that is not whole paths of `n_days`, `k_max = 0`, or an index in `held_of` that
+/// is not below `k`.
+pub fn service_tranches(
+    mw: &[f64],
+    n_days: usize,
+    k_max: usize,
+    lead: usize,
+    held_of: &[usize],
+) -> CoreResult<Tranches> {
+    let bad = |why: String| CoreError::InvalidValue {
+        what: "service tranches",
+        at: Position::Scalar,
+        why,
+    };
+    if n_days == 0 || !mw.len().is_multiple_of(n_days) {
+        return Err(bad(format!(
+            "{} MW values are not whole paths of {n_days} days",
+            mw.len()
+        )));
+    }
+    if k_max == 0 {
+        return Err(bad("at most 0 tranches a path: allow at least 1".into()));
     }
     let n_paths = mw.len() / n_days;
     let day_of = |d: usize| i64::try_from(d).unwrap_or(i64::MAX);
-    // Pass 1: how many tranches each path makes.
-    let k = mw
+    // Pass 1: every path's tranche starts.
+    let per_path: Vec<Vec<i64>> = mw
         .par_chunks(n_days)
         .map(|row| {
-            let mut count = 0;
-            split_path(row, k_max, |_, tr| count = tr.len());
-            count
-        })
-        .max()
-        .unwrap_or(0);
-    // Pass 2: the columns, written path by path (each path owns its rows of every column).
-    let mut held = vec![vec![0.0; mw.len()]; k];
-    let mut starts = vec![vec![day_of(n_days); n_paths]; k];
-    let mut rows: Vec<Vec<&mut [f64]>> = (0..n_paths).map(|_| Vec::with_capacity(k)).collect();
-    for col in &mut held {
-        for (p, chunk) in col.chunks_mut(n_days).enumerate() {
-            rows[p].push(chunk);
-        }
-    }
-    let mut firsts: Vec<Vec<&mut i64>> = (0..n_paths).map(|_| Vec::with_capacity(k)).collect();
-    for col in &mut starts {
-        for (p, s) in col.iter_mut().enumerate() {
-            firsts[p].push(s);
-        }
-    }
-    mw.par_chunks(n_days)
-        .zip(rows.par_iter_mut().zip(firsts.par_iter_mut()))
-        .for_each(|(row, (out, first))| {
-            let mut made = 0;
-            split_path(row, k_max, |d, tr| {
-                for (j, &(_, x)) in tr.iter().enumerate() {
-                    out[j][d] = x;
-                }
-                while made < tr.len() {
-                    *first[made] = day_of(tr[made].0);
-                    made += 1;
+            let mut firsts = Vec::new();
+            split_path(row, k_max, lead, |_, tr| {
+                if tr.len() > firsts.len() {
+                    firsts.extend(tr[firsts.len()..].iter().map(|t| day_of(t.0)));
                 }
             });
-        });
+            firsts
+        })
+        .collect();
+    let k = per_path.iter().map(Vec::len).max().unwrap_or(0);
+    if let Some(&j) = held_of.iter().find(|&&j| j >= k) {
+        return Err(bad(format!(
+            "tranche {j} asked for, but paths have at most {k}"
+        )));
+    }
+    let mut starts = vec![vec![day_of(n_days); n_paths]; k];
+    for (p, firsts) in per_path.iter().enumerate() {
+        for (j, &s) in firsts.iter().enumerate() {
+            starts[j][p] = s;
+        }
+    }
+    // Pass 2: the asked-for columns, written path by path (each path owns its rows of each).
+    let mut held = vec![vec![0.0; mw.len()]; held_of.len()];
+    if !held_of.is_empty() {
+        let mut rows: Vec<Vec<&mut [f64]>> = (0..n_paths)
+            .map(|_| Vec::with_capacity(held_of.len()))
+            .collect();
+        for col in &mut held {
+            for (p, chunk) in col.chunks_mut(n_days).enumerate() {
+                rows[p].push(chunk);
+            }
+        }
+        mw.par_chunks(n_days)
+            .zip(rows.par_iter_mut())
+            .for_each(|(row, out)| {
+                split_path(row, k_max, lead, |d, tr| {
+                    for (col, &j) in out.iter_mut().zip(held_of) {
+                        if let Some(t) = tr.get(j) {
+                            col[d] = t.1;
+                        }
+                    }
+                });
+            });
+    }
     Ok(Tranches { k, held, starts })
 }
 
@@ -628,6 +662,13 @@ pub fn irr_bisect(periods: &[&[f64]], iterations: usize) -> CoreResult<Vec<Optio
 mod tests {
     use super::*;
 
+    /// Every tranche's column of a split.
+    fn split(mw: &[f64], n_days: usize, k_max: usize, lead: usize) -> Tranches {
+        let k = service_tranches(mw, n_days, k_max, lead, &[]).map_or(0, |t| t.k);
+        let all: Vec<usize> = (0..k).collect();
+        service_tranches(mw, n_days, k_max, lead, &all).unwrap_or_default()
+    }
+
     #[test]
     fn tranches_start_at_each_rise_and_fall_first_in_first_out() {
         // path 0: 10 MW on day 0, +5 on day 2, −12 on day 3 (all of tranche 0, 2 of tranche 1),
@@ -638,7 +679,7 @@ mod tests {
             [0.0, 3.0, 3.0 + 1e-12, 3.0 + 1e-12, 3.0 + 1e-12, 0.0],
         ]
         .concat();
-        let Tranches { k, held, starts } = service_tranches(&mw, 6, 8).unwrap_or_default();
+        let Tranches { k, held, starts } = split(&mw, 6, 8, 0);
         assert_eq!(k, 3);
         assert_eq!(held[0][..6], [10.0, 10.0, 10.0, 0.0, 0.0, 0.0]);
         assert_eq!(held[1][..6], [0.0, 0.0, 5.0, 3.0, 0.0, 0.0]);
@@ -649,18 +690,29 @@ mod tests {
         );
         assert!(held[1][6..].iter().chain(&held[2][6..]).all(|&x| x == 0.0));
         assert_eq!(starts, vec![vec![0, 1], vec![2, 6], vec![5, 6]]);
+        // one column at a time gives the same
+        let one = service_tranches(&mw, 6, 8, 0, &[2]).unwrap_or_default();
+        assert_eq!(
+            (one.k, &one.held[..], &one.starts),
+            (3, &held[2..], &starts)
+        );
+        // with a 2-day lead time the fall on day 3 first cancels the 5 MW added on day 2
+        let t = split(&mw, 6, 8, 2);
+        assert_eq!(t.held[0][..6], [10.0, 10.0, 10.0, 3.0, 0.0, 0.0]);
+        assert_eq!(t.held[1][..6], [0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
         // a rise within the tolerance refills an emptied newest tranche, which a later fall
         // takes again
         let refill = [1e-12, 0.0, 1e-12, 0.0];
-        let t = service_tranches(&refill, 4, 8).unwrap_or_default();
+        let t = split(&refill, 4, 8, 0);
         assert_eq!((t.k, &t.held[0][..]), (1, &refill[..]));
         // the cap: later rises join the newest tranche
-        let Tranches { k, held, starts } = service_tranches(&mw, 6, 1).unwrap_or_default();
+        let Tranches { k, held, starts } = split(&mw, 6, 1, 0);
         assert_eq!(k, 1);
         assert_eq!(held[0][..6], [10.0, 10.0, 15.0, 3.0, 0.0, 7.0]);
         assert_eq!(starts, vec![vec![0, 1]]);
-        assert!(service_tranches(&mw, 5, 8).is_err());
-        assert!(service_tranches(&mw, 6, 0).is_err());
+        assert!(service_tranches(&mw, 5, 8, 0, &[]).is_err());
+        assert!(service_tranches(&mw, 6, 0, 0, &[]).is_err());
+        assert!(service_tranches(&mw, 6, 8, 0, &[3]).is_err());
     }
 
     #[test]
