@@ -388,3 +388,27 @@ def test_moves_past_the_horizon_are_noted() -> None:
     assert len(cmpmod._horizon_notes(cfg, 10)) == 1  # only the stage on day 20 is left
     cmp = cmpmod.compare(cfg)
     assert any("'late' stage 1" in n for n in cmp.notes), cmp.notes
+    from hashpivot.scenario import Shock
+
+    shocked = dataclasses.replace(
+        cfg, scenario=dataclasses.replace(cfg.scenario, shocks=(Shock(3, 2, 0.5), Shock(9, 2, 0.5)))
+    )
+    notes = cmpmod._horizon_notes(shocked, 8)
+    assert len(notes) == 4
+    assert "scenario shock 1 starts on day 9, past the simulated 8 days" in notes[0]
+
+
+def test_the_most_mw_a_plan_holds_counts_a_days_moves_together() -> None:
+    """Two stages on one day that move MW into a model and back out leave it where it was:
+    the fleet note must not count the MW as held in between."""
+    from hashpivot.strategy import Stage, Staged
+
+    cfg = config.load_site(paths=3, years=0.02, seed=1)
+    swap = Staged(
+        "swap",
+        {"self_mining": 60, "asic_hosting": 40},
+        [Stage(5, 40, "asic_hosting", "self_mining"), Stage(5, 40, "self_mining", "asic_hosting")],
+    )
+    assert cmpmod._max_mw(swap, "self_mining", cfg) == 60.0
+    grow = Staged("grow", {"self_mining": 60}, [Stage(5, 30, None, "self_mining")])
+    assert cmpmod._max_mw(grow, "self_mining", cfg) == 90.0

@@ -259,7 +259,7 @@ def test_validation_errors() -> None:
     with pytest.raises(InvalidValueError, match="holds 0 MW"):
         evaluate(SITE, sc, [Staged("s", {}, [Stage(1, 5, "flat", None)])], models=[Flat()])
     with pytest.raises(InvalidValueError, match="exactly one of"):
-        evaluate(SITE, sc, [SwitchRule("r", {"flat": 5}, "flat", "flat", 1)], models=[Flat()])
+        evaluate(SITE, sc, [SwitchRule("r", {"flat": 5}, "flat", "other", 1)], models=[Flat()])
     with pytest.raises(InvalidValueError, match="unique"):
         evaluate(SITE, sc, [Static("a", {}), Static("a", {})], models=[Flat()])
 

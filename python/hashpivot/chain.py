@@ -52,6 +52,7 @@ from hashpivot.exceptions import (
     DataFormatError,
     DtypeError,
     InvalidValueError,
+    OutputError,
     SchemaError,
 )
 
@@ -183,6 +184,16 @@ def chain_context(
         b = b.str.strip_prefix("0x").str.to_integer(base=16)
     hcol = _col(df, "hash")
     ccol = _col(df, "chainwork", "chainwork_hex")
+    for c, ok in (
+        ("height", df.schema["height"].is_integer()),
+        (tcol, df.schema[tcol].is_integer() or df.schema[tcol].is_temporal()),
+        (bcol, df.schema[bcol].is_integer() or df.schema[bcol] == pl.String),
+    ):
+        if not ok:
+            raise DtypeError(
+                f"checkpoint: column {c!r} is {df.schema[c]}; expected integers (times also "
+                "Datetime, bits also hex strings)"
+            )
     sel = df.select(
         pl.col("height").cast(pl.Int64),
         t.cast(pl.Int64).alias("t"),
@@ -194,6 +205,12 @@ def chain_context(
         sel = sel.filter(pl.col("height").is_between(heights[0], heights[1]))
     if any(sel[c].null_count() for c in ("height", "t", "b")):
         raise SchemaError("checkpoint: height, time and bits must not be null")
+    negative = (sel["height"] < 0).arg_true()
+    if len(negative):
+        row = int(negative[0])
+        raise InvalidValueError(
+            f"checkpoint (row {row}): height {sel['height'][row]} is negative; heights count from 0"
+        )
     return ChainContext(
         sel["height"].to_list(),
         sel["t"].to_list(),
@@ -333,8 +350,17 @@ def _read_blk(paths: list[Path], params: NetworkParams, xor_key: bytes | str | N
 
 def _start(raw: RawHeaders, start_height: int | None, what: str) -> int:
     if start_height is not None:
+        if isinstance(start_height, bool) or not isinstance(start_height, int):
+            raise DtypeError(
+                f"start_height: {start_height!r} ({type(start_height).__name__}) is not an int"
+            )
         if start_height < 0:
             raise InvalidValueError(f"start_height: {start_height} is negative")
+        if start_height >= 2**63:
+            raise InvalidValueError(
+                f"start_height: {start_height} is past the largest height (2^63 − 1; real "
+                "chains are below 2^32)"
+            )
         return start_height
     if len(raw) == 0 or raw.starts_at_genesis():
         return 0
@@ -564,8 +590,8 @@ def iter_headers(
     carried from one chunk to the next, so chunked results equal :func:`read_headers` /
     :func:`validate` on the whole source. ``mode`` of None reads; "raise"/"report" validate.
     """
-    if chunk_size < 1:
-        raise InvalidValueError(f"chunk_size: {chunk_size} must be ≥ 1")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidValueError(f"chunk_size: {chunk_size!r} must be an int ≥ 1 (headers)")
     params = network_params(network)
     check = "none" if mode is None else mode
     if check not in ("none", "raise", "report"):
@@ -645,12 +671,23 @@ def _iter_raw_file(
 
 def write_parquet(frame: pl.DataFrame, path: PathLike) -> Path:
     """Write a frame to Parquet atomically (temporary file in the same folder, then
-    ``os.replace``), so readers never see a partial file. Returns the path."""
+    ``os.replace``), so readers never see a partial file. Returns the path.
+
+    Raises :class:`~hashpivot.exceptions.OutputError` when the file cannot be written (its
+    folder missing, the path a folder, no permission, disk full), naming the path."""
+    if not isinstance(frame, pl.DataFrame):
+        raise DtypeError(f"frame: {type(frame).__name__} is not a polars DataFrame")
     target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{target}: is a folder; pass a file path such as {target / 'x.parquet'}")
+    if not target.parent.is_dir():
+        raise OutputError(f"{target}: folder {target.parent} does not exist; create it first")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         frame.write_parquet(tmp)
         os.replace(tmp, target)
+    except OSError as e:
+        raise OutputError(f"{target}: cannot write it: {e.strerror or e}") from e
     finally:
         if tmp.exists():
             tmp.unlink()

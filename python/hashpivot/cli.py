@@ -222,6 +222,8 @@ def _publish(stage: Path, dest: Path, owned: Sequence[str] = ()) -> None:
 def _read_frame(path: str, what: str) -> pl.DataFrame:
     """Read a CSV or Parquet input file; any failure is bad input (exit 2)."""
     p = Path(path)
+    if p.is_dir():
+        raise DataFormatError(f"{what} {p}: is a folder; pass the file inside it")
     if not p.is_file():
         raise DataFormatError(f"{what} {p}: no such file; check the path")
     try:
@@ -271,13 +273,35 @@ def _positive(kind: type[float] | type[int]) -> Any:
         try:
             v = kind(s)
         except ValueError:
+            if kind is int:
+                try:
+                    float(s)
+                except ValueError:
+                    pass
+                else:
+                    raise argparse.ArgumentTypeError(
+                        f"{s!r} is not a whole number; write it in digits (1000000, not 1e6)"
+                    ) from None
             raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-        if not (math.isfinite(v) and v > 0):
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{s!r} is not a finite number")
+        if not v > 0:
             raise argparse.ArgumentTypeError(f"{s!r} must be > 0")
         return v
 
     conv.__name__ = "positive " + kind.__name__
     return conv
+
+
+def _seed(s: str) -> int:
+    """``--seed``: a whole number in [0, 2^64 − 1] (the generators' seed)."""
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+    if not 0 <= v < 2**64:
+        raise argparse.ArgumentTypeError(f"{s!r} must be a whole number in [0, 2^64 − 1]")
+    return v
 
 
 def _nonneg(s: str) -> float:
@@ -506,7 +530,7 @@ def _add_compare(sub: Any, name: str = "compare") -> None:
         c.set_defaults(site=None)
     c.add_argument("--paths", type=_positive(int), help="override the file's number of paths")
     c.add_argument("--years", type=_years, help="override the file's horizon (years, ≤ 50)")
-    c.add_argument("--seed", type=int, help="override the file's seed")
+    c.add_argument("--seed", type=_seed, help="override the file's seed")
     c.add_argument(
         "--output",
         metavar="DIR",
@@ -674,7 +698,7 @@ def _add_simulate(sub: Any) -> None:
     )
     s.add_argument("--paths", type=_positive(int), default=1000, help="paths (default 1000)")
     s.add_argument("--years", type=_years, default=5.0, help="years of 365 days (default 5, ≤ 50)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     s.add_argument(
         "--start-price",
         type=_positive(float),
@@ -921,6 +945,8 @@ def _cmd_retarget(args: argparse.Namespace) -> int:
     else:
         if args.now:
             raise InvalidValueError("--now: only meaningful with --headers")
+        if args.start_height is not None:
+            raise InvalidValueError("--start-height: only meaningful with --headers")
         epochs = history.difficulty_epochs()
         est = _estimate_from_epochs(epochs, args.trend_epochs)
         source = "bundled difficulty history"

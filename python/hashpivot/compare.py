@@ -220,8 +220,12 @@ def _max_mw(strat: object, model: str, cfg: SiteConfig) -> float | None:
     if isinstance(strat, Staged):
         steps, _ = strat.replay(cfg.site)
         level = top = float(strat.start.get(model, 0.0))
-        for x, _day in sorted(steps.get(model, []), key=lambda s: (s[1], -s[0])):
-            level += x
+        by_day: dict[int, float] = {}
+        for x, day in steps.get(model, []):
+            assert isinstance(day, int)  # a staged plan's days are the same on every path
+            by_day[day] = by_day.get(day, 0.0) + x
+        for day in sorted(by_day):  # the MW held on a day: after all of that day's moves
+            level += by_day[day]
             top = max(top, level)
         return top
     return None
@@ -279,6 +283,12 @@ def _horizon_notes(cfg: SiteConfig, n_days: int) -> list[str]:
                 "never earn there"
             )
 
+    for i, sh in enumerate(cfg.scenario.shocks):
+        if sh.start_day >= n_days:
+            notes.append(
+                f"scenario shock {i} starts on day {sh.start_day}, past the simulated {n_days} "
+                "days: it never happens in this run"
+            )
     for strat in cfg.strategies:
         if isinstance(strat, Static | Staged | SwitchRule):
             # the start allocation: MW held from day 0 wait for their model's lead time

@@ -338,16 +338,27 @@ def parse_quantity(key: str, value: object) -> float:
     unit = m.group(2).lower().replace(" ", "")
     if unit == "":
         return num
-    if unit in _PERCENT:
-        return num * _PERCENT[unit]
     spec = _unit_of(key)
+    if unit in _PERCENT:
+        if spec is not None:
+            raise ValueError(
+                f"{value!r} is not {spec[0]} (a percentage); {key} takes a plain number or "
+                f"one of: {_unit_hint(spec[1])}"
+            )
+        return num * _PERCENT[unit]
     if spec is None:
         raise ValueError(f"{value!r} has unit {m.group(2)!r}, but {key} takes a plain number or %")
     kind, table = spec
     if unit not in table:
-        units = ", ".join(sorted({u for u in table if u.isascii()}))
-        raise ValueError(f"{value!r} is not {kind} (unit {m.group(2)!r}); use one of: {units}")
+        raise ValueError(
+            f"{value!r} is not {kind} (unit {m.group(2)!r}); use one of: {_unit_hint(table)}"
+        )
     return num * table[unit]
+
+
+def _unit_hint(table: Mapping[str, float]) -> str:
+    """The units a key takes, for messages."""
+    return ", ".join(sorted({u for u in table if u.isascii()}))
 
 
 # --------------------------------------------------------------------------- typed reading
@@ -1077,6 +1088,8 @@ def _one_strategy(
                     to_model=_model_name(s, "to", models, None),
                 )
             )
+            if stages[-1].from_model is not None and stages[-1].from_model == stages[-1].to_model:
+                raise s.err("to", f"is {stages[-1].to_model!r}, the model the MW come from")
             s.finish()
         strat = Staged(
             name,
@@ -1097,11 +1110,14 @@ def _one_strategy(
         above = sw.number("above", None, what="a threshold of the signal")
         if (below is None) == (above is None):
             raise sw.err(None, "give exactly one of below = <x> or above = <x>")
+        from_model, to_model = _model_name(sw, "from", models), _model_name(sw, "to", models)
+        if from_model == to_model:
+            raise sw.err("to", f"is {to_model!r}, the model the MW come from")
         rule = SwitchRule(
             name,
             start,
-            from_model=_model_name(sw, "from", models),
-            to_model=_model_name(sw, "to", models),
+            from_model=from_model,
+            to_model=to_model,
             mw=sw.mw("mw", cap, what="MW to move", positive=True),
             below=below,
             above=above,
@@ -1287,7 +1303,7 @@ def _scenario(
         if isinstance(e, ConfigError):
             raise
         raise t.err("start_epoch", str(e)) from None
-    start_price = t.number("start_price_usd", 66_680.0, what="the BTC price in USD", gt=0)
+    start_price = t.number("start_price_usd", 66_680.0, what="the BTC price in USD", gt=0, le=1e12)
     price: scenario.PriceModel = scenario.GBM()
     pt = t.table("price")
     if pt is not None:

@@ -317,6 +317,18 @@ def _chain_columns(chain: pl.DataFrame) -> tuple[int, list[int], list[int]]:
         )
     if chain.height == 0:
         raise InvalidValueError("chain: the frame is empty; pass at least one header")
+    time_ok = chain.schema[time_col].is_integer() or isinstance(chain.schema[time_col], pl.Datetime)
+    for c, ok, want in (
+        ("height", chain.schema["height"].is_integer(), "integers"),
+        ("bits", chain.schema["bits"].is_integer() or chain.schema["bits"] == pl.String,
+         "integers or hex strings"),
+        (time_col, time_ok, "integer Unix seconds or Datetime"),
+    ):  # fmt: skip
+        if not ok:
+            raise DtypeError(
+                f"chain: column {c!r} is {chain.schema[c]}; expected {want} (a float would be "
+                "truncated)"
+            )
     heights = chain["height"]
     if heights.null_count() or chain["bits"].null_count() or chain[time_col].null_count():
         raise InvalidValueError("chain: height, time and bits may not contain nulls")
@@ -357,7 +369,8 @@ def next_bits(
     """
     params = network_params(network)
     start, times, bits = _chain_columns(chain)
-    return _core.next_bits(start, times, bits, params, new_time)
+    new = None if new_time is None else _int(new_time, "new_time")
+    return _core.next_bits(start, times, bits, params, new)
 
 
 def required_bits(chain: pl.DataFrame, *, network: NetworkLike = "mainnet") -> pl.Series:

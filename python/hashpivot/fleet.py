@@ -316,11 +316,14 @@ def shutdown_price(fleet: FleetLike, **kwargs: Any) -> float | pl.DataFrame:
 
     Takes :func:`economics`' keywords; ``price_usd`` is not needed. A model name gives a
     float; a fleet gives a frame ``class_id, model, site, efficiency_jth, shutdown_price_usd``.
+    Where a TH/s earns no BTC (no subsidy left and no fees) no price pays for the power: the
+    float is ``inf`` and the frame's value null.
     """
     kwargs.setdefault("price_usd", 0.0)
     e = economics(fleet, **kwargs)
     if isinstance(fleet, str):
-        return float(e["shutdown_price_usd"][0])
+        v = e["shutdown_price_usd"][0]
+        return math.inf if v is None else float(v)
     return e.select("class_id", "model", "site", "efficiency_jth", "shutdown_price_usd")
 
 
@@ -457,6 +460,17 @@ def payback(
             f"path: column 'date' has dtype {path.schema['date']}; expected dates (parse it "
             "first, e.g. pl.col('date').str.to_date())"
         )
+    if "date" in path.columns and path.height > 1:
+        days = path["date"].cast(pl.Date)
+        step = days.diff().slice(1).dt.total_days()
+        gap = (step != 1).fill_null(True)
+        if gap.any():
+            row = int(gap.arg_true()[0]) + 1
+            raise InvalidValueError(
+                f"path: row {row} has date {days[row]} after {days[row - 1]}; a payback path "
+                "has one row per day in date order (sort it by date, drop repeated days, fill "
+                "gaps)"
+            )
     start = path["date"][0] if "date" in path.columns else None
     res = res.with_columns(
         pl.col("status_code").replace_strict(_STATUS, return_dtype=pl.String).alias("status"),
@@ -645,7 +659,7 @@ def dispatch(
         uptime=_num(uptime, "uptime"),
         pool_fee=_num(pool_fee, "pool_fee"),
         hosting_fee_usd_kwh=_num(hosting_fee_usd_kwh, "hosting_fee_usd_kwh"),
-        start_cost_usd=_num(start_cost_usd, "start_cost_usd"),
+        start_cost_usd=_start_cost(start_cost_usd),
         min_run_hours=min_run_hours,
         force_dp=method == "dp",
     )
@@ -654,6 +668,17 @@ def dispatch(
         (pl.col("margin_usd") - pl.col("always_on_margin_usd")).alias("flexibility_value_usd")
     )
     return pl.concat([fl.frame.select(_ID_COLS), res], how="horizontal")
+
+
+def _start_cost(v: object) -> float:
+    """``start_cost_usd`` checked: a finite cost ≥ 0 of at most 1e12 USD a restart (beyond
+    that the dispatch's sums of costs overflow)."""
+    x = _num(v, "start_cost_usd")
+    if not 0.0 <= x <= 1e12:
+        raise InvalidValueError(
+            f"start_cost_usd: {x!r} must be a cost in USD per restart of a class, in [0, 1e12]"
+        )
+    return x
 
 
 # ----------------------------------------------------------------------------- cost curve
@@ -679,6 +704,15 @@ def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
                 f"mix: models {bad[:5]} are not in the ASIC catalog; add efficiency_jth"
             )
     if "hashrate_ths" in cols:
+        ths = df["hashrate_ths"].cast(pl.Float64)
+        bad = (ths.is_null() | ~ths.is_finite() | (ths < 0)).fill_null(True)
+        if bad.any():
+            r = int(bad.arg_true()[0])
+            raise InvalidValueError(
+                f"mix (row {r}): hashrate_ths {ths[r]} must be a finite hashrate ≥ 0 (TH/s)"
+            )
+        if not float(ths.sum()) > 0:
+            raise InvalidValueError("mix: hashrate_ths sums to 0; give the classes' hashrate")
         h = pl.col("hashrate_ths").cast(pl.Float64)
     elif "hashrate_share" in cols:
         shares = df["hashrate_share"].cast(pl.Float64)
@@ -828,12 +862,26 @@ def network_cost(
 
 def share_under_water(curve: pl.DataFrame, price_usd: float) -> float:
     """Share of the curve's hashrate whose shutdown price is above ``price_usd``."""
+    if not isinstance(curve, pl.DataFrame):
+        raise DtypeError(
+            f"curve: {type(curve).__name__} is not a polars DataFrame; pass what cost_curve "
+            "returned"
+        )
     for c in ("shutdown_price_usd", "hashrate_ths"):
         if c not in curve.columns:
             raise SchemaError(f"curve: no {c!r} column; pass the frame cost_curve returned")
+        if not curve.schema[c].is_numeric():
+            raise DtypeError(f"curve: column {c!r} is {curve.schema[c]}; expected numbers")
     p = _num(price_usd, "price_usd")
-    total = float(curve["hashrate_ths"].sum())
-    if total <= 0:
-        raise InvalidValueError("curve: total hashrate is 0")
+    ths = curve["hashrate_ths"].cast(pl.Float64)
+    bad = (~ths.is_finite() | (ths < 0)).fill_null(True)
+    if bad.any():
+        r = int(bad.arg_true()[0])
+        raise InvalidValueError(
+            f"curve (row {r}): hashrate_ths {ths[r]} must be a finite hashrate ≥ 0 (TH/s)"
+        )
+    total = float(ths.sum())
+    if not total > 0:
+        raise InvalidValueError("curve: total hashrate is 0 (or the frame is empty)")
     under = float(curve.filter(pl.col("shutdown_price_usd") > p)["hashrate_ths"].sum())
     return under / total

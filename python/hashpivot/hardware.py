@@ -271,6 +271,8 @@ class Fleet:
         """A fleet from a CSV or Parquet file with the columns of ``Fleet(frame)``; errors
         name ``FILE:LINE`` for CSV (the header is line 1) and ``FILE row R`` for Parquet."""
         p = Path(path)
+        if p.is_dir():
+            raise DataFormatError(f"fleet file {p}: is a folder; pass the file inside it")
         if not p.is_file():
             raise DataFormatError(f"fleet file {p}: no such file; check the path")
         parquet = p.suffix.lower() in (".parquet", ".pq")
@@ -333,6 +335,16 @@ def _validate(frame: pl.DataFrame, label: Callable[[int], str] | None = None) ->
         raise SchemaError(
             f"fleet: no 'model' column (columns: {frame.columns}); add a 'model' column "
             "(a catalog name or any label with hashrate_ths and power_w)"
+        )
+    unknown = [c for c in frame.columns if c not in FLEET_SCHEMA]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0].lower(), list(FLEET_SCHEMA), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SchemaError(
+            f"fleet: unknown column {unknown[0]!r}{hint}; a fleet has the columns "
+            f"{', '.join(FLEET_SCHEMA)} (model required); rename or drop it"
         )
     numeric = {"count", "hashrate_ths", "power_w", "price_usd"}
     for c in numeric & set(frame.columns):

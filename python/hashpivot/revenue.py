@@ -421,6 +421,19 @@ def per_age(scenario: pl.DataFrame, values: pl.Series) -> pl.Series:
 
 def _layout(scenario: pl.DataFrame) -> tuple[int, int]:
     """(n_paths, n_days) of a frame in the prepared layout (path-major, days 0 … n-1)."""
+    if not isinstance(scenario, pl.DataFrame):
+        raise DtypeError(
+            f"scenario: {type(scenario).__name__} is not a polars DataFrame; pass "
+            "prepare_scenario(...).frame"
+        )
+    missing = [c for c in ("path", "day") if c not in scenario.columns]
+    if missing:
+        raise SchemaError(
+            f"scenario: no {missing[0]!r} column; pass the frame of prepare_scenario(), "
+            "which adds the day index"
+        )
+    if not scenario.schema["day"].is_integer():
+        raise DtypeError(f"scenario: column 'day' is {scenario.schema['day']}; expected integers")
     if not scenario.height:
         return 0, 0
     last = scenario["day"].max()
@@ -459,13 +472,15 @@ def with_service_age(scenario: pl.DataFrame, start: int | pl.Series) -> pl.DataF
     if isinstance(start, numbers.Integral) and not isinstance(start, bool):
         starts = [int(start)] * n_paths
     elif isinstance(start, pl.Series) and (start.dtype.is_integer() or start.dtype == pl.Null):
-        starts = start.cast(pl.Int64).fill_null(n_days).to_list()
+        # past Int64 (UInt64 ≥ 2^63) is past the horizon too: null, then "never"
+        starts = start.cast(pl.Int64, strict=False).fill_null(n_days).to_list()
     else:
         raise DtypeError(
             f"service clock: start must be a day index (int) or an integer Series of one day "
             f"per path, got {type(start).__name__}"
             + (f" of {start.dtype}" if isinstance(start, pl.Series) else "")
         )
+    starts = [min(s, n_days) for s in starts]  # every start past the horizon is "never"
     if starts and min(starts) < 0:
         raise InvalidValueError(
             f"service clock: start day {min(starts)} is negative; days count from 0 (the first day)"
@@ -511,6 +526,13 @@ def _tranches(
     """:func:`service_tranches` one tranche at a time (each column is computed when asked
     for, so a caller holds one tranche's columns at a time). Checks before the first."""
     _, n_days = _layout(scenario)
+    if isinstance(lead, bool) or not isinstance(lead, int) or not 0 <= lead <= 10_000_000:
+        raise InvalidValueError(
+            f"service tranches: lead_time_days {lead!r} must be a whole number of days in "
+            "[0, 10,000,000]"
+        )
+    if not isinstance(mw, pl.Series):
+        raise DtypeError(f"service tranches: mw is {type(mw).__name__}; pass a polars Series")
     if mw.len() != scenario.height:
         raise InvalidValueError(
             f"service tranches: mw has {mw.len()} rows for a scenario of {scenario.height}"

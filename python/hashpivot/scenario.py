@@ -13,6 +13,7 @@ Every column, unit and modelling choice is documented in ``docs/scenario.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -364,6 +365,10 @@ class Scenario:
 
 def _float_series(name: str, v: Sequence[float] | pl.Series) -> pl.Series:
     """``v`` as a Float64 Series without nulls; errors name the first null row."""
+    if not isinstance(v, pl.Series) and (not isinstance(v, Sequence) or isinstance(v, str)):
+        raise DtypeError(
+            f"{name}: {type(v).__name__} is not a list or polars Series of numbers (one a day)"
+        )
     s = v if isinstance(v, pl.Series) else pl.Series(name, list(v))
     if not s.dtype.is_numeric():
         raise DtypeError(f"{name}: dtype {s.dtype} is not supported; expected numbers")
@@ -698,8 +703,46 @@ def _int(name: str, v: object, lo: int | None = None) -> int:
     return int(v)
 
 
+def _check_parts(sc: Scenario) -> None:
+    """Each part of ``sc`` is of its class, and each of its ``float``/``int`` fields a finite
+    number (the core checks the ranges; a string or None would fail in Python first)."""
+    kinds: tuple[tuple[str, object, tuple[type, ...], str], ...] = (
+        ("price", sc.price, (GBM, Bootstrap, GivenPath, GivenPaths), "GBM()"),
+        ("fees", sc.fees, (Fees,), "Fees()"),
+        ("power", sc.power, (Power,), "Power()"),
+        ("gpu", sc.gpu, (GpuRent,), "GpuRent()"),
+        ("fleet", sc.fleet, (Fleet,), "Fleet()"),
+    )
+    for name, part, classes, example in kinds:
+        if not isinstance(part, classes):
+            want = " or ".join(c.__name__ for c in classes)
+            raise DtypeError(
+                f"Scenario.{name}: {type(part).__name__} is not a {want}; pass e.g. "
+                f"{name}={example}"
+            )
+        for f in dataclasses.fields(part):  # type: ignore[arg-type]
+            if f.type not in ("float", "int"):
+                continue
+            v = getattr(part, f.name)
+            where = f"{type(part).__name__}.{f.name}"
+            if not _is_real(v):
+                raise DtypeError(f"{where}: {v!r} is not a number ({type(v).__name__})")
+            if not math.isfinite(v):
+                raise InvalidValueError(f"{where}: {v!r} must be a finite number")
+    if sc.initial_hashrate_ehs is not None and not (
+        _is_real(sc.initial_hashrate_ehs)
+        and math.isfinite(sc.initial_hashrate_ehs)
+        and sc.initial_hashrate_ehs > 0
+    ):
+        raise InvalidValueError(
+            f"initial_hashrate_ehs: {sc.initial_hashrate_ehs!r} must be a finite hashrate > 0 "
+            "(EH/s), or None for the start bits' implied hashrate"
+        )
+
+
 def _check_inputs(sc: Scenario, start: ChainStart) -> None:
     """What the core cannot name well: Python types, shocks by index, list lengths."""
+    _check_parts(sc)
     _int("start.height", start.height, 0)
     _int("start.bits", start.bits, 0)
     _int("start.time (Unix seconds: pass int(t.timestamp()))", start.time)

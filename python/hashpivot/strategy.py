@@ -148,6 +148,15 @@ def _check_mix(name: str, mix: Mapping[str, float], site: SiteContext) -> None:
         )
 
 
+def _check_move(who: str, from_model: str | None, to_model: str | None) -> None:
+    """A move goes somewhere else: from a model to itself is a mistake, not a no-op."""
+    if from_model is not None and from_model == to_model:
+        raise InvalidValueError(
+            f"{who}: moves MW from {from_model!r} to itself; name the model the MW go to "
+            "(to_model), or drop the move"
+        )
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
@@ -481,6 +490,7 @@ class Staged:
                     to_model=_check_model(at, "to_model", st.to_model, True),
                 )
             )
+            _check_move(at, st.from_model, st.to_model)
         object.__setattr__(self, "stages", tuple(stages))
         object.__setattr__(
             self, "lead_time_days", _check_days(who, "lead_time_days", self.lead_time_days)
@@ -590,6 +600,7 @@ class SwitchRule:
         object.__setattr__(self, "start", _check_mix_types(name, "start", self.start))
         _check_model(who, "from_model", self.from_model, False)
         _check_model(who, "to_model", self.to_model, False)
+        _check_move(who, self.from_model, self.to_model)
         object.__setattr__(self, "mw", _check_number(who, "mw", self.mw, "MW moved", positive=True))
         for key in ("below", "above"):
             v = getattr(self, key)

@@ -11,7 +11,8 @@ The rules (documented in ``docs/site-files.md``):
 
 * shares and probabilities lie in [0, 1] (a pool fee in [0, 1)); a value in (1, 100] is
   taken for a percentage written as a number and the message says how to write it;
-* prices, costs, credits and multipliers are ≥ 0; physical sizes and lives are > 0;
+* prices, costs, credits and multipliers are ≥ 0; physical sizes and lives are > 0; both
+  at most 1e15 (beyond any real value; larger ones overflow the run's sums);
 * wall power / IT power (PUE, overhead) lies in [1, 3], like ``[site] pue``;
 * day counts are whole numbers in [0, 36,525] (100 years);
 * annual rates lie in (−1, 1] (the lower bound keeps ``(1 + r)^years`` defined, the upper
@@ -28,6 +29,9 @@ from hashpivot.exceptions import DtypeError, InvalidValueError
 
 MAX_DAYS = 36_525
 MAX_PUE = 3.0
+#: The largest price, cost, credit, multiplier or size a parameter may take: far above any
+#: real value (a quadrillion), far below where the daily sums over a run leave ``float``.
+MAX_AMOUNT = 1e15
 
 
 def _label(obj: object, field: str) -> str:
@@ -84,6 +88,15 @@ def non_negative(obj: object, field: str, what: str) -> None:
             f"{_label(obj, field)}: {_show(x)} is negative; {what} must be >= 0 (give it "
             "without a minus sign, or 0)"
         )
+    _not_huge(obj, field, x, what)
+
+
+def _not_huge(obj: object, field: str, x: float, what: str) -> None:
+    if x > MAX_AMOUNT:
+        raise InvalidValueError(
+            f"{_label(obj, field)}: {_show(x)} is more than {MAX_AMOUNT:g}, {what} far beyond "
+            "any real value; check the unit (USD, not micro-units)"
+        )
 
 
 def positive(obj: object, field: str, what: str) -> None:
@@ -91,6 +104,7 @@ def positive(obj: object, field: str, what: str) -> None:
     x = _real(obj, field, f"{what} (a number > 0)")
     if not x > 0.0:
         raise InvalidValueError(f"{_label(obj, field)}: {_show(x)} must be > 0 ({what})")
+    _not_huge(obj, field, x, what)
 
 
 def optional_positive(obj: object, field: str, what: str) -> None:

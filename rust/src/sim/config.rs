@@ -220,6 +220,36 @@ fn finite_ge(what: &'static str, v: f64, lo: f64) -> CoreResult<()> {
     Ok(())
 }
 
+/// `v` at most `hi` (after the finite and lower-bound checks), else `why` says what to give.
+fn at_most(what: &'static str, v: f64, hi: f64, why: &str) -> CoreResult<()> {
+    if v > hi {
+        let shown = if v.abs() < 1e15 {
+            format!("{v}")
+        } else {
+            format!("{v:e}")
+        };
+        return Err(bad(what, format!("{shown} is more than {hi}: {why}")));
+    }
+    Ok(())
+}
+
+/// The latest start time a run may have (Unix seconds, 9999-12-31 23:59:59 UTC): dates
+/// stay inside the output's microsecond timestamps for a 100-year run.
+pub const MAX_START_TIME: i64 = 253_402_300_799;
+
+/// How far (seconds) an epoch's first block may be stamped after the tip: two hours, the
+/// future-time limit of Bitcoin Core (block times need not increase).
+pub const MAX_EPOCH_FIRST_AFTER_TIP: i64 = 7_200;
+
+/// The largest start price (USD per BTC): a trillion dollars, far past any price; beyond
+/// a point a path's revenue sums leave `f64`.
+pub const MAX_PRICE_USD: f64 = 1e12;
+const PRICE_WHY: &str = "a BTC price in USD (67000 for $67k)";
+
+/// The largest daily volatility of a log-space driver (fees, GPU rent): 100 % a day. A
+/// daily move of e^±1 is already far past any market; beyond this the path leaves `f64`.
+pub const MAX_LOG_VOL_PER_DAY: f64 = 1.0;
+
 fn in_unit(what: &'static str, v: f64) -> CoreResult<()> {
     if !(0.0..=1.0).contains(&v) {
         return Err(bad(what, format!("{v} must lie in [0, 1]")));
@@ -381,6 +411,27 @@ impl SimConfig {
                 format!("{} is negative", self.start.height),
             ));
         }
+        if !(0..=MAX_START_TIME).contains(&self.start.time) {
+            return Err(bad(
+                "start time",
+                format!(
+                    "{} is not a Unix time in seconds between 1970 and 9999; pass int(t.timestamp())",
+                    self.start.time
+                ),
+            ));
+        }
+        if let Some(first) = self.start.epoch_first_time {
+            if first < 0 || first > self.start.time.saturating_add(MAX_EPOCH_FIRST_AFTER_TIP) {
+                return Err(bad(
+                    "start epoch_first_time",
+                    format!(
+                        "{first} is not between 0 and the tip's time {} (+ 2 h): the epoch's \
+                         first block comes before the tip; pass that block's time",
+                        self.start.time
+                    ),
+                ));
+            }
+        }
         if (self.start.height + 1) % interval != 0 && self.start.epoch_first_time.is_none() {
             return Err(bad(
                 "start epoch_first_time",
@@ -402,6 +453,7 @@ impl SimConfig {
                 jump_sd,
             } => {
                 finite_ge("start_price_usd", *start_usd, f64::MIN_POSITIVE)?;
+                at_most("start_price_usd", *start_usd, MAX_PRICE_USD, PRICE_WHY)?;
                 finite_ge("price mu", *mu, f64::MIN)?;
                 finite_ge("price sigma", *sigma, 0.0)?;
                 finite_ge("price jump_per_year", *jump_per_year, 0.0)?;
@@ -416,6 +468,18 @@ impl SimConfig {
                 }
                 finite_ge("price jump_mean", *jump_mean, f64::MIN)?;
                 finite_ge("price jump_sd", *jump_sd, 0.0)?;
+                let jump = "a jump's log size: 0.69 is a doubling, -0.69 a halving";
+                at_most("price jump_mean", jump_mean.abs(), 2.0, jump)?;
+                at_most("price jump_sd", *jump_sd, 2.0, jump)?;
+                // the drift that keeps the mean price: λ·(E[e^J] − 1) a year
+                let comp = jump_per_year * ((jump_mean + 0.5 * jump_sd * jump_sd).exp() - 1.0);
+                at_most(
+                    "price jumps",
+                    comp.abs(),
+                    10.0,
+                    "jump_per_year × (e^(jump_mean + jump_sd²/2) − 1), the yearly drift that \
+                     offsets the jumps, must lie within ±10 as mu does; use fewer or smaller jumps",
+                )?;
             }
             PriceModel::Bootstrap {
                 start_usd,
@@ -423,6 +487,7 @@ impl SimConfig {
                 block_days,
             } => {
                 finite_ge("start_price_usd", *start_usd, f64::MIN_POSITIVE)?;
+                at_most("start_price_usd", *start_usd, MAX_PRICE_USD, PRICE_WHY)?;
                 if *block_days == 0 || log_returns.len() < *block_days {
                     return Err(bad(
                         "price bootstrap",
@@ -447,6 +512,11 @@ impl SimConfig {
         finite_ge("fees mean_btc", f.mean_btc, f64::MIN_POSITIVE)?;
         in_unit("fees reversion_per_day", f.reversion_per_day)?;
         finite_ge("fees vol_per_day", f.vol_per_day, 0.0)?;
+        let vol = "a daily volatility of the log level (0.15 = 15 % a day)";
+        at_most("fees vol_per_day", f.vol_per_day, MAX_LOG_VOL_PER_DAY, vol)?;
+        let supply = "fees per block in BTC cannot exceed the 21 M BTC supply";
+        at_most("fees start_btc", f.start_btc, 21e6, supply)?;
+        at_most("fees mean_btc", f.mean_btc, 21e6, supply)?;
         if let Some(g) = &f.given {
             given("fees_btc_per_block (given)", g, n, false)?;
         }
@@ -468,6 +538,7 @@ impl SimConfig {
         finite_ge("gpu decay_per_year", g.decay_per_year, 0.0)?;
         in_unit("gpu reversion_per_day", g.reversion_per_day)?;
         finite_ge("gpu vol_per_day", g.vol_per_day, 0.0)?;
+        at_most("gpu vol_per_day", g.vol_per_day, MAX_LOG_VOL_PER_DAY, vol)?;
         if let Some(v) = &g.given {
             given("gpu_rent_usd_hr (given)", v, n, false)?;
         }

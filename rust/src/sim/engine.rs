@@ -604,6 +604,7 @@ pub(crate) mod tests {
             let mut other = default_like();
             other.start.height = 2016 * 100 - 1; // another halving era: other subsidy, bits
             other.start.time -= 400 * 86_400; // other dates
+            other.start.epoch_first_time = other.start.epoch_first_time.map(|t| t - 400 * 86_400);
             let first = simulate(&other, 1, 1_000, n_paths).unwrap_or_default();
             assert!(matches!(first.price_usd, NumCol::Map { .. }));
             drop(first);
