@@ -262,3 +262,34 @@ def test_cli_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixt
 
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_summaries_and_helpers_check_their_inputs(tmp_path: Path) -> None:
+    from hashpivot.exceptions import SchemaError
+    from hashpivot.strategy import Static
+
+    d = S.simulate(S.Scenario(), paths=3, years=0.05)
+    # string path labels take the group-by route instead of failing
+    fan = S.quantile_fan(d.with_columns(pl.col("path").cast(pl.String)))
+    want = S.quantile_fan(d)
+    assert fan.drop("mean").equals(want.drop("mean"))  # the mean: summed in another order
+    assert fan["mean"].to_list() == pytest.approx(want["mean"].to_list(), rel=1e-15)
+    for q in (float("nan"), -0.5, float("inf")):
+        with pytest.raises(InvalidValueError, match="is not a quantile in"):
+            S.quantile_tag(q)
+    with pytest.raises(SchemaError, match="no 'epoch' column"):
+        S.retarget_dates(d)
+    with pytest.raises(OutputError, match="cannot use it as the run's folder"):
+        S.simulate_to_parquet(S.Scenario(), tmp_path / ("a" * 300), paths=2, years=0.05)
+    with pytest.raises(DtypeError, match=r"model: 5 \(int\)"):
+        H.catalog_model(5)  # type: ignore[arg-type]
+    with pytest.raises(DtypeError, match="purchase_date"):
+        H.Fleet.from_catalog({"Antminer S9": 1}, purchase_date="2024-01-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="finite number >= 0"):
+        Static("a", {"self_mining": 2**1100})
+    with pytest.raises(InvalidValueError, match="blocks_per_day"):
+        F.difficulty_trend(start=dt.date(2026, 1, 1), days=5, difficulty=1e14, height=950_000,
+                           annual_growth=0.1, price_usd=6e4, blocks_per_day=1e-300)  # fmt: skip
+    neg = d.with_columns(price_usd=pl.when(pl.col("path") == 1).then(-1.0).otherwise("price_usd"))
+    with pytest.raises(InvalidValueError, match=r"'price_usd' is -1.0 at row \d+ \(path 1"):
+        R.prepare_scenario(neg)

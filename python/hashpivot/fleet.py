@@ -359,8 +359,11 @@ def difficulty_trend(
         raise DtypeError(
             f"start: {start!r} is not a datetime.date; pass e.g. datetime.date(2026, 2, 11)"
         )
-    if isinstance(height, bool) or not isinstance(height, int) or height < 0:
-        raise InvalidValueError(f"height: {height!r} must be a block height (an int ≥ 0)")
+    if isinstance(height, bool) or not isinstance(height, int) or not 0 <= height < 2**40:
+        raise InvalidValueError(
+            f"height: {height!r} must be a block height (an int in [0, 2^40); real chains are "
+            "below 2^32)"
+        )
     d0 = _num(difficulty, "difficulty")
     if not d0 > 0:
         raise InvalidValueError(f"difficulty: {d0} must be > 0")
@@ -370,8 +373,10 @@ def difficulty_trend(
     if g <= -1.0:
         raise InvalidValueError(f"annual_growth: {g} must be > -1 (-100 %)")
     bpd = _num(blocks_per_day, "blocks_per_day")
-    if bpd <= 0:
-        raise InvalidValueError(f"blocks_per_day: {bpd} must be > 0")
+    if not 1.0 <= bpd <= 1e6:
+        raise InvalidValueError(
+            f"blocks_per_day: {bpd} must lie in [1, 1e6] (144 for 10-minute blocks)"
+        )
     step = (1.0 + g) ** (2016.0 / (bpd * 365.0))
     base_epoch = height // 2016
     df = pl.DataFrame({"day": pl.int_range(0, days, eager=True).cast(pl.Int64)})
@@ -697,6 +702,11 @@ def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
             )
         from hashpivot.hardware import asic_catalog
 
+        if mix.schema["model"] != pl.String:
+            raise DtypeError(
+                f"mix: column 'model' is {mix.schema['model']}; expected catalog model names "
+                "(strings)"
+            )
         df = df.join(asic_catalog().select("model", "efficiency_jth"), on="model", how="left")
         bad = df.filter(pl.col("efficiency_jth").is_null())["model"].to_list()
         if bad:

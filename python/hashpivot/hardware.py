@@ -116,6 +116,8 @@ def gpu_catalog() -> pl.DataFrame:
 
 def catalog_model(model: str) -> dict[str, Any]:
     """The catalog row of one ASIC model, as a dict; raises with the known names if absent."""
+    if not isinstance(model, str):
+        raise DtypeError(f"model: {model!r} ({type(model).__name__}) is not a model name (str)")
     cat = _load("asic_catalog.csv")
     row = cat.filter(pl.col("model") == model)
     if row.height == 0:
@@ -236,6 +238,13 @@ class Fleet:
         if not isinstance(models, Mapping):
             raise DtypeError(
                 f"models: expected a mapping of model name → count, got {type(models).__name__}"
+            )
+        if purchase_date is not None and (
+            not isinstance(purchase_date, dt.date) or isinstance(purchase_date, dt.datetime)
+        ):
+            raise DtypeError(
+                f"purchase_date: {purchase_date!r} is not a datetime.date; pass e.g. "
+                "datetime.date(2024, 1, 1)"
             )
         rows: list[dict[str, object]] = []
         for model, count in models.items():

@@ -320,6 +320,18 @@ def _check_finite_scenario(scenario: pl.DataFrame) -> None:
     floats = [c for c, t in scenario.schema.items() if t.is_float()]
     found = _first_non_finite(scenario, floats)
     if found is None:
+        # prices and rates of the simulator's frame are never negative (a power price may be)
+        for c in ("price_usd", "hashprice_usd_ph_day", "fees_btc_per_block", "gpu_rent_usd_hr"):
+            if c in scenario.columns and scenario.schema[c].is_numeric():
+                low = scenario[c] <= 0 if c == "price_usd" else scenario[c] < 0
+                bad = low.fill_null(False).arg_true()
+                if len(bad):
+                    row = int(bad[0])
+                    raise InvalidValueError(
+                        f"scenario column {c!r} is {scenario[c][row]} at row {row} (path "
+                        f"{scenario['path'][row]}, date {scenario['date'][row]}); it must be "
+                        f"{'> 0' if c == 'price_usd' else '>= 0'}: fix the value or drop that path"
+                    )
         return
     c, n, row = found
     raise InvalidValueError(

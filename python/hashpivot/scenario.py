@@ -30,7 +30,7 @@ import polars as pl
 from hashpivot import _core
 from hashpivot._folders import chunk_layout_extra, replace_folder
 from hashpivot.consensus import NetworkLike, bits_to_difficulty, network_params
-from hashpivot.exceptions import DtypeError, InvalidValueError, OutputError
+from hashpivot.exceptions import DtypeError, InvalidValueError, OutputError, SchemaError
 
 __all__ = [
     "DAILY_SCHEMA",
@@ -1045,9 +1045,13 @@ def simulate_with_retargets(
 def _regular(daily: pl.DataFrame) -> tuple[int, int] | None:
     """``(n_paths, n_days)`` when ``daily`` is path-major with the same dates on every path
     (what :func:`simulate` returns), else None. Linear-time checks, no copies of the frame."""
+    if not isinstance(daily, pl.DataFrame):
+        raise DtypeError(f"daily: {type(daily).__name__} is not a polars DataFrame")
     n = daily.height
     if n == 0 or "path" not in daily.columns or "date" not in daily.columns:
         return None
+    if not daily.schema["path"].is_integer():
+        return None  # any other labels: the group-by path
     path, dates = daily["path"], daily["date"]
     if path.null_count() or dates.null_count() or not path.is_sorted():
         return None
@@ -1072,6 +1076,8 @@ def quantile_tag(q: float) -> str:
     """The column tag of quantile ``q`` (in [0, 1]): the percentage, rounded to 6 decimals;
     whole percents keep two digits (``0.05`` → ``q05``, ``1.0`` → ``q100``), others put the
     decimals after an underscore (``0.025`` → ``q02_5``, ``0.999`` → ``q99_9``)."""
+    if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 <= q <= 1.0:
+        raise InvalidValueError(f"quantile_tag: {q!r} is not a quantile in [0, 1]")
     pct = (Decimal(repr(float(q))) * 100).quantize(Decimal("0.000001"))
     whole = int(pct)
     frac = format(pct - whole, "f").partition(".")[2].rstrip("0")
@@ -1087,7 +1093,7 @@ def _quantile_tags(quantiles: Any) -> list[str]:
         )
     tags: dict[str, float] = {}
     for q in quantiles:
-        ok = isinstance(q, int | float) and not isinstance(q, bool) and 0.0 <= q <= 1.0
+        ok = isinstance(q, int | float) and not isinstance(q, bool) and 0.0 <= q <= 1.0  # no NaN
         if not ok:
             raise InvalidValueError(f"quantiles: {q!r} is not a number in [0, 1]")
         tag = quantile_tag(q)
@@ -1110,7 +1116,7 @@ def quantile_fan(
 
     A frame in :func:`simulate`'s layout (path-major, every path on the same dates, no
     nulls) goes through a parallel Rust kernel; any other frame through a polars group-by.
-    The two agree exactly.
+    The quantiles agree exactly, the mean to rounding (the two sum in different orders).
     """
     return _fan(daily, column, quantiles, _regular(daily))
 
@@ -1174,6 +1180,23 @@ def retarget_dates(
     """Per epoch reached: ``paths`` reaching it, quantiles of the retarget ``time``
     (``time_q10`` …) and of ``difficulty_change`` (``change_q10`` …)."""
     tags = _quantile_tags(quantiles)
+    if not isinstance(retargets, pl.DataFrame):
+        raise DtypeError(
+            f"retargets: {type(retargets).__name__} is not a polars DataFrame; pass the second "
+            "frame of simulate_with_retargets"
+        )
+    want = {"epoch": "integers", "height": "integers", "time": "Datetime",
+            "difficulty_change": "numbers"}  # fmt: skip
+    for c, kind in want.items():
+        if c not in retargets.columns:
+            raise SchemaError(
+                f"retargets: no {c!r} column (columns: {retargets.columns}); pass the second "
+                "frame of simulate_with_retargets"
+            )
+        t = retargets.schema[c]
+        ok = isinstance(t, pl.Datetime) if kind == "Datetime" else t.is_numeric()
+        if not ok:
+            raise DtypeError(f"retargets: column {c!r} is {t}; expected {kind}")
     aggs: list[pl.Expr] = [pl.len().alias("paths")]
     ts = pl.col("time").dt.epoch("us")
     for q, tag in zip(quantiles, tags, strict=True):
@@ -1233,7 +1256,12 @@ def simulate_to_parquet(
     if not isinstance(chunk_paths, int) or isinstance(chunk_paths, bool) or chunk_paths < 1:
         raise InvalidValueError(f"chunk_paths: {chunk_paths!r} must be a positive int")
     root = Path(out_dir)
-    _check_run_folder(root)
+    try:
+        _check_run_folder(root)
+    except OutputError:
+        raise
+    except OSError as e:  # a name too long, a loop of links, no permission to look
+        raise OutputError(f"{root}: cannot use it as the run's folder: {e.strerror or e}") from e
     nd = _n_days(years)
     try:
         root.parent.mkdir(parents=True, exist_ok=True)

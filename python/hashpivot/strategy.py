@@ -404,7 +404,10 @@ def _check_mix_types(strategy: str, where: str, mix: Any) -> dict[str, float]:
                 f"strategy {strategy!r}: {where}[{m!r}] = {v!r} is a {type(v).__name__}; MW must "
                 f"be a number, e.g. {{{m!r}: 100.0}}"
             )
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
         if not (math.isfinite(f) and f >= 0):
             raise InvalidValueError(
                 f"strategy {strategy!r}: MW for model {m!r} in {where} must be a finite number "
