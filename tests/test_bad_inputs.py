@@ -255,6 +255,8 @@ def test_fleet_files_refuse_misspelt_columns_and_folders(tmp_path: Path) -> None
         (["compare", "--years", "inf"], "'inf' is not a finite number"),
         (["compare", "--seed", "-1"], "argument --seed: '-1' must be a whole number"),
         (["retarget", "--start-height", "5"], "--start-height: only meaningful with --headers"),
+        (["fleet", "--pue", "0.5"], "argument --pue: '0.5' must be in [1, 3]"),
+        (["fleet", "--uptime", "1.5"], "argument --uptime: '1.5' must be in [0, 1]"),
     ],
 )
 def test_cli_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -293,3 +295,31 @@ def test_summaries_and_helpers_check_their_inputs(tmp_path: Path) -> None:
     neg = d.with_columns(price_usd=pl.when(pl.col("path") == 1).then(-1.0).otherwise("price_usd"))
     with pytest.raises(InvalidValueError, match=r"'price_usd' is -1.0 at row \d+ \(path 1"):
         R.prepare_scenario(neg)
+
+
+def test_csv_cells_and_binary_files_are_named(tmp_path: Path) -> None:
+    from hashpivot.config import load_site
+    from hashpivot.exceptions import ConfigError, DataFormatError
+
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text("model,count\nAntminer S21,10\nAntminer S9,abc\n")
+    with pytest.raises(DtypeError, match=r"fleet.csv:3\): count 'abc' is not a number"):
+        H.Fleet.from_file(fleet)
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"model,count\n\x00\xff\xfe\x1b garbage")
+    with pytest.raises(DataFormatError, match="binary file, not CSV text"):
+        H.Fleet.from_file(binary)
+    series = tmp_path / "p.csv"
+    series.write_text("price_usd_kwh\n0.04\n0.05\nn/a\n0.04\n")
+    site = tmp_path / "site.toml"
+    site.write_text(
+        DEFAULT.replace('# power_series = "ercot_hourly.csv"', 'power_series = "p.csv"')
+    )
+    with pytest.raises(ConfigError, match=r"p.csv:4: price_usd_kwh is 'n/a', not a number"):
+        load_site(site)
+    series.write_bytes(b"price_usd_kwh\n\x00\x01\x02")
+    with pytest.raises(ConfigError, match="binary file, not CSV text"):
+        load_site(site)
+    series.write_text("price_usd_kwh\n")
+    with pytest.raises(ConfigError, match="has no rows under its header"):
+        load_site(site)

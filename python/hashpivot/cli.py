@@ -27,6 +27,7 @@ import polars as pl
 from tqdm import tqdm
 
 from hashpivot import consensus, history
+from hashpivot._files import not_text
 from hashpivot._folders import chunk_dir_extra
 from hashpivot.exceptions import DataFormatError, HashpivotError, InvalidValueError, OutputError
 
@@ -226,6 +227,9 @@ def _read_frame(path: str, what: str) -> pl.DataFrame:
         raise DataFormatError(f"{what} {p}: is a folder; pass the file inside it")
     if not p.is_file():
         raise DataFormatError(f"{what} {p}: no such file; check the path")
+    why = None if p.suffix.lower() in (".parquet", ".pq") else not_text(p)
+    if why:
+        raise DataFormatError(f"{what} {p}: {why}")
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             return pl.read_parquet(p)
@@ -334,6 +338,22 @@ def _fraction(s: str) -> float:
     v = _nonneg(s)
     if v >= 1:
         raise argparse.ArgumentTypeError(f"{s!r} must be in [0, 1)")
+    return v
+
+
+def _share(s: str) -> float:
+    """A share in [0, 1] (uptime)."""
+    v = _nonneg(s)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"{s!r} must be in [0, 1] (0.95 for 95 %)")
+    return v
+
+
+def _pue(s: str) -> float:
+    """Wall power / IT power in [1, 3]."""
+    v = _nonneg(s)
+    if not 1.0 <= v <= 3.0:
+        raise argparse.ArgumentTypeError(f"{s!r} must be in [1, 3] (1.05 for 5 % overhead)")
     return v
 
 
@@ -850,8 +870,8 @@ def _add_fleet(sub: Any) -> None:
     )
     s.add_argument("--fees-btc", type=_nonneg, default=0.0, help="fees per block, BTC (default 0)")
     s.add_argument("--pool-fee", type=_fraction, default=0.0, help="pool fee, 0–1 (default 0)")
-    s.add_argument("--pue", type=_positive(float), default=1.0, help="PUE (default 1.0)")
-    s.add_argument("--uptime", type=_nonneg, default=1.0, help="uptime, 0–1 (default 1.0)")
+    s.add_argument("--pue", type=_pue, default=1.0, help="PUE, 1–3 (default 1.0)")
+    s.add_argument("--uptime", type=_share, default=1.0, help="uptime, 0–1 (default 1.0)")
     s.set_defaults(func=_cmd_fleet)
 
 

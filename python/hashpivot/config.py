@@ -37,6 +37,7 @@ from typing import Any, Literal
 import polars as pl
 
 from hashpivot import _core, hardware, scenario
+from hashpivot._files import not_text
 from hashpivot.exceptions import ConfigError, HashpivotError
 from hashpivot.plugins import get_revenue_models
 from hashpivot.revenue import RevenueModel, SiteContext
@@ -593,6 +594,9 @@ def _read_frame(t: _Table, key: str, path: Path) -> pl.DataFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pl.read_parquet(path)
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            why = not_text(path)
+            if why:
+                raise t.err(key, f"cannot read {str(path)!r}: {why}")
             return pl.read_csv(
                 path, try_parse_dates=True, separator="\t" if path.suffix == ".tsv" else ","
             )
@@ -667,6 +671,17 @@ def _daily_series(
             f"{str(path)!r} has no column {' or '.join(map(repr, columns))} "
             f"(columns: {', '.join(df.columns)}); name the {what} column so",
         )
+    if df.schema[col] == pl.String:  # name the first cell that is not a number
+        text = df[col].str.strip_chars()
+        bad = (text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()).arg_true()
+        if len(bad):
+            row = int(bad[0])
+            raise t.err(
+                key, f"{path!s}:{row + 2}: {col} is {df[col][row]!r}, not a number; fix the cell"
+            )
+        df = df.with_columns(text.cast(pl.Float64).alias(col))
+    if df.height == 0:
+        raise t.err(key, f"{str(path)!r} has no rows under its header; give one value a day")
     if not df.schema[col].is_numeric():
         raise t.err(
             key, f"{str(path)!r}: column {col!r} has dtype {df.schema[col]}; expected numbers"

@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from hashpivot._files import not_text
 from hashpivot.exceptions import DataFormatError, DtypeError, InvalidValueError, SchemaError
 
 __all__ = [
@@ -285,6 +286,9 @@ class Fleet:
         if not p.is_file():
             raise DataFormatError(f"fleet file {p}: no such file; check the path")
         parquet = p.suffix.lower() in (".parquet", ".pq")
+        why = None if parquet else not_text(p)
+        if why:
+            raise DataFormatError(f"fleet file {p}: {why}")
         try:
             frame = pl.read_parquet(p) if parquet else pl.read_csv(p, try_parse_dates=True)
         except (pl.exceptions.PolarsError, OSError) as e:
@@ -356,7 +360,16 @@ def _validate(frame: pl.DataFrame, label: Callable[[int], str] | None = None) ->
             f"{', '.join(FLEET_SCHEMA)} (model required); rename or drop it"
         )
     numeric = {"count", "hashrate_ths", "power_w", "price_usd"}
-    for c in numeric & set(frame.columns):
+    for c in sorted(numeric & set(frame.columns)):
+        if frame.schema[c] == pl.String:  # a text cell in a CSV column of numbers: name it
+            text = frame[c].str.strip_chars()
+            bad = (text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()).arg_true()
+            if len(bad):
+                r = int(bad[0])
+                raise DtypeError(
+                    f"fleet ({at([r]) if label else f'row {r}'}): {c} {frame[c][r]!r} is not a "
+                    f"number ({'units' if c == 'count' else FLEET_UNITS[c]})"
+                )
         if not (frame.schema[c].is_numeric() or frame.schema[c] == pl.Null):
             raise DtypeError(
                 f"fleet: column {c!r} has dtype {frame.schema[c]}; expected a number "
