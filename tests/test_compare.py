@@ -412,3 +412,13 @@ def test_the_most_mw_a_plan_holds_counts_a_days_moves_together() -> None:
     assert cmpmod._max_mw(swap, "self_mining", cfg) == 60.0
     grow = Staged("grow", {"self_mining": 60}, [Stage(5, 30, None, "self_mining")])
     assert cmpmod._max_mw(grow, "self_mining", cfg) == 90.0
+
+
+def test_a_fleet_larger_than_the_site_is_noted() -> None:
+    cfg = config.load_site(paths=3, years=0.02, seed=1)
+    assert not any("at once" in n for n in cmpmod._fleet_notes(cfg))
+    site = dataclasses.replace(cfg.site, capacity_mw=1.0)
+    small = dataclasses.replace(cfg, site=site, strategies=[])
+    notes = cmpmod._fleet_notes(small)
+    assert len(notes) == 1, notes
+    assert "but the site has 1 MW: at most" in notes[0]

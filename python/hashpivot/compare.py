@@ -239,6 +239,13 @@ def _fleet_notes(cfg: SiteConfig) -> list[str]:
         return []
     wall = cfg.fleet_power_mw * float(getattr(sm, "overhead_k", 1.0))
     notes = []
+    cap = cfg.site.capacity_mw
+    if wall > cap * 1.01:
+        notes.append(
+            f"the site's fleet draws {wall:,.1f} MW at the wall but the site has {cap:g} MW: at "
+            f"most {cap / wall:.1%} of it can run at once; self_mining values the MW strategies "
+            "give it, not the fleet's size (check the fleet's counts)"
+        )
     for strat in cfg.strategies:
         top = _max_mw(strat, "self_mining", cfg)
         if top is not None and top > wall * 1.01:
