@@ -151,7 +151,7 @@ def test_shutdown_price_without_any_reward_is_infinite() -> None:
 
 def test_fleet_frames_are_checked() -> None:
     mix = H.network_mix(2026).with_columns(hashrate_ths=0.0)
-    with pytest.raises(InvalidValueError, match="hashrate_ths sums to 0"):
+    with pytest.raises(InvalidValueError, match="mix: hashrate_ths sums to 0"):
         F.cost_curve(
             mix, difficulty=1e14, price_usd=67_000, power_price_usd_kwh=0.05, height=900_000
         )
@@ -161,7 +161,7 @@ def test_fleet_frames_are_checked() -> None:
     with pytest.raises(InvalidValueError, match=r"row 0\): hashrate_ths -1.0"):
         F.share_under_water(neg, 5.0)
     empty = pl.DataFrame(schema={"shutdown_price_usd": pl.Float64, "hashrate_ths": pl.Float64})
-    with pytest.raises(InvalidValueError, match="total hashrate is 0"):
+    with pytest.raises(InvalidValueError, match="curve: hashrate_ths sums to 0"):
         F.share_under_water(empty, 5.0)
 
 

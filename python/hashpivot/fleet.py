@@ -675,6 +675,22 @@ def dispatch(
     return pl.concat([fl.frame.select(_ID_COLS), res], how="horizontal")
 
 
+def _positive_total(col: pl.Series, where: str, what: str) -> float:
+    """The sum of ``col``, whose values must each be ``what`` (finite, ≥ 0, not null) and
+    whose sum must be > 0; errors name ``where``, the row and the column."""
+    values = col.cast(pl.Float64)
+    bad = (values.is_null() | ~values.is_finite() | (values < 0)).fill_null(True)
+    if bad.any():
+        r = int(bad.arg_true()[0])
+        raise InvalidValueError(f"{where} (row {r}): {col.name} {values[r]} must be {what}")
+    total = float(values.sum())
+    if not total > 0:
+        raise InvalidValueError(
+            f"{where}: {col.name} sums to 0 (or the frame is empty); give positive values"
+        )
+    return total
+
+
 def _start_cost(v: object) -> float:
     """``start_cost_usd`` checked: a finite cost ≥ 0 of at most 1e12 USD a restart (beyond
     that the dispatch's sums of costs overflow)."""
@@ -714,27 +730,10 @@ def _mix_table(mix: pl.DataFrame, network_ths: float, capex_usd_th: float | None
                 f"mix: models {bad[:5]} are not in the ASIC catalog; add efficiency_jth"
             )
     if "hashrate_ths" in cols:
-        ths = df["hashrate_ths"].cast(pl.Float64)
-        bad = (ths.is_null() | ~ths.is_finite() | (ths < 0)).fill_null(True)
-        if bad.any():
-            r = int(bad.arg_true()[0])
-            raise InvalidValueError(
-                f"mix (row {r}): hashrate_ths {ths[r]} must be a finite hashrate ≥ 0 (TH/s)"
-            )
-        if not float(ths.sum()) > 0:
-            raise InvalidValueError("mix: hashrate_ths sums to 0; give the classes' hashrate")
+        _positive_total(df["hashrate_ths"], "mix", "a finite hashrate ≥ 0 (TH/s)")
         h = pl.col("hashrate_ths").cast(pl.Float64)
     elif "hashrate_share" in cols:
-        shares = df["hashrate_share"].cast(pl.Float64)
-        bad = (shares.is_null() | ~shares.is_finite() | (shares < 0)).fill_null(True)
-        if bad.any():
-            r = int(bad.arg_true()[0])
-            raise InvalidValueError(
-                f"mix (row {r}): hashrate_share {shares[r]} must be a finite share ≥ 0"
-            )
-        total = float(shares.sum())
-        if not total > 0:
-            raise InvalidValueError("mix: hashrate_share sums to 0; give positive shares")
+        total = _positive_total(df["hashrate_share"], "mix", "a finite share ≥ 0")
         h = pl.col("hashrate_share").cast(pl.Float64) / total * network_ths
     else:
         raise SchemaError(f"mix: needs 'hashrate_ths' or 'hashrate_share' (columns: {mix.columns})")
@@ -883,15 +882,6 @@ def share_under_water(curve: pl.DataFrame, price_usd: float) -> float:
         if not curve.schema[c].is_numeric():
             raise DtypeError(f"curve: column {c!r} is {curve.schema[c]}; expected numbers")
     p = _num(price_usd, "price_usd")
-    ths = curve["hashrate_ths"].cast(pl.Float64)
-    bad = (~ths.is_finite() | (ths < 0)).fill_null(True)
-    if bad.any():
-        r = int(bad.arg_true()[0])
-        raise InvalidValueError(
-            f"curve (row {r}): hashrate_ths {ths[r]} must be a finite hashrate ≥ 0 (TH/s)"
-        )
-    total = float(ths.sum())
-    if not total > 0:
-        raise InvalidValueError("curve: total hashrate is 0 (or the frame is empty)")
+    total = _positive_total(curve["hashrate_ths"], "curve", "a finite hashrate ≥ 0 (TH/s)")
     under = float(curve.filter(pl.col("shutdown_price_usd") > p)["hashrate_ths"].sum())
     return under / total
