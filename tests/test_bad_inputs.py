@@ -216,6 +216,14 @@ def test_site_file_percentages_only_where_a_key_has_no_unit() -> None:
         _load(bad)
 
 
+def test_an_empty_site_name_is_refused() -> None:
+    from hashpivot.exceptions import ConfigError
+
+    line = next(x for x in DEFAULT.splitlines() if x.startswith("name"))
+    with pytest.raises(ConfigError, match=r"site.toml:\d+: site.name: is empty"):
+        _load(DEFAULT.replace(line, 'name = "  "', 1))
+
+
 def test_a_move_from_a_model_to_itself_is_refused() -> None:
     from hashpivot.exceptions import ConfigError
     from hashpivot.strategy import Stage, Staged, SwitchRule
@@ -287,7 +295,7 @@ def test_summaries_and_helpers_check_their_inputs(tmp_path: Path) -> None:
         H.catalog_model(5)  # type: ignore[arg-type]
     with pytest.raises(DtypeError, match="purchase_date"):
         H.Fleet.from_catalog({"Antminer S9": 1}, purchase_date="2024-01-01")  # type: ignore[arg-type]
-    with pytest.raises(InvalidValueError, match="finite number >= 0"):
+    with pytest.raises(InvalidValueError, match=r"finite number >= 0, got \d{20}… \(332 digits\)"):
         Static("a", {"self_mining": 2**1100})
     with pytest.raises(InvalidValueError, match="blocks_per_day"):
         F.difficulty_trend(start=dt.date(2026, 1, 1), days=5, difficulty=1e14, height=950_000,

@@ -531,8 +531,7 @@ def _add_compare(sub: Any, name: str = "compare") -> None:
             "every strategy of the site file on every path, print the ranked decision table and "
             "write a report folder (report.html, PNG charts, Parquet frames). "
             + (
-                "Without SITE it runs the bundled default site "
-                "(hashpivot/data/default_site.toml)."
+                "Without SITE it runs the bundled default site (hashpivot/data/default_site.toml)."
                 if main_job
                 else "It runs the bundled default site (hashpivot/data/default_site.toml); use "
                 "'hashpivot compare SITE' for your own."

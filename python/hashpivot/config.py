@@ -1444,6 +1444,8 @@ def _build(doc: _Table, source: Path | None, run: Mapping[str, int | float]) -> 
     site_t = doc.table("site", required=True)
     assert site_t is not None
     name = site_t.string("name", "site", what="a site name")
+    if not name.strip():
+        raise site_t.err("name", "is empty; give the site a name (it titles the report)")
     cap = site_t.number("capacity_mw", what="the grid connection in MW", gt=0)
     pue = site_t.number("pue", None, what="wall power / IT power (>= 1)", ge=1, le=3)
     power_price = site_t.number(

@@ -409,9 +409,10 @@ def _check_mix_types(strategy: str, where: str, mix: Any) -> dict[str, float]:
         except OverflowError:
             f = math.inf
         if not (math.isfinite(f) and f >= 0):
+            shown = repr(v) if len(repr(v)) <= 40 else f"{repr(v)[:20]}… ({len(repr(v))} digits)"
             raise InvalidValueError(
                 f"strategy {strategy!r}: MW for model {m!r} in {where} must be a finite number "
-                f">= 0, got {v!r}"
+                f">= 0, got {shown}"
             )
         out[m] = f
     return out
