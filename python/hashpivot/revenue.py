@@ -529,10 +529,10 @@ def service_tranches(
     null, NaN, infinite or negative MW, naming its row, and :class:`DtypeError` for a
     non-numeric ``mw``.
     """
-    return list(_tranches(scenario, mw, lead_time_days))
+    return list(_each_tranche(scenario, mw, lead_time_days))
 
 
-def _tranches(
+def _each_tranche(
     scenario: pl.DataFrame, mw: pl.Series, lead: int
 ) -> Iterator[tuple[pl.Series, pl.Series]]:
     """:func:`service_tranches` one tranche at a time (each column is computed when asked
@@ -853,7 +853,7 @@ class LinearRevenueModel:
             # one unit_flows pass per tranche, on that tranche's clock, one at a time
             tranches = (
                 (with_service_age(scenario, start), held)
-                for start, held in _tranches(scenario, mw, lead)
+                for start, held in _each_tranche(scenario, mw, lead)
             )
         else:
             tranches = [(scenario, mw)]
