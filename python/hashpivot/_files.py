@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 
 def not_text(path: Path) -> str | None:
     """Why ``path`` is not a text (CSV) file, judged from its first 64 KiB — NUL bytes or
@@ -22,3 +24,11 @@ def not_text(path: Path) -> str | None:
         if e.start < len(head) - 3:  # not a multi-byte character cut at the 64 KiB mark
             return f"byte {e.start} is not UTF-8 text: it is not a CSV file (or not UTF-8)"
     return None
+
+
+def first_non_number(col: pl.Series) -> int | None:
+    """The first row of a String column (a CSV column of numbers with text in it) whose cell
+    is not a number, else None; empty cells (null) are left to the caller's null check."""
+    text = col.str.strip_chars()
+    bad = (text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()).arg_true()
+    return int(bad[0]) if len(bad) else None

@@ -37,7 +37,7 @@ from typing import Any, Literal
 import polars as pl
 
 from hashpivot import _core, hardware, scenario
-from hashpivot._files import not_text
+from hashpivot._files import first_non_number, not_text
 from hashpivot.exceptions import ConfigError, HashpivotError
 from hashpivot.plugins import get_revenue_models
 from hashpivot.revenue import RevenueModel, SiteContext
@@ -672,14 +672,12 @@ def _daily_series(
             f"(columns: {', '.join(df.columns)}); name the {what} column so",
         )
     if df.schema[col] == pl.String:  # name the first cell that is not a number
-        text = df[col].str.strip_chars()
-        bad = (text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()).arg_true()
-        if len(bad):
-            row = int(bad[0])
+        row = first_non_number(df[col])
+        if row is not None:
             raise t.err(
                 key, f"{path!s}:{row + 2}: {col} is {df[col][row]!r}, not a number; fix the cell"
             )
-        df = df.with_columns(text.cast(pl.Float64).alias(col))
+        df = df.with_columns(pl.col(col).str.strip_chars().cast(pl.Float64))
     if df.height == 0:
         raise t.err(key, f"{str(path)!r} has no rows under its header; give one value a day")
     if not df.schema[col].is_numeric():

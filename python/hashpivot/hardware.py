@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from hashpivot._files import not_text
+from hashpivot._files import first_non_number, not_text
 from hashpivot.exceptions import DataFormatError, DtypeError, InvalidValueError, SchemaError
 
 __all__ = [
@@ -362,10 +362,8 @@ def _validate(frame: pl.DataFrame, label: Callable[[int], str] | None = None) ->
     numeric = {"count", "hashrate_ths", "power_w", "price_usd"}
     for c in sorted(numeric & set(frame.columns)):
         if frame.schema[c] == pl.String:  # a text cell in a CSV column of numbers: name it
-            text = frame[c].str.strip_chars()
-            bad = (text.cast(pl.Float64, strict=False).is_null() & text.is_not_null()).arg_true()
-            if len(bad):
-                r = int(bad[0])
+            r = first_non_number(frame[c])
+            if r is not None:
                 raise DtypeError(
                     f"fleet ({at([r]) if label else f'row {r}'}): {c} {frame[c][r]!r} is not a "
                     f"number ({'units' if c == 'count' else FLEET_UNITS[c]})"
