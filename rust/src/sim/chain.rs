@@ -50,6 +50,11 @@ pub struct ChainState<'a> {
     pub height: i64,
     pub bits: u32,
     pub epoch_first_time: i64,
+    /// Blocks per epoch (`params.interval()`, divided once here rather than every day).
+    interval: i64,
+    /// Position of the next block in its epoch, `(height + 1) mod interval`, kept as a
+    /// counter so that the day's step needs no integer division.
+    next_pos: i64,
     proof: f64,
     difficulty: f64,
     /// Deterministic mode: progress (in blocks) toward the next block.
@@ -72,10 +77,13 @@ impl<'a> ChainState<'a> {
             height: start.height,
             bits: start.bits,
             epoch_first_time: start.epoch_first_time.unwrap_or(start.time),
+            interval: params.interval(),
+            next_pos: 0,
             proof: 0.0,
             difficulty: 0.0,
             acc: 0.0,
         };
+        s.next_pos = (start.height + 1).rem_euclid(s.interval.max(1));
         s.set_bits(start.bits)?;
         Ok(s)
     }
@@ -123,7 +131,7 @@ impl<'a> ChainState<'a> {
         rng: &mut R,
         out: &mut Vec<Retarget>,
     ) -> CoreResult<()> {
-        let interval = self.params.interval();
+        let interval = self.interval;
         let mut now = t0;
         loop {
             let rest = t1 - now;
@@ -131,7 +139,8 @@ impl<'a> ChainState<'a> {
             if rest <= 0.0 || lam.is_nan() || lam <= 0.0 {
                 return Ok(());
             }
-            let pos = (self.height + 1) % interval; // position of the next block in its epoch
+            let pos = self.next_pos; // position of the next block in its epoch
+            debug_assert_eq!(pos, (self.height + 1) % interval);
             let need = if pos == 0 { 1 } else { interval - pos };
             match self.mode {
                 ArrivalMode::Poisson => {
@@ -145,6 +154,7 @@ impl<'a> ChainState<'a> {
                         })? as i64;
                     if k < need {
                         self.height += k;
+                        self.next_pos += k;
                         return Ok(());
                     }
                     let frac = if need == 1 {
@@ -163,6 +173,7 @@ impl<'a> ChainState<'a> {
                         let total = self.acc + lam * rest;
                         let k = total.floor();
                         self.height += k as i64;
+                        self.next_pos += k as i64;
                         self.acc = total - k;
                         return Ok(());
                     }
@@ -171,6 +182,8 @@ impl<'a> ChainState<'a> {
                 }
             }
             self.height += need;
+            // The epoch's first block leaves position 1 next; its last block, position 0.
+            self.next_pos = if pos == 0 { 1 % interval } else { 0 };
             if pos == 0 {
                 self.epoch_first_time = round_time(now);
             } else {

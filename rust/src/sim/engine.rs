@@ -159,10 +159,19 @@ fn run_path_body(
             gpu_usd_hr: gpu,
         },
     );
+    // The subsidy changes only at halvings: it is recomputed when the next block's height
+    // reaches the end of the halving era it was computed for (heights never decrease), so
+    // the day needs no integer division.
+    let (mut subsidy_btc, mut subsidy_until) = (0.0, i64::MIN);
     for d in 0..nd {
         let day_start = day0 + DAY * d as i64;
         let (price_d, fees_d, power_d) = (price_usd[d], fees[d], power[d]);
-        let subsidy_btc = block_subsidy(chain.height + 1, interval)? as f64 / 1e8;
+        let next = chain.height + 1;
+        if next >= subsidy_until {
+            subsidy_btc = block_subsidy(next, interval)? as f64 / 1e8;
+            subsidy_until = (next / interval + 1).saturating_mul(interval);
+        }
+        debug_assert_eq!(subsidy_btc, block_subsidy(next, interval)? as f64 / 1e8);
         let b = btc_per_th_day(subsidy_btc, fees_d, chain.difficulty());
         let usd_th_day = b * price_d;
         let fd = fleet.step(d, usd_th_day * keep_fee, power_d);
