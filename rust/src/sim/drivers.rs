@@ -6,9 +6,10 @@
 use std::f64::consts::PI;
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Poisson, StandardNormal};
+use rand_distr::{Distribution, Poisson};
 
 use super::config::{GivenSeries, PriceModel, SimConfig};
+use super::normal::standard_normal;
 use super::vexp::exp_in_place;
 use crate::error::CoreResult;
 
@@ -216,10 +217,10 @@ impl<'a> Drivers<'a> {
         let cfg = self.cfg;
         if day > 0 {
             let eps: [f64; 4] = [
-                StandardNormal.sample(rng),
-                StandardNormal.sample(rng),
-                StandardNormal.sample(rng),
-                StandardNormal.sample(rng),
+                standard_normal(rng),
+                standard_normal(rng),
+                standard_normal(rng),
+                standard_normal(rng),
             ];
             // Price shock: GBM uses eps[0]; the bootstrap replaces it by its standardised return.
             let mut e0 = eps[0];
@@ -231,7 +232,7 @@ impl<'a> Drivers<'a> {
                     if let Some(p) = &self.jump {
                         let n = p.sample(rng) as u64;
                         for _ in 0..n {
-                            let z: f64 = StandardNormal.sample(rng);
+                            let z = standard_normal(rng);
                             lp += jump_mean + jump_sd * z;
                         }
                     }

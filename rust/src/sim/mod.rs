@@ -20,6 +20,7 @@ pub mod config;
 pub mod drivers;
 pub mod engine;
 pub mod network;
+pub mod normal;
 pub mod poisson;
 pub mod rng;
 pub mod summary;

@@ -17,7 +17,9 @@
 //! is `rand_distr`'s (MIT OR Apache-2.0, like this crate).
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, Poisson, PoissonError, StandardNormal};
+#[cfg(test)]
+use rand_distr::StandardNormal;
+use rand_distr::{Distribution, Exp1, Poisson, PoissonError};
 
 /// One draw of Poisson(λ), as `rand_distr::Poisson::new(λ)?.sample(rng)` gives it.
 ///
@@ -32,7 +34,7 @@ pub fn sample<R: Rng + ?Sized>(lambda: f64, rng: &mut R) -> Result<f64, PoissonE
     }
     let s = lambda.sqrt();
     // Step N: a normal deviate (rand_distr's `Normal::new(λ, s).sample` is `λ + s·z`).
-    let z: f64 = rng.sample(StandardNormal);
+    let z = super::normal::standard_normal(rng);
     let g = lambda + s * z;
     if g >= 0.0 {
         let k1 = g.floor();
