@@ -351,6 +351,46 @@ def test_mining_more_mw_than_the_fleet_draws_is_noted(tmp_path: Path) -> None:
     assert all("'full_ai' mines" not in n for n in cmp.notes)  # it mines nothing
 
 
+def test_self_mining_variants_share_the_fleet_in_the_fleet_note(tmp_path: Path) -> None:
+    """A variant of self_mining (``base = "self_mining"``) mines with the same fleet: a
+    strategy splitting its mining MW between the two is checked on their sum (30 + 30 MW
+    against a ~35 MW fleet), which neither model alone exceeds."""
+    from hashpivot.config import default_site_path
+
+    text = default_site_path().read_text(encoding="utf-8")
+    text = text.replace("count = 9850", "count = 0").replace("count = 7500", "count = 0")
+    text += (
+        '\n[models.mining_b]\nbase = "self_mining"\npool_fee = 0.03\n'
+        '\n[[strategy]]\nname = "split_mining"\nmix = { self_mining = 30, mining_b = 30 }\n'
+    )
+    site = tmp_path / "site.toml"
+    site.write_text(text, encoding="utf-8")
+    cfg = config.load_site(site, paths=3, years=0.02, seed=1)
+    wall = cfg.fleet_power_mw * 1.05
+    assert 30 < wall < 60, wall
+    assert set(cmpmod._mining_models(cfg)) == {"self_mining", "mining_b"}
+    notes = [n for n in cmpmod._fleet_notes(cfg) if "'split_mining'" in n]
+    assert len(notes) == 1, cmpmod._fleet_notes(cfg)
+    assert "mines up to 60 MW (mining_b + self_mining)" in notes[0]
+    # one model's share alone stays under the fleet: the old per-model check missed it
+    split = next(s for s in cfg.strategies if s.name == "split_mining")
+    assert cmpmod._max_mw(split, "self_mining", cfg) == 30.0
+    assert cmpmod._max_mw(split, frozenset({"self_mining", "mining_b"}), cfg) == 60.0
+
+
+def test_a_switch_between_two_mining_models_holds_their_sum() -> None:
+    from hashpivot.strategy import SwitchRule
+
+    cfg = config.load_site(paths=3, years=0.02, seed=1)
+    rule = SwitchRule(
+        "sw", {"self_mining": 50, "asic_hosting": 50}, signal="hashprice_usd_ph_day",
+        below=40.0, from_model="asic_hosting", to_model="self_mining", mw=50,
+    )  # fmt: skip
+    assert cmpmod._max_mw(rule, "self_mining", cfg) == 100.0
+    assert cmpmod._max_mw(rule, "asic_hosting", cfg) == 50.0
+    assert cmpmod._max_mw(rule, frozenset({"self_mining", "asic_hosting"}), cfg) == 100.0
+
+
 def test_moves_past_the_horizon_are_noted() -> None:
     """A stage after the last simulated day, MW whose strategy and model lead times end past
     it and a rule whose window is longer than the run never happen or never earn in the run:

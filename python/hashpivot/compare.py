@@ -10,7 +10,7 @@ and the cash-flow timeline of the best strategy. :mod:`hashpivot.report` writes 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,6 +18,7 @@ import polars as pl
 
 from hashpivot import fleet as fleet_econ
 from hashpivot import scenario as scn
+from hashpivot.builtin_plugins.self_mining import SelfMining
 from hashpivot.config import SiteConfig
 from hashpivot.consensus import bits_to_difficulty
 from hashpivot.exceptions import HashpivotError
@@ -210,20 +211,28 @@ def _best_cash_flows(cfg: SiteConfig, daily: pl.DataFrame, best: str) -> pl.Data
     return out.sort("month", "model")
 
 
-def _max_mw(strat: object, model: str, cfg: SiteConfig) -> float | None:
-    """The most MW ``strat`` ever gives ``model`` (None for strategy kinds not known here)."""
+def _max_mw(strat: object, models: str | frozenset[str], cfg: SiteConfig) -> float | None:
+    """The most MW ``strat`` ever gives ``models`` together (one name or a set of names; a
+    move between two of them changes nothing). None for strategy kinds not known here."""
+    group = frozenset([models]) if isinstance(models, str) else models
+
+    def held(mix: Mapping[str, float]) -> float:
+        return float(sum(v for k, v in mix.items() if k in group))
+
     if isinstance(strat, Static):
-        return float(strat.mix.get(model, 0.0))
+        return held(strat.mix)
     if isinstance(strat, SwitchRule):
-        gain = strat.mw if strat.to_model == model else 0.0
-        return float(strat.start.get(model, 0.0)) + gain
+        delta = strat.mw * ((strat.to_model in group) - (strat.from_model in group))
+        start = held(strat.start)
+        return max(start, start + delta)
     if isinstance(strat, Staged):
         steps, _ = strat.replay(cfg.site)
-        level = top = float(strat.start.get(model, 0.0))
+        level = top = held(strat.start)
         by_day: dict[int, float] = {}
-        for x, day in steps.get(model, []):
-            assert isinstance(day, int)  # a staged plan's days are the same on every path
-            by_day[day] = by_day.get(day, 0.0) + x
+        for model in group:
+            for x, day in steps.get(model, []):
+                assert isinstance(day, int)  # a staged plan's days are the same on every path
+                by_day[day] = by_day.get(day, 0.0) + x
         for day in sorted(by_day):  # the MW held on a day: after all of that day's moves
             level += by_day[day]
             top = max(top, level)
@@ -231,13 +240,23 @@ def _max_mw(strat: object, model: str, cfg: SiteConfig) -> float | None:
     return None
 
 
+def _mining_models(cfg: SiteConfig) -> dict[str, SelfMining]:
+    """The site's self-mining models: ``self_mining`` and every variant of it (a
+    ``[models.x]`` table with ``base = "self_mining"``). All of them mine with the site's
+    fleet."""
+    return {k: m for k, m in cfg.models.items() if isinstance(m, SelfMining)}
+
+
 def _fleet_notes(cfg: SiteConfig) -> list[str]:
     """A strategy that mines more MW than the site's fleet draws at the wall values the rest
-    as machines the site does not have (at the fleet's efficiency): say so."""
-    sm = cfg.models.get("self_mining")
-    if sm is None:
+    as machines the site does not have (at the fleet's efficiency): say so. The MW of all
+    self-mining models (``self_mining`` and its variants) count together: they share the
+    fleet."""
+    mining = _mining_models(cfg)
+    if not mining:
         return []
-    wall = cfg.fleet_power_mw * float(getattr(sm, "overhead_k", 1.0))
+    first = mining.get("self_mining", next(iter(mining.values())))
+    wall = cfg.fleet_power_mw * float(first.overhead_k)
     notes = []
     cap = cfg.site.capacity_mw
     if wall > cap * 1.01:
@@ -247,13 +266,20 @@ def _fleet_notes(cfg: SiteConfig) -> list[str]:
             "give it, not the fleet's size (check the fleet's counts)"
         )
     for strat in cfg.strategies:
-        top = _max_mw(strat, "self_mining", cfg)
-        if top is not None and top > wall * 1.01:
+        used = frozenset(k for k in mining if (_max_mw(strat, k, cfg) or 0.0) > 0.0)
+        if not used:
+            continue
+        top = _max_mw(strat, used, cfg)
+        # each model's own overhead: the most lenient one sets the fleet's wall power
+        wall_s = cfg.fleet_power_mw * max(float(mining[k].overhead_k) for k in used)
+        if top is not None and top > wall_s * 1.01:
+            names = " + ".join(sorted(used))
             notes.append(
-                f"strategy {strat.name!r} mines up to {top:g} MW but the site's fleet draws "
-                f"{wall:.1f} MW at the wall; the other {top - wall:.1f} MW are valued as if the "
-                "site had machines of the fleet's efficiency for them: add them to the fleet "
-                "(and their cost to self_mining's capex_usd_per_mw) or lower the mix"
+                f"strategy {strat.name!r} mines up to {top:g} MW ({names}) but the site's "
+                f"fleet draws {wall_s:.1f} MW at the wall; the other {top - wall_s:.1f} MW are "
+                "valued as if the site had machines of the fleet's efficiency for them: add "
+                "them to the fleet (and their cost to the mining model's capex_usd_per_mw) or "
+                "lower the mix"
             )
     return notes
 
