@@ -516,6 +516,26 @@ def test_stage_moves_more_than_the_model_holds(tmp_path: Path) -> None:
     assert "'self_mining', which holds 100 MW on day 0" in msg
 
 
+def test_empty_stages_are_refused_and_an_all_zero_mix_is_an_idle_site(tmp_path: Path) -> None:
+    stages = 'stages = [{ at_day = 0, mw = 40, from = "self_mining", to = "ai_colocation" }]'
+    assert stages in DEFAULT
+    text = DEFAULT.replace(stages, "stages = []")
+    msg = _err(tmp_path, text)
+    line = _line_of(text, "stages = []")
+    assert f"site.toml:{line}: strategy[2].stages: is empty; give at least one stage" in msg
+    assert "use mix = {...} for a plan that never changes" in msg
+    # an idle site (every MW 0) loads and is worth exactly nothing
+    idle = DEFAULT + '\n[[strategy]]\nname = "idle"\nmix = { self_mining = 0 }\n'
+    cfg = config.load_site(_write(tmp_path, idle), paths=3, years=0.05, seed=1)
+    from hashpivot.compare import compare
+
+    res = compare(cfg)
+    row = res.decision.filter(pl.col("strategy") == "idle")
+    assert row.height == 1
+    assert row["mean_npv_usd"].item() == 0.0
+    assert row["p_loss"].item() == 0.0
+
+
 def test_stages_replayed_in_day_order(tmp_path: Path) -> None:
     stages = 'stages = [{ at_day = 0, mw = 40, from = "self_mining", to = "ai_colocation" }]'
     assert stages in DEFAULT

@@ -1091,6 +1091,12 @@ def _one_strategy(
         raw = t._raw("stages", _MISSING, "an array of stages")
         if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
             raise t.err("stages", "expected an array of {at_day, mw, from, to} tables")
+        if not raw:
+            raise t.err(
+                "stages",
+                "is empty; give at least one stage {at_day, mw, from, to}, or use "
+                "mix = {...} for a plan that never changes",
+            )
         for i, st in enumerate(raw):
             s = _Table(t.ctx, st, (*t.path, "stages", i))
             stages.append(
