@@ -123,7 +123,7 @@ impl<'a> ChainState<'a> {
 
     /// Mine blocks from `t0` to `t1` (Unix seconds) at `hashrate_hs` hashes per second.
     #[inline(always)]
-    pub fn advance<R: Rng + ?Sized>(
+    pub fn advance<R: Rng + Clone>(
         &mut self,
         t0: f64,
         t1: f64,
@@ -163,7 +163,7 @@ impl<'a> ChainState<'a> {
                     } else {
                         let b = Beta::new(need as f64, (k - need + 1) as f64)
                             .map_err(|e| bad("block arrivals", e.to_string()))?;
-                        b.sample(rng)
+                        super::rng::on_copy(rng, |r| b.sample(r))
                     };
                     now += rest * frac;
                 }

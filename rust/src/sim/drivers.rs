@@ -10,6 +10,7 @@ use rand_distr::{Distribution, Poisson};
 
 use super::config::{GivenSeries, PriceModel, SimConfig};
 use super::normal::standard_normal;
+use super::rng::on_copy;
 use super::vexp::exp_in_place;
 use crate::error::CoreResult;
 
@@ -142,12 +143,7 @@ impl<'a> Drivers<'a> {
     /// write log-price, log-fees and the GPU noise, then one vectorised pass per column
     /// ([`exp_in_place`]) turns them into levels. Given series are copied as they are.
     #[inline(always)]
-    pub fn fill<R: Rng + ?Sized>(
-        &mut self,
-        trends: &[DayTrend],
-        rng: &mut R,
-        cols: DriverCols<'_>,
-    ) {
+    pub fn fill<R: Rng + Clone>(&mut self, trends: &[DayTrend], rng: &mut R, cols: DriverCols<'_>) {
         let cfg = self.cfg;
         let n = trends.len();
         let (price, fees) = (&mut cols.price_usd[..n], &mut cols.fees_btc[..n]);
@@ -213,7 +209,7 @@ impl<'a> Drivers<'a> {
     /// Advance the state to `day` (day 0 keeps the start values); returns the day's spike
     /// uniform.
     #[inline(always)]
-    fn step<R: Rng + ?Sized>(&mut self, day: usize, rng: &mut R) -> f64 {
+    fn step<R: Rng + Clone>(&mut self, day: usize, rng: &mut R) -> f64 {
         let cfg = self.cfg;
         if day > 0 {
             let eps: [f64; 4] = [
@@ -230,7 +226,7 @@ impl<'a> Drivers<'a> {
                 } => {
                     let mut lp = self.gbm_drift + self.gbm_vol * e0;
                     if let Some(p) = &self.jump {
-                        let n = p.sample(rng) as u64;
+                        let n = on_copy(rng, |r| p.sample(r)) as u64;
                         for _ in 0..n {
                             let z = standard_normal(rng);
                             lp += jump_mean + jump_sd * z;

@@ -14,7 +14,7 @@ use rand_distr::{Distribution, Open01, StandardNormal};
 
 /// One draw of N(0, 1), as `StandardNormal.sample(rng)` gives it.
 #[inline(always)]
-pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub fn standard_normal<R: Rng + Clone>(rng: &mut R) -> f64 {
     let bits = rng.next_u64();
     let i = (bits & 0xff) as usize;
     // The top 52 bits as a float in [2, 4) (exponent 1), minus 3: u in [−1, 1).
@@ -23,7 +23,7 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     if x.abs() < ZIG_NORM_X[i + 1] {
         return x;
     }
-    rest(rng, i, u, x)
+    super::rng::on_copy(rng, |r| rest(r, i, u, x))
 }
 
 /// The ziggurat's rare steps after a first word that was not accepted at once: the tail

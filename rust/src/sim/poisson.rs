@@ -17,6 +17,8 @@
 //! is `rand_distr`'s (MIT OR Apache-2.0, like this crate).
 
 use rand::{Rng, RngExt};
+
+use super::rng::on_copy;
 #[cfg(test)]
 use rand_distr::StandardNormal;
 use rand_distr::{Distribution, Exp1, Poisson, PoissonError};
@@ -27,10 +29,10 @@ use rand_distr::{Distribution, Exp1, Poisson, PoissonError};
 /// `rand_distr`'s error for a λ it rejects: not finite, not > 0, or above
 /// `Poisson::MAX_LAMBDA`.
 #[inline(always)]
-pub fn sample<R: Rng + ?Sized>(lambda: f64, rng: &mut R) -> Result<f64, PoissonError> {
+pub fn sample<R: Rng + Clone>(lambda: f64, rng: &mut R) -> Result<f64, PoissonError> {
     if !(12.0..=Poisson::<f64>::MAX_LAMBDA).contains(&lambda) {
         // Knuth's method below 12, and every error: exactly rand_distr's path.
-        return Poisson::new(lambda).map(|p| p.sample(rng));
+        return Poisson::new(lambda).map(|p| on_copy(rng, |r| p.sample(r)));
     }
     let s = lambda.sqrt();
     // Step N: a normal deviate (rand_distr's `Normal::new(λ, s).sample` is `λ + s·z`).
@@ -53,9 +55,9 @@ pub fn sample<R: Rng + ?Sized>(lambda: f64, rng: &mut R) -> Result<f64, PoissonE
         if fy * (1.0 - u) <= py * (px - fx).exp() {
             return Ok(k1);
         }
-        return Ok(c.steps_e_h(rng));
+        return Ok(on_copy(rng, |r| c.steps_e_h(r)));
     }
-    Ok(Slow::new(lambda, s).steps_e_h(rng))
+    Ok(on_copy(rng, |r| Slow::new(lambda, s).steps_e_h(r)))
 }
 
 /// The constants of steps P, E, H and F (`rand_distr`'s `RejectionMethod::new`).

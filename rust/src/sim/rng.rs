@@ -29,6 +29,20 @@ pub fn stream(seed: u64, path: u64, stream: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(k)
 }
 
+/// Run `f` on a copy of the generator, then store the copy back: the same numbers as
+/// `f(rng)`. For the out-of-line (rare) steps of the samplers. A generator whose address
+/// is passed to a call that is not inlined must live in memory for the whole day loop, so
+/// that every draw loads and stores its four words and the next draw waits for them (store
+/// forwarding, ~10 cycles a draw on the day's critical path); the copy is what escapes, and
+/// the generator itself stays in registers.
+#[inline(always)]
+pub fn on_copy<R: Clone, T>(rng: &mut R, f: impl FnOnce(&mut R) -> T) -> T {
+    let mut copy = rng.clone();
+    let out = f(&mut copy);
+    *rng = copy;
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
