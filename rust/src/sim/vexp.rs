@@ -62,9 +62,12 @@ pub fn exp(x: f64) -> f64 {
     let s2 = f64::from_bits(n2.wrapping_add(1023) << 52);
     let y = er * s1 * s2;
     let y = if x > OVER { f64::INFINITY } else { y };
-    let y = if x < UNDER { 0.0 } else { y };
-    if x.is_nan() {
-        x
+    // A NaN argument needs no select of its own: it survives the clamp and makes `r`, and
+    // so the result, NaN (both comparisons above are false for it). A select that returned
+    // the argument itself was compiled, in the column loop, into a masked store (keep the
+    // NaN lanes in place), which is microcoded and slow on AMD's cores.
+    if x < UNDER {
+        0.0
     } else {
         y
     }
