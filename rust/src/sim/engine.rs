@@ -845,4 +845,46 @@ mod probe {
         }
         println!("best of {reps}: {best:.1} ns per path-day (wall, {n} paths)");
     }
+
+    /// Not a test: the drivers' fill alone (every driver column of `PROBE_PATHS` paths, no
+    /// network), for the cost split in docs/design.md.
+    #[test]
+    #[ignore = "timing probe for profiling, not a correctness test"]
+    fn probe_fill_only() -> crate::error::CoreResult<()> {
+        use super::*;
+        let c = super::tests::default_like();
+        let n: u32 = std::env::var("PROBE_PATHS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2000);
+        let chol = cholesky4(&c.correlation)?;
+        let trends = day_trends(&c, c.start.time.div_euclid(DAY));
+        let nd = c.n_days;
+        let mut cols = vec![vec![0.0; nd]; 4];
+        let (mut best, mut sink) = (f64::INFINITY, 0.0);
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            for p in 0..n {
+                let mut rng_d = stream(1, u64::from(p), STREAM_DRIVERS);
+                let mut drivers = Drivers::new(&c, chol, p)?;
+                let [a, b, d, e] = &mut cols[..] else {
+                    unreachable!()
+                };
+                drivers.fill(
+                    &trends,
+                    &mut rng_d,
+                    DriverCols {
+                        price_usd: a,
+                        fees_btc: b,
+                        power_usd_kwh: d,
+                        gpu_usd_hr: e,
+                    },
+                );
+                sink += a[nd - 1];
+            }
+            best = best.min(t.elapsed().as_secs_f64() * 1e9 / (f64::from(n) * nd as f64));
+        }
+        println!("drivers' fill alone: {best:.1} ns per path-day (checksum {sink})");
+        Ok(())
+    }
 }
