@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Poisson};
 
 use super::config::{GivenSeries, PriceModel, SimConfig};
 use super::normal::standard_normal;
-use super::rng::on_copy;
+use super::rng::{on_copy, Xoshiro256pp};
 use super::vexp::exp_in_place;
 use crate::error::CoreResult;
 
@@ -185,7 +185,14 @@ impl<'a> Drivers<'a> {
                 None => self.gpu_noise,
             };
         }
-        // Day 0 carries the start values exactly (e^{ln x} need not round back to x).
+        self.finish(trends, price, fees, gpu);
+    }
+
+    /// The levels from the logs the day loop wrote: one vectorised `exp` pass per column.
+    /// Day 0 carries the start values exactly (e^{ln x} need not round back to x).
+    #[inline(always)]
+    fn finish(&self, trends: &[DayTrend], price: &mut [f64], fees: &mut [f64], gpu: &mut [f64]) {
+        let cfg = self.cfg;
         if !matches!(cfg.price, PriceModel::Given { .. }) {
             exp_in_place(price);
             if let Some(p0) = price.first_mut() {
@@ -204,6 +211,17 @@ impl<'a> Drivers<'a> {
                 *g *= t.gpu_trend_usd_hr;
             }
         }
+    }
+
+    /// Whether [`fill4`] can fill this configuration's paths four at a time: a GBM price
+    /// without jumps and no given series (the day then draws exactly four normals and one
+    /// uniform on every path, in lockstep).
+    #[must_use]
+    pub fn fill4_applies(cfg: &SimConfig) -> bool {
+        matches!(cfg.price, PriceModel::Gbm { jump_per_year, .. } if jump_per_year == 0.0)
+            && cfg.fees.given.is_none()
+            && cfg.power.given.is_none()
+            && cfg.gpu.given.is_none()
     }
 
     /// Advance the state to `day` (day 0 keeps the start values); returns the day's spike
@@ -268,4 +286,222 @@ impl<'a> Drivers<'a> {
         // stream layout).
         rng.random()
     }
+}
+
+/// One xoshiro256++ step of four generators at once (word `k` of every lane in `st[k]`):
+/// each lane's next word, as [`Xoshiro256pp::next_word`] gives it.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn xoshiro4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::{
+        _mm256_add_epi64, _mm256_or_si256, _mm256_slli_epi64, _mm256_srli_epi64, _mm256_xor_si256,
+    };
+    let [s0, s1, s2, s3] = *st;
+    let sum = _mm256_add_epi64(s0, s3);
+    let rot = _mm256_or_si256(_mm256_slli_epi64::<23>(sum), _mm256_srli_epi64::<41>(sum));
+    let result = _mm256_add_epi64(rot, s0);
+    let t = _mm256_slli_epi64::<17>(s1);
+    let s2 = _mm256_xor_si256(s2, s0);
+    let s3 = _mm256_xor_si256(s3, s1);
+    let s1 = _mm256_xor_si256(s1, s2);
+    let s0 = _mm256_xor_si256(s0, s3);
+    let s2 = _mm256_xor_si256(s2, t);
+    let s3 = _mm256_or_si256(_mm256_slli_epi64::<45>(s3), _mm256_srli_epi64::<19>(s3));
+    *st = [s0, s1, s2, s3];
+    result
+}
+
+/// One standard normal per lane: [`super::normal::standard_normal`] on each lane's generator.
+/// The ziggurat's first step for the four lanes at once; a lane whose word is not accepted
+/// at once continues in [`normal4_rest`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn normal4(
+    st: &mut [std::arch::x86_64::__m256i; 4],
+    rngs: &mut [Xoshiro256pp; 4],
+) -> std::arch::x86_64::__m256d {
+    use super::normal::ZIG_NORM_X;
+    use std::arch::x86_64::{
+        _mm256_and_pd, _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_movemask_pd, _mm256_mul_pd,
+        _mm256_or_si256, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_srli_epi64, _mm256_sub_pd,
+        _CMP_LT_OQ,
+    };
+    let w = xoshiro4(st);
+    let words: [u64; 4] = bytemuck::cast(w);
+    let idx = words.map(|x| (x & 0xff) as usize);
+    let xi: [f64; 4] = idx.map(|i| ZIG_NORM_X[i]);
+    let xi1: [f64; 4] = idx.map(|i| ZIG_NORM_X[i + 1]);
+    // The top 52 bits as a float in [2, 4), minus 3.
+    let u = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(
+            _mm256_srli_epi64::<12>(w),
+            _mm256_set1_epi64x(1024 << 52),
+        )),
+        _mm256_set1_pd(3.0),
+    );
+    let x = _mm256_mul_pd(u, bytemuck::cast(xi));
+    let abs = _mm256_and_pd(x, _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX)));
+    let mask = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(abs, bytemuck::cast(xi1)));
+    if mask == 0b1111 {
+        return x;
+    }
+    bytemuck::cast(normal4_rest(
+        st,
+        rngs,
+        mask,
+        idx,
+        bytemuck::cast(u),
+        bytemuck::cast(x),
+    ))
+}
+
+/// The lanes of [`normal4`] whose first word was not accepted: their generators go to the
+/// scalar code ([`super::normal::rest`]) and back.
+#[cfg(target_arch = "x86_64")]
+#[cold]
+#[inline(never)]
+fn normal4_rest(
+    st: &mut [std::arch::x86_64::__m256i; 4],
+    rngs: &mut [Xoshiro256pp; 4],
+    mask: i32,
+    idx: [usize; 4],
+    u: [f64; 4],
+    mut x: [f64; 4],
+) -> [f64; 4] {
+    let mut words: [[u64; 4]; 4] = st.map(bytemuck::cast);
+    for (l, rng) in rngs.iter_mut().enumerate() {
+        if mask & (1 << l) == 0 {
+            for (s, w) in rng.s.iter_mut().zip(&words) {
+                *s = w[l];
+            }
+            x[l] = super::normal::rest(rng, idx[l], u[l], x[l]);
+            for (s, w) in rng.s.iter().zip(&mut words) {
+                w[l] = *s;
+            }
+        }
+    }
+    *st = words.map(bytemuck::cast);
+    x
+}
+
+/// [`Drivers::fill`] for four paths at once (their generators `rngs`, their columns `cols`),
+/// with one AVX2 lane per path; only for configurations where [`Drivers::fill4_applies`].
+///
+/// Each lane runs exactly the scalar fill of its own path: the same words of its own
+/// generator in the same order (four ziggurat normals, then the spike uniform, each day), the
+/// same IEEE operations in the same order (no FMA), so the columns are bit for bit those
+/// [`Drivers::fill`] writes — a path's numbers do not depend on the paths it is grouped with
+/// (tested). The ziggurat's rare steps (about 1.2 % of draws) run in scalar code on that
+/// lane's generator, handed over and back. `rngs` end where the scalar fills would leave them.
+///
+/// # Errors
+/// As [`Drivers::new`].
+///
+/// # Safety
+/// The CPU must support AVX2 (the one requirement of a `#[target_feature]` function; its
+/// body is safe code).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub fn fill4_avx2(
+    cfg: &SimConfig,
+    chol: [[f64; 4]; 4],
+    trends: &[DayTrend],
+    rngs: &mut [Xoshiro256pp; 4],
+    cols: [DriverCols<'_>; 4],
+) -> CoreResult<()> {
+    use std::arch::x86_64::{
+        __m256d, __m256i, _mm256_add_pd, _mm256_blendv_pd, _mm256_cmp_pd, _mm256_max_pd,
+        _mm256_mul_pd, _mm256_set1_pd, _mm256_sub_pd, _CMP_LT_OQ,
+    };
+    debug_assert!(Drivers::fill4_applies(cfg));
+    let d = Drivers::new(cfg, chol, 0)?;
+    let n = trends.len();
+    let mut cs = cols;
+    for c in &mut cs {
+        assert!(
+            c.price_usd.len() >= n
+                && c.fees_btc.len() >= n
+                && c.power_usd_kwh.len() >= n
+                && c.gpu_usd_hr.len() >= n,
+            "fill4: a column shorter than the days"
+        );
+    }
+    let v = _mm256_set1_pd;
+    // The generators, word k of every lane in one register.
+    let mut st: [__m256i; 4] = [0, 1, 2, 3]
+        .map(|k| bytemuck::cast([rngs[0].s[k], rngs[1].s[k], rngs[2].s[k], rngs[3].s[k]]));
+    let (drift, vol) = (v(d.gbm_drift), v(d.gbm_vol));
+    let l = &chol;
+    let (l10, l11) = (v(l[1][0]), v(l[1][1]));
+    let (l20, l21, l22) = (v(l[2][0]), v(l[2][1]), v(l[2][2]));
+    let (l30, l31, l32, l33) = (v(l[3][0]), v(l[3][1]), v(l[3][2]), v(l[3][3]));
+    let (f, p, g) = (&cfg.fees, &cfg.power, &cfg.gpu);
+    let (f_rev, f_vol, f_mean) = (v(f.reversion_per_day), v(f.vol_per_day), v(d.log_fee_mean));
+    let (p_rev, p_vol) = (v(-p.reversion_per_day), v(p.vol_usd_kwh_per_day));
+    let (g_rev, g_vol) = (v(-g.reversion_per_day), v(g.vol_per_day));
+    let (spike_p, spike_m, zero) = (v(p.spike_prob_per_day), v(p.spike_mult), v(0.0));
+    let (mut lp, mut lf) = (v(d.log_price), v(d.log_fee));
+    let (mut pdev, mut gn) = (v(d.power_dev), v(d.gpu_noise));
+    let scale = 1.0 / ((1_u64 << 53) as f64);
+    for (day, trend) in trends.iter().enumerate() {
+        if day > 0 {
+            let e0 = normal4(&mut st, rngs);
+            let e1 = normal4(&mut st, rngs);
+            let e2 = normal4(&mut st, rngs);
+            let e3 = normal4(&mut st, rngs);
+            lp = _mm256_add_pd(lp, _mm256_add_pd(drift, _mm256_mul_pd(vol, e0)));
+            let z1 = _mm256_add_pd(_mm256_mul_pd(l10, e0), _mm256_mul_pd(l11, e1));
+            let z2 = _mm256_add_pd(
+                _mm256_add_pd(_mm256_mul_pd(l20, e0), _mm256_mul_pd(l21, e1)),
+                _mm256_mul_pd(l22, e2),
+            );
+            let z3 = _mm256_add_pd(
+                _mm256_add_pd(
+                    _mm256_add_pd(_mm256_mul_pd(l30, e0), _mm256_mul_pd(l31, e1)),
+                    _mm256_mul_pd(l32, e2),
+                ),
+                _mm256_mul_pd(l33, e3),
+            );
+            let fee_step = _mm256_add_pd(
+                _mm256_mul_pd(f_rev, _mm256_sub_pd(f_mean, lf)),
+                _mm256_mul_pd(f_vol, z1),
+            );
+            lf = _mm256_add_pd(lf, fee_step);
+            let p_step = _mm256_add_pd(_mm256_mul_pd(p_rev, pdev), _mm256_mul_pd(p_vol, z2));
+            pdev = _mm256_add_pd(pdev, p_step);
+            let g_step = _mm256_add_pd(_mm256_mul_pd(g_rev, gn), _mm256_mul_pd(g_vol, z3));
+            gn = _mm256_add_pd(gn, g_step);
+        }
+        // The spike uniform: `rng.random::<f64>()`, the top 53 bits times 2^-53.
+        let words: [u64; 4] = bytemuck::cast(xoshiro4(&mut st));
+        let u: __m256d = bytemuck::cast(words.map(|w| scale * ((w >> 11) as f64)));
+        let level = _mm256_max_pd(_mm256_add_pd(v(trend.power_level_usd_kwh), pdev), zero);
+        let spiked = _mm256_cmp_pd::<_CMP_LT_OQ>(u, spike_p);
+        let power = _mm256_blendv_pd(level, _mm256_mul_pd(level, spike_m), spiked);
+        let a: [f64; 4] = bytemuck::cast(lp);
+        let b: [f64; 4] = bytemuck::cast(lf);
+        let c: [f64; 4] = bytemuck::cast(power);
+        let e: [f64; 4] = bytemuck::cast(gn);
+        for (k, col) in cs.iter_mut().enumerate() {
+            col.price_usd[day] = a[k];
+            col.fees_btc[day] = b[k];
+            col.power_usd_kwh[day] = c[k];
+            col.gpu_usd_hr[day] = e[k];
+        }
+    }
+    let words: [[u64; 4]; 4] = st.map(bytemuck::cast);
+    for (k, rng) in rngs.iter_mut().enumerate() {
+        rng.s = [words[0][k], words[1][k], words[2][k], words[3][k]];
+    }
+    for col in cs {
+        d.finish(
+            trends,
+            &mut col.price_usd[..n],
+            &mut col.fees_btc[..n],
+            &mut col.gpu_usd_hr[..n],
+        );
+    }
+    Ok(())
 }

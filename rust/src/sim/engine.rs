@@ -80,8 +80,9 @@ fn run_path(
     trends: &[DayTrend],
     chol: [[f64; 4]; 4],
     seed: u64,
-    r: PathRows<'_>,
+    r: &mut PathRows<'_>,
     fast: bool,
+    filled: bool,
 ) -> CoreResult<Vec<Retarget>> {
     #[cfg(target_arch = "x86_64")]
     {
@@ -89,11 +90,56 @@ fn run_path(
             // SAFETY: the CPU has every feature `run_path_fast` is compiled for (checked just
             // above), the only requirement of a `#[target_feature]` function; its body is safe.
             #[allow(unsafe_code)]
-            return unsafe { run_path_fast(cfg, trends, chol, seed, r) };
+            return unsafe { run_path_fast(cfg, trends, chol, seed, r, filled) };
         }
     }
     let _ = fast;
-    run_path_body(cfg, trends, chol, seed, r)
+    run_path_body(cfg, trends, chol, seed, r, filled)
+}
+
+/// A group of up to four consecutive paths. Where the CPU has AVX2 (and `fast`), four paths
+/// and [`Drivers::fill4_applies`], their driver columns are filled together by
+/// [`super::drivers::fill4_avx2`] (one lane per path, the same bits as one path at a time);
+/// then each path runs its days.
+fn run_group(
+    cfg: &SimConfig,
+    trends: &[DayTrend],
+    chol: [[f64; 4]; 4],
+    seed: u64,
+    group: &mut [PathRows<'_>],
+    fast: bool,
+) -> Vec<(u32, CoreResult<Vec<Retarget>>)> {
+    let mut filled = false;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if let [a, b, c, d] = group {
+            if fast && has_fast_features() && Drivers::fill4_applies(cfg) {
+                let nd = cfg.n_days;
+                let mut rngs = [a.path, b.path, c.path, d.path]
+                    .map(|p| stream(seed, u64::from(p), STREAM_DRIVERS));
+                let cols = [a, b, c, d].map(|r| DriverCols {
+                    price_usd: &mut r.price_usd[..nd],
+                    fees_btc: &mut r.fees[..nd],
+                    power_usd_kwh: &mut r.power[..nd],
+                    gpu_usd_hr: &mut r.gpu[..nd],
+                });
+                // SAFETY: the CPU has AVX2 (checked by `has_fast_features` just above), the
+                // only requirement of this `#[target_feature]` function; its body is safe.
+                #[allow(unsafe_code)]
+                let res = unsafe {
+                    super::drivers::fill4_avx2(cfg, chol, &trends[..nd], &mut rngs, cols)
+                };
+                if let Err(e) = res {
+                    return group.iter().map(|r| (r.path, Err(e.clone()))).collect();
+                }
+                filled = true;
+            }
+        }
+    }
+    group
+        .iter_mut()
+        .map(|r| (r.path, run_path(cfg, trends, chol, seed, r, fast, filled)))
+        .collect()
 }
 
 /// [`run_path_body`] compiled for [`has_fast_features`]. It and the day's callees
@@ -108,19 +154,22 @@ fn run_path_fast(
     trends: &[DayTrend],
     chol: [[f64; 4]; 4],
     seed: u64,
-    r: PathRows<'_>,
+    r: &mut PathRows<'_>,
+    filled: bool,
 ) -> CoreResult<Vec<Retarget>> {
-    run_path_body(cfg, trends, chol, seed, r)
+    run_path_body(cfg, trends, chol, seed, r, filled)
 }
 
-/// A path's days (see [`run_path`]).
+/// A path's days (see [`run_path`]); `filled`: its driver columns are already written
+/// (by [`run_group`]).
 #[inline(always)]
 fn run_path_body(
     cfg: &SimConfig,
     trends: &[DayTrend],
     chol: [[f64; 4]; 4],
     seed: u64,
-    r: PathRows<'_>,
+    r: &mut PathRows<'_>,
+    filled: bool,
 ) -> CoreResult<Vec<Retarget>> {
     let p = u64::from(r.path);
     let mut rng_d = stream(seed, p, STREAM_DRIVERS);
@@ -149,16 +198,18 @@ fn run_path_body(
     );
     let (power, gpu, under) = (&mut r.power[..nd], &mut r.gpu[..nd], &mut r.under[..nd]);
     // The drivers are exogenous: the whole path first, then the network day by day.
-    drivers.fill(
-        &trends[..nd],
-        &mut rng_d,
-        DriverCols {
-            price_usd,
-            fees_btc: fees,
-            power_usd_kwh: power,
-            gpu_usd_hr: gpu,
-        },
-    );
+    if !filled {
+        drivers.fill(
+            &trends[..nd],
+            &mut rng_d,
+            DriverCols {
+                price_usd,
+                fees_btc: fees,
+                power_usd_kwh: power,
+                gpu_usd_hr: gpu,
+            },
+        );
+    }
     // The subsidy changes only at halvings: it is recomputed when the next block's height
     // reaches the end of the halving era it was computed for (heights never decrease), so
     // the day needs no integer division.
@@ -312,11 +363,8 @@ pub(crate) fn simulate_with(
         }
     }
     let results: Vec<(u32, CoreResult<Vec<Retarget>>)> = rows
-        .into_par_iter()
-        .map(|r| {
-            let p = r.path;
-            (p, run_path(cfg, &trends, chol, seed, r, fast))
-        })
+        .par_chunks_mut(4)
+        .flat_map_iter(|group| run_group(cfg, &trends, chol, seed, group, fast))
         .collect();
     // One allocation per retarget column (growing them push by push re-copied and faulted
     // in ~1.3 M rows for 10,000 paths × 5 years, on the calling thread after the parallel part).
@@ -660,6 +708,84 @@ pub(crate) mod tests {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// The four-lane drivers' fill writes, for any four paths (not only consecutive ones),
+        /// the columns the scalar fill writes for each of them, bit for bit, and leaves each
+        /// generator where the scalar fill does: over random GBM, fee, power (spikes up to
+        /// every other day) and GPU parameters and random correlations. 1,000 days of four
+        /// paths draw ~16,000 normals, so the ziggurat's wedge and tail run in every case.
+        #[test]
+        fn four_lane_fill_equals_the_scalar_fill(
+            seed in proptest::prelude::any::<u64>(),
+            paths in proptest::array::uniform4(0_u32..1_000_000),
+            mu in -1.0_f64..1.0, sigma in 0.0_f64..2.0,
+            fee_rev in 0.0_f64..0.5, fee_vol in 0.0_f64..0.5, gpu_vol in 0.0_f64..0.3,
+            p_vol in 0.0_f64..0.02, spike in 0.0_f64..0.5,
+            corr in proptest::array::uniform6(-0.45_f64..0.45),
+        ) {
+            if !has_fast_features() {
+                return Ok(());
+            }
+            let mut c = default_like();
+            c.n_days = 1000;
+            c.price = PriceModel::Gbm {
+                start_usd: 50_000.0, mu, sigma, jump_per_year: 0.0, jump_mean: 0.0, jump_sd: 0.0,
+            };
+            c.fees.reversion_per_day = fee_rev;
+            c.fees.vol_per_day = fee_vol;
+            c.gpu.vol_per_day = gpu_vol;
+            c.power.vol_usd_kwh_per_day = p_vol;
+            c.power.spike_prob_per_day = spike;
+            let [a, b, cc, d, e, f] = corr;
+            c.correlation = [
+                [1.0, a, b, cc],
+                [a, 1.0, d, e],
+                [b, d, 1.0, f],
+                [cc, e, f, 1.0],
+            ];
+            let Ok(chol) = cholesky4(&c.correlation) else {
+                return Ok(()); // not positive definite
+            };
+            proptest::prop_assert!(Drivers::fill4_applies(&c));
+            let trends = day_trends(&c, c.start.time.div_euclid(DAY));
+            let nd = c.n_days;
+            let mut want = vec![vec![0.0; nd]; 16];
+            let mut want_rng = Vec::new();
+            for (k, &p) in paths.iter().enumerate() {
+                let mut rng = stream(seed, u64::from(p), STREAM_DRIVERS);
+                let dr = Drivers::new(&c, chol, p);
+                proptest::prop_assert!(dr.is_ok());
+                let Ok(mut dr) = dr else { unreachable!() };
+                let [pr, fe, pw, gp] = &mut want[4 * k..4 * k + 4] else { unreachable!() };
+                dr.fill(&trends, &mut rng, DriverCols {
+                    price_usd: pr, fees_btc: fe, power_usd_kwh: pw, gpu_usd_hr: gp,
+                });
+                want_rng.push(rng);
+            }
+            let mut got = vec![vec![0.0; nd]; 16];
+            let mut rngs = paths.map(|p| stream(seed, u64::from(p), STREAM_DRIVERS));
+            let mut it = got.iter_mut();
+            let cols = [0; 4].map(|_| {
+                let mut next = || it.next().map(|v| &mut v[..]).unwrap_or_default();
+                DriverCols { price_usd: next(), fees_btc: next(), power_usd_kwh: next(), gpu_usd_hr: next() }
+            });
+            // SAFETY: AVX2 checked above (`has_fast_features`).
+            #[allow(unsafe_code)]
+            let res = unsafe { super::super::drivers::fill4_avx2(&c, chol, &trends, &mut rngs, cols) };
+            proptest::prop_assert!(res.is_ok());
+            for (col, (w, g)) in want.iter().zip(&got).enumerate() {
+                for (day, (x, y)) in w.iter().zip(g).enumerate() {
+                    proptest::prop_assert_eq!(
+                        x.to_bits(), y.to_bits(), "path {} column {} day {}", col / 4, col % 4, day
+                    );
+                }
+            }
+            proptest::prop_assert_eq!(&rngs[..], &want_rng[..]);
+        }
+    }
+
     /// The fast build (x86-64 with AVX2…, when the CPU has it) and the portable build give the
     /// same bits for every driver and network variant.
     #[test]
@@ -885,6 +1011,36 @@ mod probe {
             best = best.min(t.elapsed().as_secs_f64() * 1e9 / (f64::from(n) * nd as f64));
         }
         println!("drivers' fill alone: {best:.1} ns per path-day (checksum {sink})");
+        #[cfg(target_arch = "x86_64")]
+        if has_fast_features() && Drivers::fill4_applies(&c) {
+            let mut cols4 = vec![vec![0.0; nd]; 16];
+            let (mut best4, mut sink4) = (f64::INFINITY, 0.0);
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                for p in (0..n).step_by(4) {
+                    let mut rngs =
+                        [p, p + 1, p + 2, p + 3].map(|q| stream(1, u64::from(q), STREAM_DRIVERS));
+                    let mut it = cols4.iter_mut();
+                    let cols = [0; 4].map(|_| {
+                        let mut next = || it.next().map(|v| &mut v[..]).unwrap_or_default();
+                        DriverCols {
+                            price_usd: next(),
+                            fees_btc: next(),
+                            power_usd_kwh: next(),
+                            gpu_usd_hr: next(),
+                        }
+                    });
+                    // SAFETY: AVX2 checked above (`has_fast_features`).
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        super::super::drivers::fill4_avx2(&c, chol, &trends, &mut rngs, cols)?;
+                    }
+                    sink4 += cols4[0][nd - 1];
+                }
+                best4 = best4.min(t.elapsed().as_secs_f64() * 1e9 / (f64::from(n) * nd as f64));
+            }
+            println!("… four at a time (AVX2): {best4:.1} ns per path-day (checksum {sink4})");
+        }
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub fn standard_normal<R: Rng + Clone>(rng: &mut R) -> f64 {
 /// a new word, which is a new `StandardNormal` draw).
 #[cold]
 #[inline(never)]
-fn rest<R: Rng + ?Sized>(rng: &mut R, i: usize, u: f64, x: f64) -> f64 {
+pub(crate) fn rest<R: Rng + ?Sized>(rng: &mut R, i: usize, u: f64, x: f64) -> f64 {
     if i == 0 {
         let (mut tx, mut ty) = (1.0_f64, 0.0_f64);
         while -2.0 * ty < tx * tx {
@@ -58,7 +58,7 @@ fn rest<R: Rng + ?Sized>(rng: &mut R, i: usize, u: f64, x: f64) -> f64 {
 const ZIG_NORM_R: f64 = 3.654152885361008796;
 #[rustfmt::skip]
 #[allow(clippy::excessive_precision, clippy::unreadable_literal)]
-static ZIG_NORM_X: [f64; 257] =
+pub(crate) static ZIG_NORM_X: [f64; 257] =
     [3.910757959537090045, 3.654152885361008796, 3.449278298560964462, 3.320244733839166074,
      3.224575052047029100, 3.147889289517149969, 3.083526132001233044, 3.027837791768635434,
      2.978603279880844834, 2.934366867207854224, 2.894121053612348060, 2.857138730872132548,
