@@ -207,7 +207,12 @@ def fleet_cost_curve(
 
 # --- scenario (rust/src/py/sim.rs) ---------------------------------------------------------
 def simulate_paths(
-    config: dict[str, Any], params: NetworkParams, seed: int, first_path: int, n_paths: int
+    config: dict[str, Any],
+    params: NetworkParams,
+    seed: int,
+    first_path: int,
+    n_paths: int,
+    retargets: bool = True,
 ) -> tuple[Any, Any]: ...
 def day_quantiles(values: Any, n_paths: int, n_days: int, qs: list[float]) -> Any: ...
 def service_age(starts: list[int], n_days: int) -> Any: ...

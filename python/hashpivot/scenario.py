@@ -995,20 +995,28 @@ def _check_memory(count: int, n_days: int) -> None:
 
 
 def _run_raw(
-    sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The daily frame and the core's raw retarget table (see :func:`_retarget_frame`)."""
+    sc: Scenario,
+    years: float,
+    seed: int,
+    first: int,
+    count: int,
+    n_days: int | None,
+    retargets: bool = True,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """The daily frame and the core's raw retarget table (see :func:`_retarget_frame`);
+    None for the table when ``retargets`` is false (the core then skips gathering them)."""
     nd = _n_days(years) if n_days is None else n_days
     _check_memory(count, nd)
     cfg, params = _to_core(sc, nd)
-    daily, rts = _core.simulate_paths(cfg, params, seed, first, count)
-    return pl.DataFrame(daily), pl.DataFrame(rts)
+    daily, rts = _core.simulate_paths(cfg, params, seed, first, count, retargets)
+    return pl.DataFrame(daily), (pl.DataFrame(rts) if retargets else None)
 
 
 def _run(
     sc: Scenario, years: float, seed: int, first: int, count: int, n_days: int | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     daily, rts = _run_raw(sc, years, seed, first, count, n_days)
+    assert rts is not None
     return daily, _retarget_frame(rts)
 
 
@@ -1028,7 +1036,7 @@ def simulate(
     below its power cost). The same seed gives identical frames whatever the thread count.
     """
     _check_counts(paths, seed)
-    return _run_raw(scenario, years, seed, 0, paths, None)[0]  # no retarget frame to build
+    return _run_raw(scenario, years, seed, 0, paths, None, retargets=False)[0]
 
 
 def simulate_with_retargets(

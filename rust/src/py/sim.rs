@@ -19,8 +19,8 @@ use super::convert::{chunks, scalars};
 use super::errors::dtype_error;
 use crate::chain::buf::NumCol;
 use crate::sim::{
-    simulate, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel, GivenSeries, GpuModel,
-    PowerModel, PriceModel, Shock, SimConfig, SimOutput,
+    simulate, simulate_daily, ArrivalMode, ChainStart, FeeModel, FleetClass, FleetModel,
+    GivenSeries, GpuModel, PowerModel, PriceModel, Shock, SimConfig, SimOutput,
 };
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &'static str) -> PyResult<T> {
@@ -588,7 +588,7 @@ fn day_quantiles(
 }
 
 #[pyfunction]
-#[pyo3(signature = (config, params, seed, first_path, n_paths))]
+#[pyo3(signature = (config, params, seed, first_path, n_paths, retargets = true))]
 fn simulate_paths(
     py: Python<'_>,
     config: &Bound<'_, PyDict>,
@@ -596,9 +596,16 @@ fn simulate_paths(
     seed: u64,
     first_path: u32,
     n_paths: u32,
+    retargets: bool,
 ) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
     let cfg = self::config(config, params)?;
-    let out = py.detach(|| simulate(&cfg, seed, first_path, n_paths))?;
+    let out = py.detach(|| {
+        if retargets {
+            simulate(&cfg, seed, first_path, n_paths)
+        } else {
+            simulate_daily(&cfg, seed, first_path, n_paths)
+        }
+    })?;
     tables(py, out)
 }
 

@@ -27,4 +27,4 @@ pub mod summary;
 pub mod vexp;
 
 pub use config::*;
-pub use engine::{simulate, SimOutput};
+pub use engine::{simulate, simulate_daily, SimOutput};
