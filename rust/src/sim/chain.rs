@@ -169,15 +169,18 @@ impl<'a> ChainState<'a> {
                 }
                 ArrivalMode::Deterministic => {
                     let dt = (need as f64 - self.acc) / lam;
-                    if dt > rest {
-                        let total = self.acc + lam * rest;
+                    let total = self.acc + lam * rest;
+                    // `total < need` too: in floating point λ·rest can land on `need` exactly
+                    // although dt > rest; the epoch's boundary block then ends the day (below)
+                    // instead of being added without its retarget.
+                    if dt > rest && total < need as f64 {
                         let k = total.floor();
                         self.height += k as i64;
                         self.next_pos += k as i64;
                         self.acc = total - k;
                         return Ok(());
                     }
-                    now += dt;
+                    now += dt.min(rest);
                     self.acc = 0.0;
                 }
             }

@@ -880,6 +880,34 @@ pub(crate) mod tests {
         }
     }
 
+    /// Fluid mode: a day whose block count rounds up to exactly the blocks left in the epoch
+    /// (λ·rest lands on `need` in floating point although `(need − acc)/λ > rest`) must end
+    /// the epoch with its retarget, at the end of the day. It used to add the blocks without
+    /// the retarget (and, with the position counter, lost track of the epoch). Found by
+    /// review with these inputs; every epoch boundary crossed must have its one retarget.
+    #[test]
+    fn fluid_mode_retargets_when_the_epoch_ends_exactly_at_the_end_of_a_day() {
+        let start = 2016 * 417 - 1 + 991; // 1,025 blocks left in the epoch
+        let mut c = cfg(
+            3,
+            start,
+            vec![5851.042144671464; 3],
+            ArrivalMode::Deterministic,
+        );
+        c.start.time = T0 + 86_400 - 65_000;
+        let o = simulate(&c, 1, 0, 1);
+        assert!(o.is_ok(), "{o:?}");
+        let o = o.unwrap_or_default();
+        let end = o.height[2];
+        let want: Vec<i64> = ((start + 2)..=(end + 1))
+            .filter(|h| h % 2016 == 0)
+            .collect();
+        assert_eq!(o.rt_height, want, "heights {:?}", &o.height[..]);
+        assert_eq!(o.rt_height[0], 2016 * 418);
+        assert_eq!(o.rt_time[0], T0 + 86_400); // the epoch's last block ends the first day
+        assert_eq!(o.height[0], 2016 * 418 - 1);
+    }
+
     #[test]
     fn daily_only_has_the_same_rows_and_no_retargets() {
         let c = default_like();
