@@ -266,6 +266,24 @@ def test_fluid_clock_matches_reference(
     assert got == rt
 
 
+def test_fluid_clock_retargets_when_a_day_ends_exactly_at_the_epoch_boundary() -> None:
+    """λ·rest of the first day lands on the epoch's 1,025 remaining blocks exactly in floating
+    point (although (need − acc)/λ > rest): the epoch's last block ends that day, with its
+    retarget. The engine had added the blocks without it; the reference agrees with the fix."""
+    height = 2016 * 417 - 1 + 991
+    hr = [5851.042144671464] * 3
+    t = T0 + 86_400 - 65_000
+    start = ChainStart(height=height, bits=0x17034219, time=t, epoch_first_time=T0 - 600_000)
+    sc = Scenario(start=start, hashrate_ehs=hr, arrivals="deterministic")
+    daily, rts = scenario.simulate_with_retargets(sc, paths=1, years=3 / 365, seed=0)
+    heights, bits_out, rt = ref.fluid_chain(height, 0x17034219, t, T0 - 600_000, hr)
+    assert daily["height"].to_list() == heights
+    assert daily["bits"].to_list() == bits_out
+    assert heights[0] == 2016 * 418 - 1
+    assert rt[0][:2] == (2016 * 418, T0 + 86_400)
+    assert rts["height"].to_list() == [r[0] for r in rt]
+
+
 def test_shock_removes_hashrate_for_its_days() -> None:
     h = ehs_for_spacing(600.0)
     sc = Scenario(

@@ -555,13 +555,15 @@ def fluid_chain(
             pos = (height + 1) % interval
             need = 1 if pos == 0 else interval - pos
             dt = (need - acc) / lam
-            if dt > rest:
-                total = acc + lam * rest
+            total = acc + lam * rest
+            # total < need too: λ·rest can land on `need` exactly in floating point although
+            # dt > rest; the epoch's boundary block then ends the day, with its retarget
+            if dt > rest and total < need:
                 k = int(total)  # total ≥ 0
                 height += k
                 acc = total - k
                 break
-            now += dt
+            now += min(dt, rest)
             acc = 0.0
             height += need
             if pos == 0:
