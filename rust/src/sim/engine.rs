@@ -172,9 +172,7 @@ fn run_path_body(
     filled: bool,
 ) -> CoreResult<Vec<Retarget>> {
     let p = u64::from(r.path);
-    let mut rng_d = stream(seed, p, STREAM_DRIVERS);
     let mut rng_b = stream(seed, p, STREAM_BLOCKS);
-    let mut drivers = Drivers::new(cfg, chol, r.path)?;
     let mut fleet = Fleet::new(cfg);
     let mut chain = ChainState::new(&cfg.network, cfg.arrivals, &cfg.start)?;
     let interval = cfg.network.subsidy_halving_interval;
@@ -199,7 +197,8 @@ fn run_path_body(
     let (power, gpu, under) = (&mut r.power[..nd], &mut r.gpu[..nd], &mut r.under[..nd]);
     // The drivers are exogenous: the whole path first, then the network day by day.
     if !filled {
-        drivers.fill(
+        let mut rng_d = stream(seed, p, STREAM_DRIVERS);
+        Drivers::new(cfg, chol, r.path)?.fill(
             &trends[..nd],
             &mut rng_d,
             DriverCols {
