@@ -59,11 +59,10 @@ pub struct FleetDay {
 /// accumulators (lane `l` adds the cohorts `j ≡ l (mod LANES)` in order) added at the end as
 /// `(a₀ + a₁) + (a₂ + a₃)`. On x86-64 with AVX the pass is [`cohort_day_avx`] (one 256-bit
 /// vector per group: the compiler's vectorisers could not fuse the sums into the pass);
-/// elsewhere [`cohort_day_plain`]. Both compute every value they keep with the same IEEE
-/// operations in the same order (Rust never contracts `a·b + c` into an FMA; the AVX pass
-/// computes a cohort's new state for both decisions and selects one), so they give the same
-/// bits (for non-NaN inputs) whatever the CPU, and the thread count never enters. Every slice
-/// has the same length, a multiple of LANES.
+/// elsewhere [`cohort_day_plain`]. Both do the same IEEE operations in the same order (Rust
+/// never contracts `a·b + c` into an FMA), so they give the same bits (for non-NaN inputs)
+/// whatever the CPU, and the thread count never enters. Every slice has the same length, a
+/// multiple of LANES.
 #[inline(always)]
 fn cohort_day(
     hs: &mut [f64],
@@ -147,11 +146,7 @@ fn cohort_day_avx(
     }
     let (rev_v, kwh_v) = (_mm256_set1_pd(rev), _mm256_set1_pd(kwh));
     let (lo_v, hi_v, k_v) = (_mm256_set1_pd(lo), _mm256_set1_pd(hi), _mm256_set1_pd(k));
-    let (half, one, zero) = (
-        _mm256_set1_pd(0.5),
-        _mm256_set1_pd(1.0),
-        _mm256_setzero_pd(),
-    );
+    let (half, one) = (_mm256_set1_pd(0.5), _mm256_set1_pd(1.0));
     let (mut a_on, mut a_under, mut a_inst) = (
         _mm256_setzero_pd(),
         _mm256_setzero_pd(),
@@ -166,17 +161,11 @@ fn cohort_day_avx(
         let cost = _mm256_mul_pd(load(em), kwh_v);
         // o > 0.5 ? lo : hi (blendv takes the second operand where the mask is set).
         let x = _mm256_blendv_pd(hi_v, lo_v, _mm256_cmp_pd::<_CMP_GT_OQ>(o, half));
-        // The new state for either decision (target 1.0 or 0.0, the same operations as
-        // `o + k·(target − o)`) and its online hashrate, before the revenue is known; the
-        // decision then only selects. Only the compare, the selects and the sum wait for the
-        // revenue, which comes at the end of the day's chain: four dependent operations
-        // fewer on it each day.
-        let u1 = _mm256_add_pd(o, _mm256_mul_pd(k_v, _mm256_sub_pd(one, o)));
-        let u0 = _mm256_add_pd(o, _mm256_mul_pd(k_v, _mm256_sub_pd(zero, o)));
-        let (p1, p0) = (_mm256_mul_pd(h, u1), _mm256_mul_pd(h, u0));
         let hit = _mm256_cmp_pd::<_CMP_GE_OQ>(rev_v, _mm256_mul_pd(x, cost));
-        store(on, _mm256_blendv_pd(u0, u1, hit));
-        a_on = _mm256_add_pd(a_on, _mm256_blendv_pd(p0, p1, hit));
+        let target = _mm256_and_pd(hit, one);
+        let u = _mm256_add_pd(o, _mm256_mul_pd(k_v, _mm256_sub_pd(target, o)));
+        store(on, u);
+        a_on = _mm256_add_pd(a_on, _mm256_mul_pd(h, u));
         let sunk = _mm256_cmp_pd::<_CMP_LT_OQ>(rev_v, cost);
         a_under = _mm256_add_pd(a_under, _mm256_and_pd(sunk, h));
         a_inst = _mm256_add_pd(a_inst, h);
