@@ -44,7 +44,8 @@ pub fn sample<R: Rng + Clone>(lambda: f64, rng: &mut R) -> Result<f64, PoissonEr
     // day's chain (revenue → fleet → hashrate → λ → √λ). Step I's own test accepts about
     // half of the draws at random, so it was mispredicted on a large share of the days, each
     // time discarding the work begun past it; now only z < 0 waits for λ, and there step I
-    // mostly rejects and step S mostly accepts (predictable). Probe: ~4–5 % per path-day.
+    // mostly rejects and step S mostly accepts (predictable). Probe: 1.5–4 % per path-day
+    // (docs/design.md, session 10).
     if z >= 0.0 {
         return Ok(g.floor());
     }
