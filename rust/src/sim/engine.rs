@@ -504,6 +504,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// The driver columns of four paths from 16 columns (path k: columns 4k … 4k + 3), for
+    /// the four-lane fill's test and probe.
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn four_paths_cols(cols: &mut [Vec<f64>]) -> [DriverCols<'_>; 4] {
+        let mut it = cols.iter_mut();
+        [0; 4].map(|_| {
+            let mut next = || it.next().map(|v| &mut v[..]).unwrap_or_default();
+            DriverCols {
+                price_usd: next(),
+                fees_btc: next(),
+                power_usd_kwh: next(),
+                gpu_usd_hr: next(),
+            }
+        })
+    }
+
     /// A scenario shaped like the Python default (GBM σ 0.6, 6 classes × 4 tranches).
     pub(crate) fn default_like() -> SimConfig {
         let mut c = cfg(1825, 2016 * 472 - 1, vec![], ArrivalMode::Poisson);
@@ -795,11 +811,7 @@ pub(crate) mod tests {
             }
             let mut got = vec![vec![0.0; nd]; 16];
             let mut rngs = paths.map(|p| stream(seed, u64::from(p), STREAM_DRIVERS));
-            let mut it = got.iter_mut();
-            let cols = [0; 4].map(|_| {
-                let mut next = || it.next().map(|v| &mut v[..]).unwrap_or_default();
-                DriverCols { price_usd: next(), fees_btc: next(), power_usd_kwh: next(), gpu_usd_hr: next() }
-            });
+            let cols = four_paths_cols(&mut got);
             // SAFETY: AVX2 checked above (`has_fast_features`).
             #[allow(unsafe_code)]
             let res = unsafe { super::super::drivers::fill4_avx2(&c, chol, &trends, &mut rngs, cols) };
@@ -1093,16 +1105,7 @@ mod probe {
                 for p in (0..n).step_by(4) {
                     let mut rngs =
                         [p, p + 1, p + 2, p + 3].map(|q| stream(1, u64::from(q), STREAM_DRIVERS));
-                    let mut it = cols4.iter_mut();
-                    let cols = [0; 4].map(|_| {
-                        let mut next = || it.next().map(|v| &mut v[..]).unwrap_or_default();
-                        DriverCols {
-                            price_usd: next(),
-                            fees_btc: next(),
-                            power_usd_kwh: next(),
-                            gpu_usd_hr: next(),
-                        }
-                    });
+                    let cols = super::tests::four_paths_cols(&mut cols4);
                     // SAFETY: AVX2 checked above (`has_fast_features`).
                     #[allow(unsafe_code)]
                     unsafe {
