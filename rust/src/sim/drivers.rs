@@ -419,14 +419,19 @@ pub fn fill4_avx2(
     let d = Drivers::new(cfg, chol, 0)?;
     let n = trends.len();
     let mut cs = cols;
-    for c in &mut cs {
-        assert!(
-            c.price_usd.len() >= n
-                && c.fees_btc.len() >= n
-                && c.power_usd_kwh.len() >= n
-                && c.gpu_usd_hr.len() >= n,
-            "fill4: a column shorter than the days"
-        );
+    for c in &cs {
+        let shortest = [&c.price_usd, &c.fees_btc, &c.power_usd_kwh, &c.gpu_usd_hr]
+            .iter()
+            .map(|col| col.len())
+            .min()
+            .unwrap_or(0);
+        if shortest < n {
+            // The engine slices every column to the days; an error, not a panic, all the same.
+            return Err(super::config::bad(
+                "driver columns",
+                format!("{shortest} rows for {n} days (internal: the engine passes whole paths)"),
+            ));
+        }
     }
     let v = _mm256_set1_pd;
     // The generators, word k of every lane in one register.

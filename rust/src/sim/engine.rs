@@ -827,6 +827,43 @@ pub(crate) mod tests {
         }
     }
 
+    /// A column shorter than the days is an error of the four-lane fill, not a panic.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn four_lane_fill_refuses_a_short_column() -> crate::error::CoreResult<()> {
+        if !has_fast_features() {
+            return Ok(());
+        }
+        let c = default_like();
+        let chol = cholesky4(&c.correlation)?;
+        let trends = day_trends(&c, c.start.time.div_euclid(DAY));
+        let mut cols = vec![vec![0.0; c.n_days]; 16];
+        cols[6].truncate(c.n_days - 1); // path 1's power column
+        let mut rngs = [0, 1, 2, 3].map(|p| stream(1, p, STREAM_DRIVERS));
+        // SAFETY: AVX2 checked above (`has_fast_features`).
+        #[allow(unsafe_code)]
+        let res = unsafe {
+            super::super::drivers::fill4_avx2(
+                &c,
+                chol,
+                &trends,
+                &mut rngs,
+                four_paths_cols(&mut cols),
+            )
+        };
+        assert!(
+            matches!(
+                &res,
+                Err(crate::error::CoreError::InvalidValue {
+                    what: "driver columns",
+                    ..
+                })
+            ),
+            "{res:?}"
+        );
+        Ok(())
+    }
+
     /// The fast build (x86-64 with AVX2…, when the CPU has it) and the portable build give the
     /// same bits for every driver and network variant.
     #[test]
