@@ -60,15 +60,36 @@ pub fn sample<R: Rng + Clone>(lambda: f64, rng: &mut R) -> Result<f64, PoissonEr
         if 6.0 * lambda.powi(2) * u >= (lambda - k1).powi(3) {
             return Ok(k1);
         }
-        let c = Slow::new(lambda, s);
-        // Step P: the exact comparison.
-        let (px, py, fx, fy) = c.f(k1);
-        if fy * (1.0 - u) <= py * (px - fx).exp() {
-            return Ok(k1);
-        }
-        return Ok(on_copy(rng, |r| c.steps_e_h(r)));
+        return Ok(on_copy(rng, |r| after_step_s(lambda, s, k1, u, r)));
     }
-    Ok(on_copy(rng, |r| Slow::new(lambda, s).steps_e_h(r)))
+    Ok(on_copy(rng, |r| below_zero(lambda, s, r)))
+}
+
+/// The end of a draw whose candidate `k1` steps I and S rejected (`u`: step S's uniform):
+/// step P, then steps E and H. `s = √λ`. For the four-lane draw of the lockstep engine too.
+#[cold]
+#[inline(never)]
+pub(crate) fn after_step_s<R: Rng + ?Sized>(
+    lambda: f64,
+    s: f64,
+    k1: f64,
+    u: f64,
+    rng: &mut R,
+) -> f64 {
+    let c = Slow::new(lambda, s);
+    // Step P: the exact comparison.
+    let (px, py, fx, fy) = c.f(k1);
+    if fy * (1.0 - u) <= py * (px - fx).exp() {
+        return k1;
+    }
+    c.steps_e_h(rng)
+}
+
+/// The end of a draw whose normal deviate gave `g < 0` (or NaN): steps E and H.
+#[cold]
+#[inline(never)]
+pub(crate) fn below_zero<R: Rng + ?Sized>(lambda: f64, s: f64, rng: &mut R) -> f64 {
+    Slow::new(lambda, s).steps_e_h(rng)
 }
 
 /// The constants of steps P, E, H and F (`rand_distr`'s `RejectionMethod::new`).
