@@ -139,9 +139,8 @@ impl<'a> ChainState<'a> {
             if rest <= 0.0 || lam.is_nan() || lam <= 0.0 {
                 return Ok(());
             }
-            let pos = self.next_pos; // position of the next block in its epoch
-            debug_assert_eq!(pos, (self.height + 1) % interval);
-            let need = if pos == 0 { 1 } else { interval - pos };
+            // `next_pos`: the position of the next block in its epoch.
+            debug_assert_eq!(self.next_pos, (self.height + 1) % interval);
             match self.mode {
                 ArrivalMode::Poisson => {
                     let mean = lam * rest;
@@ -152,22 +151,14 @@ impl<'a> ChainState<'a> {
                                 format!("{hashrate_hs:e} H/s gives {mean:e} expected blocks in a day ({e}); check the hashrate units (EH/s)"),
                             )
                         })? as i64;
-                    if k < need {
-                        self.height += k;
-                        self.next_pos += k;
-                        return Ok(());
+                    match self.take(k, now, rest, rng, out)? {
+                        Some(t) => now = t,
+                        None => return Ok(()),
                     }
-                    let frac = if need == 1 {
-                        let u: f64 = rng.random();
-                        1.0 - u.powf(1.0 / k as f64)
-                    } else {
-                        let b = Beta::new(need as f64, (k - need + 1) as f64)
-                            .map_err(|e| bad("block arrivals", e.to_string()))?;
-                        super::rng::on_copy(rng, |r| b.sample(r))
-                    };
-                    now += rest * frac;
+                    continue;
                 }
                 ArrivalMode::Deterministic => {
+                    let need = self.need();
                     let dt = (need as f64 - self.acc) / lam;
                     let total = self.acc + lam * rest;
                     // `total < need` too: in floating point λ·rest can land on `need` exactly
@@ -184,14 +175,80 @@ impl<'a> ChainState<'a> {
                     self.acc = 0.0;
                 }
             }
-            self.height += need;
-            // The epoch's first block leaves position 1 next; its last block, position 0.
-            self.next_pos = if pos == 0 { 1 % interval } else { 0 };
-            if pos == 0 {
-                self.epoch_first_time = round_time(now);
-            } else {
-                self.retarget(round_time(now), out)?;
-            }
+            self.boundary(now, out)?;
+        }
+    }
+
+    /// Blocks still to mine before the next one that matters to consensus: the epoch's first
+    /// (1, when the next block starts an epoch) or its last.
+    #[inline(always)]
+    pub(crate) fn need(&self) -> i64 {
+        let pos = self.next_pos;
+        if pos == 0 {
+            1
+        } else {
+            self.interval - pos
+        }
+    }
+
+    /// `k` blocks fewer than [`Self::need`] (the lockstep engine's common day).
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, k: i64) {
+        debug_assert!(k < self.need());
+        self.height += k;
+        self.next_pos += k;
+    }
+
+    /// The proof (expected hashes) per block of the bits in force.
+    #[inline(always)]
+    pub(crate) fn proof(&self) -> f64 {
+        self.proof
+    }
+
+    /// `k` Poisson arrivals in the `rest` seconds from `now`: fewer than [`Self::need`] just
+    /// advance the height (`None`: the day is over); otherwise the boundary block is placed
+    /// among them (its time is returned: the process restarts there).
+    #[inline(always)]
+    pub(crate) fn take<R: Rng + Clone>(
+        &mut self,
+        k: i64,
+        now: f64,
+        rest: f64,
+        rng: &mut R,
+        out: &mut Vec<Retarget>,
+    ) -> CoreResult<Option<f64>> {
+        let need = self.need();
+        if k < need {
+            self.height += k;
+            self.next_pos += k;
+            return Ok(None);
+        }
+        let frac = if need == 1 {
+            let u: f64 = rng.random();
+            1.0 - u.powf(1.0 / k as f64)
+        } else {
+            let b = Beta::new(need as f64, (k - need + 1) as f64)
+                .map_err(|e| bad("block arrivals", e.to_string()))?;
+            super::rng::on_copy(rng, |r| b.sample(r))
+        };
+        let now = now + rest * frac;
+        self.boundary(now, out)?;
+        Ok(Some(now))
+    }
+
+    /// The epoch's first or last block, mined at `now`: records the epoch's first time, or
+    /// retargets.
+    #[inline(always)]
+    fn boundary(&mut self, now: f64, out: &mut Vec<Retarget>) -> CoreResult<()> {
+        let pos = self.next_pos;
+        self.height += self.need();
+        // The epoch's first block leaves position 1 next; its last block, position 0.
+        self.next_pos = if pos == 0 { 1 % self.interval } else { 0 };
+        if pos == 0 {
+            self.epoch_first_time = round_time(now);
+            Ok(())
+        } else {
+            self.retarget(round_time(now), out)
         }
     }
 }

@@ -213,7 +213,7 @@ impl<'a> Drivers<'a> {
         }
     }
 
-    /// Whether [`fill4`] can fill this configuration's paths four at a time: a GBM price
+    /// Whether [`fill4_avx2`] can fill this configuration's paths four at a time: a GBM price
     /// without jumps and no given series (the day then draws exactly four normals and one
     /// uniform on every path, in lockstep).
     #[must_use]
@@ -293,7 +293,7 @@ impl<'a> Drivers<'a> {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn xoshiro4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m256i {
+pub(crate) fn xoshiro4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m256i {
     use std::arch::x86_64::{
         _mm256_add_epi64, _mm256_or_si256, _mm256_slli_epi64, _mm256_srli_epi64, _mm256_xor_si256,
     };
@@ -318,7 +318,7 @@ fn xoshiro4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m2
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn normal4(
+pub(crate) fn normal4(
     st: &mut [std::arch::x86_64::__m256i; 4],
     rngs: &mut [Xoshiro256pp; 4],
 ) -> std::arch::x86_64::__m256d {

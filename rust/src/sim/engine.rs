@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::chain::{ChainState, Retarget};
-use super::config::{cholesky4, SimConfig};
+use super::config::{cholesky4, ArrivalMode, SimConfig};
 use super::drivers::{day_trends, DayTrend, DriverCols, Drivers};
 use super::network::{btc_per_th_day, Fleet};
 use super::rng::{stream, STREAM_BLOCKS, STREAM_DRIVERS};
@@ -46,21 +46,21 @@ pub struct SimOutput {
     pub rt_new_bits: Vec<u32>,
 }
 
-struct PathRows<'a> {
-    path: u32,
-    path_col: &'a mut [u32],
-    date_us: &'a mut [i64],
-    height: &'a mut [i64],
-    bits: &'a mut [u32],
-    difficulty: &'a mut [f64],
-    hashrate_ehs: &'a mut [f64],
-    price_usd: &'a mut [f64],
-    fees: &'a mut [f64],
-    subsidy: &'a mut [f64],
-    hashprice: &'a mut [f64],
-    power: &'a mut [f64],
-    gpu: &'a mut [f64],
-    under: &'a mut [f64],
+pub(super) struct PathRows<'a> {
+    pub(super) path: u32,
+    pub(super) path_col: &'a mut [u32],
+    pub(super) date_us: &'a mut [i64],
+    pub(super) height: &'a mut [i64],
+    pub(super) bits: &'a mut [u32],
+    pub(super) difficulty: &'a mut [f64],
+    pub(super) hashrate_ehs: &'a mut [f64],
+    pub(super) price_usd: &'a mut [f64],
+    pub(super) fees: &'a mut [f64],
+    pub(super) subsidy: &'a mut [f64],
+    pub(super) hashprice: &'a mut [f64],
+    pub(super) power: &'a mut [f64],
+    pub(super) gpu: &'a mut [f64],
+    pub(super) under: &'a mut [f64],
 }
 
 /// The x86-64 features of the engine's fast build: those of polars' default runtime that the
@@ -97,10 +97,13 @@ fn run_path(
     run_path_body(cfg, trends, chol, seed, r, filled)
 }
 
-/// A group of up to four consecutive paths. Where the CPU has AVX2 (and `fast`), four paths
-/// and [`Drivers::fill4_applies`], their driver columns are filled together by
-/// [`super::drivers::fill4_avx2`] (one lane per path, the same bits as one path at a time);
-/// then each path runs its days.
+/// A group of up to four consecutive paths. Where the CPU has the fast build's features (and
+/// `fast`) and the group has four paths: their driver columns are filled together by
+/// [`super::drivers::fill4_avx2`] where [`Drivers::fill4_applies`] (one lane per path), else
+/// one path at a time; then, with Poisson arrivals, their days run in lockstep
+/// (`super::lockstep::run4`, one lane per path). Both give each path the same bits as a run
+/// of that path alone. Otherwise, and if the lockstep run fails, each path runs its days
+/// alone ([`run_path`]).
 fn run_group(
     cfg: &SimConfig,
     trends: &[DayTrend],
@@ -113,26 +116,45 @@ fn run_group(
     #[cfg(target_arch = "x86_64")]
     {
         if let [a, b, c, d] = group {
-            if fast && has_fast_features() && Drivers::fill4_applies(cfg) {
-                let nd = cfg.n_days;
-                let mut rngs = [a.path, b.path, c.path, d.path]
-                    .map(|p| stream(seed, u64::from(p), STREAM_DRIVERS));
-                let cols = [a, b, c, d].map(|r| DriverCols {
-                    price_usd: &mut r.price_usd[..nd],
-                    fees_btc: &mut r.fees[..nd],
-                    power_usd_kwh: &mut r.power[..nd],
-                    gpu_usd_hr: &mut r.gpu[..nd],
-                });
-                // SAFETY: the CPU has AVX2 (checked by `has_fast_features` just above), the
-                // only requirement of this `#[target_feature]` function; its body is safe.
-                #[allow(unsafe_code)]
-                let res = unsafe {
-                    super::drivers::fill4_avx2(cfg, chol, &trends[..nd], &mut rngs, cols)
-                };
-                if let Err(e) = res {
-                    return group.iter().map(|r| (r.path, Err(e.clone()))).collect();
+            if fast && has_fast_features() {
+                if Drivers::fill4_applies(cfg) {
+                    let nd = cfg.n_days;
+                    let mut rngs = [a.path, b.path, c.path, d.path]
+                        .map(|p| stream(seed, u64::from(p), STREAM_DRIVERS));
+                    let cols = [&mut *a, &mut *b, &mut *c, &mut *d].map(|r| DriverCols {
+                        price_usd: &mut r.price_usd[..nd],
+                        fees_btc: &mut r.fees[..nd],
+                        power_usd_kwh: &mut r.power[..nd],
+                        gpu_usd_hr: &mut r.gpu[..nd],
+                    });
+                    // SAFETY: the CPU has AVX2 (checked by `has_fast_features` just above), the
+                    // only requirement of this `#[target_feature]` function; its body is safe.
+                    #[allow(unsafe_code)]
+                    let res = unsafe {
+                        super::drivers::fill4_avx2(cfg, chol, &trends[..nd], &mut rngs, cols)
+                    };
+                    if let Err(e) = res {
+                        return [a, b, c, d].map(|r| (r.path, Err(e.clone()))).into();
+                    }
+                    filled = true;
+                } else {
+                    // One path at a time; on an error the paths are rerun one by one below,
+                    // which reports it for its path.
+                    filled = [&mut *a, &mut *b, &mut *c, &mut *d]
+                        .into_iter()
+                        .all(|r| fill_drivers(cfg, trends, chol, seed, r).is_ok());
                 }
-                filled = true;
+                if filled && cfg.arrivals == ArrivalMode::Poisson {
+                    // SAFETY: as above (`has_fast_features`), the only requirement of this
+                    // `#[target_feature]` function; its body is safe code.
+                    #[allow(unsafe_code)]
+                    let res = unsafe { super::lockstep::run4(cfg, seed, [a, b, c, d]) };
+                    // On an error the four paths are rerun one by one (below): their rows are
+                    // rewritten and the error is reported for the path it belongs to.
+                    if let Ok(rets) = res {
+                        return group.iter().map(|r| r.path).zip(rets.map(Ok)).collect();
+                    }
+                }
             }
         }
     }
@@ -140,6 +162,30 @@ fn run_group(
         .iter_mut()
         .map(|r| (r.path, run_path(cfg, trends, chol, seed, r, fast, filled)))
         .collect()
+}
+
+/// Fill a path's driver columns (price, fees, power, GPU rent) with its own stream.
+#[inline(always)]
+fn fill_drivers(
+    cfg: &SimConfig,
+    trends: &[DayTrend],
+    chol: [[f64; 4]; 4],
+    seed: u64,
+    r: &mut PathRows<'_>,
+) -> CoreResult<()> {
+    let nd = cfg.n_days;
+    let mut rng_d = stream(seed, u64::from(r.path), STREAM_DRIVERS);
+    Drivers::new(cfg, chol, r.path)?.fill(
+        &trends[..nd],
+        &mut rng_d,
+        DriverCols {
+            price_usd: &mut r.price_usd[..nd],
+            fees_btc: &mut r.fees[..nd],
+            power_usd_kwh: &mut r.power[..nd],
+            gpu_usd_hr: &mut r.gpu[..nd],
+        },
+    );
+    Ok(())
 }
 
 /// [`run_path_body`] compiled for [`has_fast_features`]. It and the day's callees
@@ -181,6 +227,10 @@ fn run_path_body(
     let day0 = t_start.div_euclid(DAY) * DAY;
     let keep_fee = 1.0 - cfg.fleet.pool_fee;
     r.path_col.fill(r.path);
+    // The drivers are exogenous: the whole path first, then the network day by day.
+    if !filled {
+        fill_drivers(cfg, trends, chol, seed, r)?;
+    }
     // Re-slice every column to exactly n_days so the writes below need no bounds checks.
     let nd = cfg.n_days;
     let (date_us, height, bits) = (&mut r.date_us[..nd], &mut r.height[..nd], &mut r.bits[..nd]);
@@ -194,21 +244,7 @@ fn run_path_body(
         &mut r.subsidy[..nd],
         &mut r.hashprice[..nd],
     );
-    let (power, gpu, under) = (&mut r.power[..nd], &mut r.gpu[..nd], &mut r.under[..nd]);
-    // The drivers are exogenous: the whole path first, then the network day by day.
-    if !filled {
-        let mut rng_d = stream(seed, p, STREAM_DRIVERS);
-        Drivers::new(cfg, chol, r.path)?.fill(
-            &trends[..nd],
-            &mut rng_d,
-            DriverCols {
-                price_usd,
-                fees_btc: fees,
-                power_usd_kwh: power,
-                gpu_usd_hr: gpu,
-            },
-        );
-    }
+    let (power, under) = (&mut r.power[..nd], &mut r.under[..nd]);
     // The subsidy changes only at halvings: it is recomputed when the next block's height
     // reaches the end of the halving era it was computed for (heights never decrease), so
     // the day needs no integer division.
@@ -1067,6 +1103,132 @@ pub(crate) mod tests {
         c.correlation[1][2] = -0.9;
         c.correlation[2][1] = -0.9;
         assert!(simulate(&c, 1, 0, 1).is_err()); // not positive definite
+    }
+
+    /// Row block `i` of `o` (path `path`): its rows (bits of the floats) and retargets, for
+    /// comparing runs.
+    fn path_of(
+        o: &SimOutput,
+        i: usize,
+        path: u32,
+    ) -> (Vec<Vec<u64>>, Vec<i64>, Vec<u32>, Vec<Retarget>) {
+        let nd = o.n_days;
+        let r = i * nd..(i + 1) * nd;
+        let bits = |v: &[f64]| v[r.clone()].iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let floats = vec![
+            bits(&o.difficulty),
+            bits(&o.hashrate_ehs),
+            bits(&o.price_usd),
+            bits(&o.fees_btc_per_block),
+            bits(&o.subsidy_btc),
+            bits(&o.hashprice_usd_ph_day),
+            bits(&o.power_price_usd_kwh),
+            bits(&o.gpu_rent_usd_hr),
+            bits(&o.share_under_water),
+        ];
+        let ints: Vec<i64> = o.height[r.clone()]
+            .iter()
+            .chain(&o.date_us[r.clone()])
+            .copied()
+            .collect();
+        let words: Vec<u32> = o.bits[r.clone()]
+            .iter()
+            .chain(&o.path[r])
+            .copied()
+            .collect();
+        let rets = (0..o.rt_path.len())
+            .filter(|&i| o.rt_path[i] == path)
+            .map(|i| Retarget {
+                height: o.rt_height[i],
+                time: o.rt_time[i],
+                first_time: o.rt_first_time[i],
+                old_bits: o.rt_old_bits[i],
+                new_bits: o.rt_new_bits[i],
+            })
+            .collect();
+        (floats, ints, words, rets)
+    }
+
+    /// The lockstep engine (groups of four paths, one AVX lane each, on CPUs with the fast
+    /// build's features) gives every path exactly the rows and retargets of a run of that path
+    /// alone (which takes the one-path engine). The configurations reach each of its scalar
+    /// hand-overs: a daily expected block count just above 12 (Poisson steps P/E/H in some
+    /// lanes), below 12 and 0 on alternate days (whole days in the scalar code), a fleet that
+    /// switches off under a power-price jump, shocks over partial responses, per-path driver
+    /// fills (given power) and of course epoch boundaries and retargets.
+    #[test]
+    fn lockstep_groups_equal_one_path_runs() {
+        let nd = 1825;
+        let mut low = default_like();
+        low.hashrate_given_ehs = Some(
+            (0..nd)
+                .map(|d| match d % 3 {
+                    0 => ehs_for_spacing(86_400.0 / 11.0),
+                    1 => ehs_for_spacing(86_400.0 / 12.6),
+                    _ if d % 50 == 2 => 0.0,
+                    _ => ehs_for_spacing(86_400.0 / 13.0),
+                })
+                .collect(),
+        );
+        let mut shock = default_like();
+        shock.shocks = vec![
+            Shock {
+                start_day: 30,
+                days: 40,
+                fraction: 0.6,
+            },
+            Shock {
+                start_day: 50,
+                days: 5,
+                fraction: 0.5,
+            },
+        ];
+        shock.fleet.response_per_day = 0.3;
+        shock.fleet.pool_fee = 0.02;
+        let mut switch_off = default_like();
+        switch_off.power.given = Some(GivenSeries::shared(
+            (0..nd)
+                .map(|d| if (300..600).contains(&d) { 2.0 } else { 0.05 })
+                .collect(),
+        ));
+        for (name, c) in [
+            ("default", default_like()),
+            ("low", low),
+            ("shock", shock),
+            ("switch_off", switch_off),
+        ] {
+            let all = simulate(&c, 11, 0, 8).unwrap_or_default();
+            assert_eq!(all.height.len(), 8 * nd, "{name}");
+            for p in 0..8 {
+                let one = simulate(&c, 11, p, 1).unwrap_or_default();
+                assert_eq!(one.height.len(), nd, "{name}");
+                let (a, b) = (path_of(&all, p as usize, p), path_of(&one, 0, p));
+                assert_eq!(a.0, b.0, "{name}, path {p}: floats");
+                assert_eq!(a.1, b.1, "{name}, path {p}: heights, dates");
+                assert_eq!(a.2, b.2, "{name}, path {p}: bits, path");
+                assert_eq!(a.3, b.3, "{name}, path {p}: retargets");
+                assert!(!a.3.is_empty(), "{name}, path {p}: no retarget");
+            }
+        }
+    }
+
+    /// An error inside a lockstep group (here λ beyond the Poisson sampler's range on one day)
+    /// is reported as the one-path run reports it: the group is rerun path by path.
+    #[test]
+    fn a_lockstep_error_is_the_one_path_error() {
+        let mut c = default_like();
+        c.hashrate_given_ehs = Some(
+            (0..c.n_days)
+                .map(|d| if d == 40 { 1e30 } else { 600.0 })
+                .collect(),
+        );
+        let four = simulate(&c, 1, 0, 4).err().map(|e| e.to_string());
+        let one = simulate(&c, 1, 0, 1).err().map(|e| e.to_string());
+        assert!(four.is_some(), "no error");
+        assert_eq!(four, one);
+        assert!(four
+            .unwrap_or_default()
+            .contains("check the hashrate units"));
     }
 }
 

@@ -11,6 +11,7 @@
 //!   [`crate::consensus::retarget::calculate_next_work_required`], halvings by height;
 //! * [`poisson`] — the daily block count: `rand_distr`'s Poisson sampler, set up lazily;
 //! * [`vexp`] — `exp` over whole columns in vectorisable form;
+//! * `lockstep` (x86-64) — four paths' days together, one AVX lane per path;
 //! * [`engine`] — runs paths in parallel (rayon) into preallocated columns.
 //!
 //! The design notes are in `docs/design-sim.md`; the public API is `hashpivot.scenario`.
@@ -19,6 +20,8 @@ pub mod chain;
 pub mod config;
 pub mod drivers;
 pub mod engine;
+#[cfg(target_arch = "x86_64")]
+mod lockstep;
 pub mod network;
 pub mod normal;
 pub mod poisson;

@@ -299,6 +299,150 @@ impl<'a> Fleet<'a> {
     }
 }
 
+/// The fleets of four paths of the lockstep engine (`super::lockstep`): one
+/// [`Fleet`] per path, stored lane by lane (cohort `c` of path `l` at `hs[c][l]`), so that a
+/// cohort of the four paths is one AVX vector. [`Fleet4::step`] is [`Fleet::step`] on each
+/// lane: the same IEEE operations in the same order, so each path's numbers are those of its
+/// own `Fleet` (tested through the engine: lockstep and one-path runs agree bit for bit).
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone)]
+pub struct Fleet4<'a> {
+    fleet: &'a FleetModel,
+    eff_mult: Vec<f64>,
+    keep: Vec<f64>,
+    hs: Vec<[f64; LANES]>,
+    on: Vec<[f64; LANES]>,
+    pipeline: Vec<[f64; LANES]>,
+    arrival_class: usize,
+    first_day: bool,
+    slot: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<'a> Fleet4<'a> {
+    /// Four copies of [`Fleet::new`] (every path starts from the same fleet).
+    #[must_use]
+    pub fn new(cfg: &'a SimConfig) -> Self {
+        let one = Fleet::new(cfg);
+        Self {
+            fleet: one.fleet,
+            hs: one.hs.iter().map(|&h| [h; LANES]).collect(),
+            on: one.on.iter().map(|&o| [o; LANES]).collect(),
+            pipeline: vec![[0.0; LANES]; one.pipeline.len()],
+            eff_mult: one.eff_mult,
+            keep: one.keep,
+            arrival_class: one.arrival_class,
+            first_day: true,
+            slot: 0,
+        }
+    }
+
+    /// One day of [`Fleet::step`] for the four paths (one lane each); the days must come in
+    /// order from day 0. Returns the online hashrate and the share under water.
+    ///
+    /// # Safety
+    /// The CPU must support AVX (the one requirement of a `#[target_feature]` function; its
+    /// body is safe code).
+    #[target_feature(enable = "avx")]
+    #[inline]
+    pub fn step(
+        &mut self,
+        rev_th_day: std::arch::x86_64::__m256d,
+        power: std::arch::x86_64::__m256d,
+    ) -> (std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) {
+        use std::arch::x86_64::{
+            __m256d, _mm256_add_pd, _mm256_and_pd, _mm256_blendv_pd, _mm256_cmp_pd, _mm256_div_pd,
+            _mm256_min_pd, _mm256_movemask_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd,
+            _mm256_sub_pd, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ,
+        };
+        let f = self.fleet;
+        let v = _mm256_set1_pd;
+        let zero = _mm256_setzero_pd();
+        let nt = f.tranche_mult.len();
+        let slot = self.slot;
+        let arriving: __m256d = bytemuck::cast(std::mem::take(&mut self.pipeline[slot]));
+        let arrives = _mm256_cmp_pd::<_CMP_GT_OQ>(arriving, zero);
+        if _mm256_movemask_pd(arrives) != 0 {
+            for t in 0..nt {
+                let c = self.arrival_class * nt + t;
+                let h: __m256d = bytemuck::cast(self.hs[c]);
+                let add = _mm256_add_pd(h, _mm256_mul_pd(arriving, v(f.tranche_weight[t])));
+                self.hs[c] = bytemuck::cast(_mm256_blendv_pd(h, add, arrives));
+            }
+        }
+        let kwh = _mm256_mul_pd(_mm256_mul_pd(v(24.0 / 1000.0), power), v(f.pue));
+        let (lo, hi, k) = if self.first_day {
+            (1.0, 1.0, 1.0)
+        } else {
+            (1.0 - f.hysteresis, 1.0 + f.hysteresis, f.response_per_day)
+        };
+        let (lo, hi, k, half, one) = (v(lo), v(hi), v(k), v(0.5), v(1.0));
+        let rev = rev_th_day;
+        // Accumulator l of each sum adds the cohorts c ≡ l (mod LANES) in order, as
+        // `cohort_day`'s lane l does; the four are added as (a₀ + a₁) + (a₂ + a₃) at the end.
+        // One residue class at a time, so that only its three sums are live: twelve at once
+        // spilled to the stack and were shuffled between registers at every cohort.
+        // acc[l] = [online, under water, installed] of class l.
+        let mut acc = [[zero; 3]; LANES];
+        let n = self.hs.len();
+        let (hs, on) = (&mut self.hs[..n], &mut self.on[..n]);
+        let (eff_mult, keep) = (&self.eff_mult[..n], &self.keep[..n]);
+        for (l, acc_l) in acc.iter_mut().enumerate() {
+            let (mut a_on, mut a_under, mut a_inst) = (zero, zero, zero);
+            let mut c = l;
+            while c < n {
+                let (h, o): (__m256d, __m256d) = (bytemuck::cast(hs[c]), bytemuck::cast(on[c]));
+                let cost = _mm256_mul_pd(v(eff_mult[c]), kwh);
+                let x = _mm256_blendv_pd(hi, lo, _mm256_cmp_pd::<_CMP_GT_OQ>(o, half));
+                let hit = _mm256_cmp_pd::<_CMP_GE_OQ>(rev, _mm256_mul_pd(x, cost));
+                let target = _mm256_and_pd(hit, one);
+                let u = _mm256_add_pd(o, _mm256_mul_pd(k, _mm256_sub_pd(target, o)));
+                on[c] = bytemuck::cast(u);
+                a_on = _mm256_add_pd(a_on, _mm256_mul_pd(h, u));
+                let sunk = _mm256_cmp_pd::<_CMP_LT_OQ>(rev, cost);
+                a_under = _mm256_add_pd(a_under, _mm256_and_pd(sunk, h));
+                a_inst = _mm256_add_pd(a_inst, h);
+                hs[c] = bytemuck::cast(_mm256_mul_pd(h, v(keep[c])));
+                c += LANES;
+            }
+            *acc_l = [a_on, a_under, a_inst];
+        }
+        let total = |i: usize| {
+            _mm256_add_pd(
+                _mm256_add_pd(acc[0][i], acc[1][i]),
+                _mm256_add_pd(acc[2][i], acc[3][i]),
+            )
+        };
+        let (online, under, installed) = (total(0), total(1), total(2));
+        self.first_day = false;
+        let cost_new = _mm256_mul_pd(v(f.arrival_efficiency_jth), kwh);
+        let thr = v(f.arrival_threshold);
+        let ratio = _mm256_div_pd(_mm256_sub_pd(_mm256_div_pd(rev, cost_new), thr), thr);
+        let excess = _mm256_blendv_pd(one, ratio, _mm256_cmp_pd::<_CMP_GT_OQ>(cost_new, zero));
+        let orders = _mm256_cmp_pd::<_CMP_GT_OQ>(excess, zero);
+        if _mm256_movemask_pd(orders) != 0 {
+            let p: __m256d = bytemuck::cast(self.pipeline[slot]);
+            let add = _mm256_mul_pd(
+                _mm256_mul_pd(v(f.deploy_cap_per_day), installed),
+                _mm256_min_pd(excess, one),
+            );
+            let p2 = _mm256_add_pd(p, add);
+            self.pipeline[slot] = bytemuck::cast(_mm256_blendv_pd(p, p2, orders));
+        }
+        self.slot = if slot + 1 == self.pipeline.len() {
+            0
+        } else {
+            slot + 1
+        };
+        let share = _mm256_blendv_pd(
+            zero,
+            _mm256_div_pd(under, installed),
+            _mm256_cmp_pd::<_CMP_GT_OQ>(installed, zero),
+        );
+        (online, share)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
