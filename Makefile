@@ -41,7 +41,7 @@ dev: build-dev
 rust-test:
 	cargo test --workspace
 	# The bit-identity tests of the CPU-dispatched builds, again in the optimised profile that ships.
-	cargo test --release -p hashpivot-core --lib -- fast_and_portable_builds_agree_bit_for_bit avx_pass_equals_the_plain_pass four_lane_fill_equals_the_scalar_fill
+	cargo test --release -p hashpivot-core --lib -- fast_and_portable_builds_agree_bit_for_bit avx_pass_equals_the_plain_pass four_lane_fill_equals_the_scalar_fill lockstep_groups_equal_one_path_runs a_lockstep_error_is_the_one_path_error
 
 py-test: build-dev test-deps
 	HASHPIVOT_REQUIRE_BROWSER=$${HASHPIVOT_REQUIRE_BROWSER:-1} $(PY) -m pytest -q

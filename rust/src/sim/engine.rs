@@ -140,9 +140,13 @@ fn run_group(
                 } else {
                     // One path at a time; on an error the paths are rerun one by one below,
                     // which reports it for its path.
-                    filled = [&mut *a, &mut *b, &mut *c, &mut *d]
-                        .into_iter()
-                        .all(|r| fill_drivers(cfg, trends, chol, seed, r).is_ok());
+                    filled = [&mut *a, &mut *b, &mut *c, &mut *d].into_iter().all(|r| {
+                        // SAFETY: as above (`has_fast_features`), the only requirement of
+                        // this `#[target_feature]` function; its body is safe code.
+                        #[allow(unsafe_code)]
+                        let res = unsafe { fill_drivers_fast(cfg, trends, chol, seed, r) };
+                        res.is_ok()
+                    });
                 }
                 if filled && cfg.arrivals == ArrivalMode::Poisson {
                     // SAFETY: as above (`has_fast_features`), the only requirement of this
@@ -186,6 +190,19 @@ fn fill_drivers(
         },
     );
     Ok(())
+}
+
+/// [`fill_drivers`] compiled for [`has_fast_features`] (as inside [`run_path_fast`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
+fn fill_drivers_fast(
+    cfg: &SimConfig,
+    trends: &[DayTrend],
+    chol: [[f64; 4]; 4],
+    seed: u64,
+    r: &mut PathRows<'_>,
+) -> CoreResult<()> {
+    fill_drivers(cfg, trends, chol, seed, r)
 }
 
 /// [`run_path_body`] compiled for [`has_fast_features`]. It and the day's callees
@@ -266,7 +283,7 @@ fn run_path_body(
             None => fd.online_ths,
         };
         for s in &cfg.shocks {
-            if d >= s.start_day && d < s.start_day + s.days {
+            if d >= s.start_day && d - s.start_day < s.days {
                 ths *= 1.0 - s.fraction;
             }
         }
@@ -1191,15 +1208,55 @@ pub(crate) mod tests {
                 .map(|d| if (300..600).contains(&d) { 2.0 } else { 0.05 })
                 .collect(),
         ));
-        for (name, c) in [
-            ("default", default_like()),
-            ("low", low),
-            ("shock", shock),
-            ("switch_off", switch_off),
+        // Even paths' power jumps for a while: their fleets wind down (5 % a day) through
+        // expected counts below 12 while the odd paths' lanes keep the four-lane draw.
+        let mut uneven = default_like();
+        uneven.fleet.response_per_day = 0.05;
+        uneven.power.given = Some(GivenSeries {
+            values: (0..16 * nd)
+                .map(|i| {
+                    let (p, d) = (i / nd, i % nd);
+                    if p % 2 == 0 && (200..700).contains(&d) {
+                        2.0
+                    } else {
+                        0.05
+                    }
+                })
+                .collect(),
+            rows: 16,
+            per_path: true,
+        });
+        // Difficulty 1 (the proof-of-work limit) at ~12.2 expected blocks a day: no retarget
+        // can lower it, so every draw is near 12, where steps P/E/H and g < 0 happen.
+        let mut at_limit = default_like();
+        at_limit.start.bits = 0x1d00_ffff;
+        let ehs = u256_getdouble(&bits_proof(0x1d00_ffff)) * 12.2 / 86_400.0 / 1e18;
+        at_limit.hashrate_given_ehs = Some(vec![ehs; nd]);
+        #[cfg(target_arch = "x86_64")]
+        let counts = || {
+            use crate::sim::lockstep::reached::{self as r, get};
+            [
+                get(&r::STEP_S_REJECTED),
+                get(&r::BELOW_ZERO),
+                get(&r::MIXED_DAY),
+                get(&r::SCALAR_DAY),
+                get(&r::IDLE_DAY),
+                get(&r::BOUNDARY),
+            ]
+        };
+        #[cfg(target_arch = "x86_64")]
+        let before = counts();
+        for (name, c, n) in [
+            ("default", default_like(), 8),
+            ("low", low, 8),
+            ("shock", shock, 8),
+            ("switch_off", switch_off, 8),
+            ("uneven", uneven, 16),
+            ("at_limit", at_limit, 16),
         ] {
-            let all = simulate(&c, 11, 0, 8).unwrap_or_default();
-            assert_eq!(all.height.len(), 8 * nd, "{name}");
-            for p in 0..8 {
+            let all = simulate(&c, 11, 0, n).unwrap_or_default();
+            assert_eq!(all.height.len(), n as usize * nd, "{name}");
+            for p in 0..n {
                 let one = simulate(&c, 11, p, 1).unwrap_or_default();
                 assert_eq!(one.height.len(), nd, "{name}");
                 let (a, b) = (path_of(&all, p as usize, p), path_of(&one, 0, p));
@@ -1210,6 +1267,48 @@ pub(crate) mod tests {
                 assert!(!a.3.is_empty(), "{name}, path {p}: no retarget");
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_fast_features() {
+                // Every hand-over was taken (the counters are global: other tests running at
+                // the same time can only add to them).
+                let after = counts();
+                for (i, what) in [
+                    "step S rejections",
+                    "g < 0 draws",
+                    "mixed days",
+                    "scalar lane-days",
+                    "idle lane-days",
+                    "epoch boundaries",
+                ]
+                .iter()
+                .enumerate()
+                {
+                    assert!(after[i] > before[i], "no {what} in the lockstep runs");
+                }
+            } else {
+                eprintln!("note: this CPU lacks the fast build's features; no lockstep runs");
+            }
+        }
+    }
+
+    /// A shock whose window ends past `usize::MAX` lasts to the end of the run (its end used
+    /// to be computed as `start_day + days`, an overflow: a panic in debug builds).
+    #[test]
+    fn a_shock_window_past_the_end_of_usize_is_not_an_overflow() {
+        let mut c = default_like();
+        c.n_days = 60;
+        let shock = |days| Shock {
+            start_day: 10,
+            days,
+            fraction: 0.5,
+        };
+        c.shocks = vec![shock(50)];
+        let to_the_end = simulate(&c, 5, 0, 4);
+        c.shocks = vec![shock(usize::MAX - 5)];
+        let forever = simulate(&c, 5, 0, 4);
+        assert!(to_the_end.is_ok());
+        assert_eq!(forever, to_the_end);
     }
 
     /// An error inside a lockstep group (here λ beyond the Poisson sampler's range on one day)

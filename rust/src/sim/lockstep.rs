@@ -39,6 +39,34 @@ use crate::error::CoreResult;
 
 const DAY: i64 = 86_400;
 
+/// Test builds count the hand-overs and special cases taken, so that the tests can check
+/// that their configurations reach each of them.
+#[cfg(test)]
+pub(crate) mod reached {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Poisson draws finished by steps P/E/H after step S rejected (per lane).
+    pub static STEP_S_REJECTED: AtomicU64 = AtomicU64::new(0);
+    /// Poisson draws with g < 0 (per lane).
+    pub static BELOW_ZERO: AtomicU64 = AtomicU64::new(0);
+    /// Days on which some lanes took the four-lane draw and others did not.
+    pub static MIXED_DAY: AtomicU64 = AtomicU64::new(0);
+    /// Lane-days run by the scalar `advance` (an expected count below 12).
+    pub static SCALAR_DAY: AtomicU64 = AtomicU64::new(0);
+    /// Lane-days without hashrate (no draw).
+    pub static IDLE_DAY: AtomicU64 = AtomicU64::new(0);
+    /// Lane-days reaching an epoch boundary.
+    pub static BOUNDARY: AtomicU64 = AtomicU64::new(0);
+
+    pub fn hit(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
+}
+
 /// The four-lane draw takes expected block counts in `[12, MAX_MEAN]` (the sampler's
 /// algorithm PD; the bound keeps every count far below 2⁵³ and far inside `rand_distr`'s
 /// own limit of 1.844·10¹⁹). A day with any lane outside runs in the scalar code.
@@ -92,6 +120,7 @@ pub(super) fn run4(
     seed: u64,
     rows: [&mut PathRows<'_>; 4],
 ) -> CoreResult<[Vec<Retarget>; 4]> {
+    debug_assert!(cfg.arrivals == super::config::ArrivalMode::Poisson);
     let v = _mm256_set1_pd;
     let nd = cfg.n_days;
     let interval = cfg.network.subsidy_halving_interval;
@@ -164,7 +193,7 @@ pub(super) fn run4(
             None => online,
         };
         for s in &cfg.shocks {
-            if d >= s.start_day && d < s.start_day + s.days {
+            if d >= s.start_day && d - s.start_day < s.days {
                 ths = _mm256_mul_pd(ths, v(1.0 - s.fraction));
             }
         }
@@ -192,6 +221,8 @@ pub(super) fn run4(
             let before = st;
             let k = poisson4(mean, four, &mut st, &mut rngs, scale);
             if four != 0b1111 {
+                #[cfg(test)]
+                reached::hit(&reached::MIXED_DAY, 1);
                 // The other lanes draw nothing here: their generators go back.
                 let sel = lane_mask(four);
                 for (w, b) in st.iter_mut().zip(before) {
@@ -206,6 +237,8 @@ pub(super) fn run4(
                     chains[l].skip(kl);
                     continue;
                 }
+                #[cfg(test)]
+                reached::hit(&reached::BOUNDARY, 1);
                 let mut rng = lane(&st, l);
                 if let Some(now) = chains[l].take(kl, t0, rest, &mut rng, &mut rets[l])? {
                     chains[l].advance(now, t1, hs[l], &mut rng, &mut rets[l])?;
@@ -214,6 +247,17 @@ pub(super) fn run4(
                 difficulty[l] = chains[l].difficulty();
                 proof[l] = chains[l].proof();
             }
+        }
+        #[cfg(test)]
+        {
+            reached::hit(
+                &reached::SCALAR_DAY,
+                u64::from((active & !four).count_ones()),
+            );
+            reached::hit(
+                &reached::IDLE_DAY,
+                u64::from((!active & 0b1111).count_ones()),
+            );
         }
         for l in (0..4).filter(|l| (active & !four) >> l & 1 == 1) {
             let mut rng = lane(&st, l);
@@ -292,6 +336,8 @@ fn poisson4(
         let rhs = _mm256_mul_pd(_mm256_mul_pd(t, t), t);
         let accept = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(lhs, rhs));
         let slow = need_u & !accept;
+        #[cfg(test)]
+        reached::hit(&reached::STEP_S_REJECTED, u64::from(slow.count_ones()));
         if slow != 0 {
             let (m, sq): ([f64; 4], [f64; 4]) = (bytemuck::cast(mean), bytemuck::cast(s));
             let kk = k;
@@ -302,6 +348,8 @@ fn poisson4(
             }
         }
     }
+    #[cfg(test)]
+    reached::hit(&reached::BELOW_ZERO, u64::from(below.count_ones()));
     if below != 0 {
         let (m, sq): ([f64; 4], [f64; 4]) = (bytemuck::cast(mean), bytemuck::cast(s));
         for l in (0..4).filter(|l| below >> l & 1 == 1) {
