@@ -219,8 +219,7 @@ impl<'a> ChainState<'a> {
     ) -> CoreResult<Option<f64>> {
         let need = self.need();
         if k < need {
-            self.height += k;
-            self.next_pos += k;
+            self.skip(k);
             return Ok(None);
         }
         let frac = if need == 1 {

@@ -312,16 +312,38 @@ pub(crate) fn xoshiro4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x
     result
 }
 
+/// Four generators side by side: word `k` of lane `l`'s state in lane `l` of `st[k]`.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn pack4(rngs: &[Xoshiro256pp; 4]) -> [std::arch::x86_64::__m256i; 4] {
+    [0, 1, 2, 3].map(|k| bytemuck::cast([rngs[0].s[k], rngs[1].s[k], rngs[2].s[k], rngs[3].s[k]]))
+}
+
+/// Lane `l`'s generator out of a [`pack4`] state.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn lane(st: &[std::arch::x86_64::__m256i; 4], l: usize) -> Xoshiro256pp {
+    let words: [[u64; 4]; 4] = st.map(bytemuck::cast);
+    Xoshiro256pp {
+        s: [words[0][l], words[1][l], words[2][l], words[3][l]],
+    }
+}
+
+/// Put lane `l`'s generator back into a [`pack4`] state.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn set_lane(st: &mut [std::arch::x86_64::__m256i; 4], l: usize, rng: &Xoshiro256pp) {
+    let mut words: [[u64; 4]; 4] = st.map(bytemuck::cast);
+    for (w, s) in words.iter_mut().zip(rng.s) {
+        w[l] = s;
+    }
+    *st = words.map(bytemuck::cast);
+}
+
 /// One standard normal per lane: [`super::normal::standard_normal`] on each lane's generator.
 /// The ziggurat's first step for the four lanes at once; a lane whose word is not accepted
 /// at once continues in [`normal4_rest`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-pub(crate) fn normal4(
-    st: &mut [std::arch::x86_64::__m256i; 4],
-    rngs: &mut [Xoshiro256pp; 4],
-) -> std::arch::x86_64::__m256d {
+pub(crate) fn normal4(st: &mut [std::arch::x86_64::__m256i; 4]) -> std::arch::x86_64::__m256d {
     use super::normal::ZIG_NORM_X;
     use std::arch::x86_64::{
         _mm256_and_pd, _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_movemask_pd, _mm256_mul_pd,
@@ -349,7 +371,6 @@ pub(crate) fn normal4(
     }
     bytemuck::cast(normal4_rest(
         st,
-        rngs,
         mask,
         idx,
         bytemuck::cast(u),
@@ -364,25 +385,16 @@ pub(crate) fn normal4(
 #[inline(never)]
 fn normal4_rest(
     st: &mut [std::arch::x86_64::__m256i; 4],
-    rngs: &mut [Xoshiro256pp; 4],
     mask: i32,
     idx: [usize; 4],
     u: [f64; 4],
     mut x: [f64; 4],
 ) -> [f64; 4] {
-    let mut words: [[u64; 4]; 4] = st.map(bytemuck::cast);
-    for (l, rng) in rngs.iter_mut().enumerate() {
-        if mask & (1 << l) == 0 {
-            for (s, w) in rng.s.iter_mut().zip(&words) {
-                *s = w[l];
-            }
-            x[l] = super::normal::rest(rng, idx[l], u[l], x[l]);
-            for (s, w) in rng.s.iter().zip(&mut words) {
-                w[l] = *s;
-            }
-        }
+    for l in (0..4).filter(|l| mask & (1 << l) == 0) {
+        let mut rng = lane(st, l);
+        x[l] = super::normal::rest(&mut rng, idx[l], u[l], x[l]);
+        set_lane(st, l, &rng);
     }
-    *st = words.map(bytemuck::cast);
     x
 }
 
@@ -435,8 +447,7 @@ pub fn fill4_avx2(
     }
     let v = _mm256_set1_pd;
     // The generators, word k of every lane in one register.
-    let mut st: [__m256i; 4] = [0, 1, 2, 3]
-        .map(|k| bytemuck::cast([rngs[0].s[k], rngs[1].s[k], rngs[2].s[k], rngs[3].s[k]]));
+    let mut st: [__m256i; 4] = pack4(rngs);
     let (drift, vol) = (v(d.gbm_drift), v(d.gbm_vol));
     let l = &chol;
     let (l10, l11) = (v(l[1][0]), v(l[1][1]));
@@ -452,10 +463,10 @@ pub fn fill4_avx2(
     let scale = 1.0 / ((1_u64 << 53) as f64);
     for (day, trend) in trends.iter().enumerate() {
         if day > 0 {
-            let e0 = normal4(&mut st, rngs);
-            let e1 = normal4(&mut st, rngs);
-            let e2 = normal4(&mut st, rngs);
-            let e3 = normal4(&mut st, rngs);
+            let e0 = normal4(&mut st);
+            let e1 = normal4(&mut st);
+            let e2 = normal4(&mut st);
+            let e3 = normal4(&mut st);
             lp = _mm256_add_pd(lp, _mm256_add_pd(drift, _mm256_mul_pd(vol, e0)));
             let z1 = _mm256_add_pd(_mm256_mul_pd(l10, e0), _mm256_mul_pd(l11, e1));
             let z2 = _mm256_add_pd(
@@ -496,9 +507,8 @@ pub fn fill4_avx2(
             col.gpu_usd_hr[day] = e[k];
         }
     }
-    let words: [[u64; 4]; 4] = st.map(bytemuck::cast);
-    for (k, rng) in rngs.iter_mut().enumerate() {
-        rng.s = [words[0][k], words[1][k], words[2][k], words[3][k]];
+    for (l, rng) in rngs.iter_mut().enumerate() {
+        *rng = lane(&st, l);
     }
     for col in cs {
         d.finish(

@@ -29,11 +29,11 @@ use std::arch::x86_64::{
 
 use super::chain::{ChainState, Retarget};
 use super::config::SimConfig;
-use super::drivers::{normal4, xoshiro4};
+use super::drivers::{lane, normal4, pack4, set_lane, xoshiro4};
 use super::engine::PathRows;
 use super::network::Fleet4;
 use super::poisson;
-use super::rng::{stream, Xoshiro256pp, STREAM_BLOCKS};
+use super::rng::{stream, STREAM_BLOCKS};
 use crate::consensus::subsidy::block_subsidy;
 use crate::error::CoreResult;
 
@@ -69,27 +69,10 @@ pub(crate) mod reached {
 
 /// The four-lane draw takes expected block counts in `[12, MAX_MEAN]` (the sampler's
 /// algorithm PD; the bound keeps every count far below 2⁵³ and far inside `rand_distr`'s
-/// own limit of 1.844·10¹⁹). A day with any lane outside runs in the scalar code.
+/// own limit of 1.844·10¹⁹). A lane's day outside runs in the scalar code.
 const MAX_MEAN: f64 = 1e15;
 
-/// Lane `l`'s generator out of the four-lane state (word `k` of every lane in `st[k]`).
-fn lane(st: &[__m256i; 4], l: usize) -> Xoshiro256pp {
-    let words: [[u64; 4]; 4] = st.map(bytemuck::cast);
-    Xoshiro256pp {
-        s: [words[0][l], words[1][l], words[2][l], words[3][l]],
-    }
-}
-
-/// Put lane `l`'s generator back into the four-lane state.
-fn set_lane(st: &mut [__m256i; 4], l: usize, rng: &Xoshiro256pp) {
-    let mut words: [[u64; 4]; 4] = st.map(bytemuck::cast);
-    for (w, s) in words.iter_mut().zip(rng.s) {
-        w[l] = s;
-    }
-    *st = words.map(bytemuck::cast);
-}
-
-/// One path's output columns, sliced to the days (no bounds checks in the day loop).
+/// One path's columns, sliced to the days.
 struct Lane<'b> {
     price: &'b [f64],
     fees: &'b [f64],
@@ -127,11 +110,11 @@ pub(super) fn run4(
     let t_start = cfg.start.time;
     let day0 = t_start.div_euclid(DAY) * DAY;
     let keep_fee = v(1.0 - cfg.fleet.pool_fee);
-    let mut rngs = rows
-        .each_ref()
-        .map(|r| stream(seed, u64::from(r.path), STREAM_BLOCKS));
-    let mut st: [__m256i; 4] = [0, 1, 2, 3]
-        .map(|k| bytemuck::cast([rngs[0].s[k], rngs[1].s[k], rngs[2].s[k], rngs[3].s[k]]));
+    let mut st = pack4(
+        &rows
+            .each_ref()
+            .map(|r| stream(seed, u64::from(r.path), STREAM_BLOCKS)),
+    );
     let mut fleet = Fleet4::new(cfg);
     let first = ChainState::new(&cfg.network, cfg.arrivals, &cfg.start)?;
     let mut chains = [first.clone(), first.clone(), first.clone(), first];
@@ -202,7 +185,7 @@ pub(super) fn run4(
         let hashrate_hs = _mm256_mul_pd(ths, v(1e12));
         let hs: [f64; 4] = bytemuck::cast(hashrate_hs);
         // The chain: one Poisson draw per lane for the rest of the day (ChainState::advance's
-        // first step), in four lanes when every lane's expected count is in range.
+        // first step).
         let rest = t1 - t0;
         let lam = _mm256_div_pd(hashrate_hs, bytemuck::cast(proof));
         let mean = _mm256_mul_pd(lam, v(rest));
@@ -219,7 +202,7 @@ pub(super) fn run4(
             & _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(mean, v(MAX_MEAN)));
         if four != 0 {
             let before = st;
-            let k = poisson4(mean, four, &mut st, &mut rngs, scale);
+            let k = poisson4(mean, four, &mut st, scale);
             if four != 0b1111 {
                 #[cfg(test)]
                 reached::hit(&reached::MIXED_DAY, 1);
@@ -294,16 +277,10 @@ fn lane_mask(bits: i32) -> __m256i {
 /// deviate's words (the caller restores them) and their results are meaningless.
 #[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
 #[inline]
-fn poisson4(
-    mean: __m256d,
-    lanes: i32,
-    st: &mut [__m256i; 4],
-    rngs: &mut [Xoshiro256pp; 4],
-    scale: f64,
-) -> __m256d {
+fn poisson4(mean: __m256d, lanes: i32, st: &mut [__m256i; 4], scale: f64) -> __m256d {
     let v = _mm256_set1_pd;
     let s = _mm256_sqrt_pd(mean);
-    let z = normal4(st, rngs);
+    let z = normal4(st);
     let g = _mm256_add_pd(mean, _mm256_mul_pd(s, z));
     let k1 = _mm256_floor_pd(g);
     let z_pos = _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(z, v(0.0)));
